@@ -1,0 +1,23 @@
+using System.CommandLine;
+using System.Reflection;
+
+namespace DualStack.Cli;
+
+/// <summary>Builds the command tree; each command lives in its own class.</summary>
+internal static class CliApp
+{
+    public static string Version =>
+        typeof(CliApp).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    public static RootCommand BuildRoot()
+    {
+        var root = new RootCommand(
+            "DualStack: verify that a new deployment of a stateful AI agent behaves like the old one, then move traffic safely.\n" +
+            "Exit codes: 0 ok · 1 regressions found or gate failed · 2 usage/config error · 130 interrupted.");
+        root.Subcommands.Add(StacksCommand.Build());
+        root.Subcommands.Add(SynthCommand.Build());
+        root.Subcommands.Add(VerifyCommand.Build());
+        root.Subcommands.Add(VerifyCommand.BuildDemo());
+        return root;
+    }
+}

@@ -1,0 +1,45 @@
+using System.CommandLine;
+using DualStack.Cli;
+using DualStack.Core.Scenarios;
+
+var root = CliApp.BuildRoot();
+var parse = root.Parse(args);
+if (parse.Errors.Count > 0)
+{
+    foreach (var error in parse.Errors)
+    {
+        Console.Error.WriteLine("error: " + error.Message);
+    }
+
+    Console.Error.WriteLine("Run 'dualstack --help' for usage.");
+    return ExitCodes.Usage;
+}
+
+try
+{
+    return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (UsageException ex)
+{
+    Console.Error.WriteLine("error: " + ex.Message);
+    return ExitCodes.Usage;
+}
+catch (ScenarioException ex)
+{
+    foreach (var error in ex.Errors)
+    {
+        Console.Error.WriteLine("error: " + error);
+    }
+
+    return ExitCodes.Usage;
+}
+catch (OperationCanceledException)
+{
+    Console.Error.WriteLine("interrupted");
+    return ExitCodes.Interrupted;
+}
+catch (Exception ex) when (Environment.GetEnvironmentVariable("DUALSTACK_DEBUG") is null)
+{
+    Console.Error.WriteLine($"error: {ex.Message} (set DUALSTACK_DEBUG=1 for the stack trace)");
+    return ExitCodes.Usage;
+}

@@ -1,0 +1,313 @@
+using System.CommandLine;
+using DualStack.Core.Model;
+using DualStack.Core.Replay;
+using DualStack.Core.Results;
+using DualStack.Core.Scenarios;
+using DualStack.Core.Stacks;
+using DualStack.Core.Synthetic;
+using DualStack.Core.Verdicts;
+using DualStack.Sandbox;
+using DualStack.Semantic;
+using Spectre.Console;
+
+namespace DualStack.Cli;
+
+/// <summary><c>dualstack verify</c> and <c>dualstack demo</c>: Phase 2 verification.</summary>
+internal static class VerifyCommand
+{
+    private sealed record VerifyOptions
+    {
+        public required string ScenarioPath { get; init; }
+        public string? OldUrl { get; init; }
+        public string? NewUrl { get; init; }
+        public IReadOnlyList<string> Sources { get; init; } = [];
+        public int? Synthetic { get; init; }
+        public int? Seed { get; init; }
+        public string ReportsDir { get; init; } = "reports";
+        public bool Lexical { get; init; }
+        public IReadOnlyList<string> EmbeddedNewFaults { get; init; } = [];
+        public int? Concurrency { get; init; }
+        public bool Demo { get; init; }
+    }
+
+    public static Command Build()
+    {
+        var scenario = new Option<string>("--scenario") { Description = "Scenario file (default scenarios/demo.json)", DefaultValueFactory = _ => Path.Combine("scenarios", "demo.json") };
+        var oldUrl = new Option<string?>("--old") { Description = "Old stack URL (overrides the scenario); empty everywhere = embedded sample stacks" };
+        var newUrl = new Option<string?>("--new") { Description = "New stack URL (overrides the scenario)" };
+        var source = new Option<string[]>("--source") { Description = "Extra conversations: a JSONL file from `synth`/`captures export` or another scenario file (repeatable)", AllowMultipleArgumentsPerToken = true };
+        var synthetic = new Option<int?>("--synthetic") { Description = "Synthetic conversations to add (overrides synthetic.count)" };
+        var seed = new Option<int?>("--seed") { Description = "Synthetic seed (overrides synthetic.seed)" };
+        var reports = new Option<string>("--reports") { Description = "Folder for run results (default reports)", DefaultValueFactory = _ => "reports" };
+        var lexical = new Option<bool>("--lexical") { Description = "Judge reply meaning lexically only (skip the local MiniLM model)" };
+        var faults = new Option<string[]>("--embedded-new-faults") { Description = "Fault knobs for the embedded new stack, e.g. drop-skill (embedded stacks only)", AllowMultipleArgumentsPerToken = true };
+        var concurrency = new Option<int?>("--concurrency") { Description = "Conversations in flight (overrides replay.concurrency)" };
+        var command = new Command("verify", "Replay conversations to the old stack (twice) and the new stack, judge every turn beyond the noise floor, write reports/<run>/results.json. Exit 0 no regression, 1 regressions, 2 config error, 130 interrupted.");
+        foreach (var option in new Option[] { scenario, oldUrl, newUrl, source, synthetic, seed, reports, lexical, faults, concurrency })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction((parse, ct) => RunAsync(
+            new VerifyOptions
+            {
+                ScenarioPath = parse.GetValue(scenario)!,
+                OldUrl = parse.GetValue(oldUrl),
+                NewUrl = parse.GetValue(newUrl),
+                Sources = parse.GetValue(source) ?? [],
+                Synthetic = parse.GetValue(synthetic),
+                Seed = parse.GetValue(seed),
+                ReportsDir = parse.GetValue(reports)!,
+                Lexical = parse.GetValue(lexical),
+                EmbeddedNewFaults = SplitList(parse.GetValue(faults)),
+                Concurrency = parse.GetValue(concurrency),
+            },
+            ct));
+        return command;
+    }
+
+    public static Command BuildDemo()
+    {
+        var synthetic = new Option<int>("--synthetic") { Description = "Synthetic conversations to add (default 40)", DefaultValueFactory = _ => 40 };
+        var faults = new Option<string[]>("--faults") { Description = "Fault knobs planted in the new stack (default wrong-skill-args,skip-memory)", AllowMultipleArgumentsPerToken = true };
+        var reports = new Option<string>("--reports") { Description = "Folder for run results (default reports)", DefaultValueFactory = _ => "reports" };
+        var lexical = new Option<bool>("--lexical") { Description = "Judge reply meaning lexically only" };
+        var command = new Command("demo", "Start the embedded sample stacks (old v1; new v2, nondeterministic, with planted faults) and their sandboxes on loopback, verify the demo scenario plus synthetic conversations, print the summary and the report path. Needs no configuration; exits 0 when the run completes.");
+        command.Options.Add(synthetic);
+        command.Options.Add(faults);
+        command.Options.Add(reports);
+        command.Options.Add(lexical);
+        command.SetAction((parse, ct) =>
+        {
+            var planted = SplitList(parse.GetValue(faults));
+            var scenarioPath = EmbeddedStacks.FindRepoFile(Path.Combine("scenarios", "demo.json"))
+                ?? throw new UsageException("scenarios/demo.json not found: run the demo from the DualStack checkout");
+            return RunAsync(
+                new VerifyOptions
+                {
+                    ScenarioPath = scenarioPath,
+                    Synthetic = parse.GetValue(synthetic),
+                    ReportsDir = parse.GetValue(reports)!,
+                    Lexical = parse.GetValue(lexical),
+                    EmbeddedNewFaults = planted.Count == 0 ? ["wrong-skill-args", "skip-memory"] : planted,
+                    Demo = true,
+                },
+                ct);
+        });
+        return command;
+    }
+
+    private static IReadOnlyList<string> SplitList(string[]? values) =>
+        (values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray();
+
+    private static async Task<int> RunAsync(VerifyOptions options, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(options.ScenarioPath))
+        {
+            throw new UsageException($"--scenario: '{options.ScenarioPath}' does not exist");
+        }
+
+        var scenario = ScenarioLoader.Load(options.ScenarioPath);
+        if (options.Concurrency is { } c)
+        {
+            if (c < 1)
+            {
+                throw new UsageException($"--concurrency: {c} must be at least 1");
+            }
+
+            scenario = scenario with { Replay = scenario.Replay with { Concurrency = c } };
+        }
+
+        var conversations = new List<Conversation>(scenario.Conversations);
+        foreach (var source in options.Sources)
+        {
+            if (!File.Exists(source))
+            {
+                throw new UsageException($"--source: '{source}' does not exist");
+            }
+
+            conversations.AddRange(ScenarioLoader.LoadConversations(source));
+        }
+
+        var synthetic = scenario.Synthetic with { Count = options.Synthetic ?? scenario.Synthetic.Count, Seed = options.Seed ?? scenario.Synthetic.Seed };
+        if (synthetic.Count < 0)
+        {
+            throw new UsageException($"--synthetic: {synthetic.Count} must not be negative");
+        }
+
+        conversations.AddRange(SyntheticGenerator.Generate(synthetic));
+        if (conversations.Count == 0)
+        {
+            throw new UsageException($"{scenario.SourceFile}: no conversations to replay (add 'conversations', 'synthetic.count' or --source)");
+        }
+
+        var oldConfig = scenario.Old with { Url = options.OldUrl ?? scenario.Old.Url };
+        var newConfig = scenario.New with { Url = options.NewUrl ?? scenario.New.Url };
+        var embedded = string.IsNullOrWhiteSpace(oldConfig.Url) && string.IsNullOrWhiteSpace(newConfig.Url);
+        if (!embedded && (string.IsNullOrWhiteSpace(oldConfig.Url) || string.IsNullOrWhiteSpace(newConfig.Url)))
+        {
+            throw new UsageException("give both stack URLs (--old and --new, or stacks.old.url and stacks.new.url), or neither to use the embedded sample stacks");
+        }
+
+        if (!embedded && options.EmbeddedNewFaults.Count > 0)
+        {
+            throw new UsageException("--embedded-new-faults applies only to the embedded sample stacks");
+        }
+
+        EmbeddedStacks? stacks = null;
+        try
+        {
+            if (embedded)
+            {
+                try
+                {
+                    stacks = await EmbeddedStacks.StartAsync(new EmbeddedStackOptions { NewFaults = options.EmbeddedNewFaults }, cancellationToken);
+                }
+                catch (ArgumentException ex)
+                {
+                    throw new UsageException(ex.Message);
+                }
+
+                oldConfig = oldConfig with { Url = stacks.OldServer.BaseAddress.AbsoluteUri };
+                newConfig = newConfig with { Url = stacks.NewServer.BaseAddress.AbsoluteUri };
+                Console.WriteLine($"embedded stacks: old = sample agent v1 at {oldConfig.Url}; new = sample agent v2 (nondeterministic{(options.EmbeddedNewFaults.Count > 0 ? ", faults: " + string.Join(", ", options.EmbeddedNewFaults) : string.Empty)}) at {newConfig.Url}");
+            }
+
+            using var oldStack = Create("old", oldConfig, scenario);
+            using var newStack = Create("new", newConfig, scenario);
+            using var semantic = options.Lexical ? null : new MiniLmSimilarity();
+            Console.WriteLine($"replaying {conversations.Count} conversations ({conversations.Sum(x => x.Turns.Count)} turns) from {scenario.SourceFile}; old asked {(scenario.Replay.RepeatOld ? "twice" : "once")}, {scenario.Replay.Concurrency} in flight; meaning judged by {(semantic is null ? "lexical similarity" : "MiniLM embeddings")}");
+            var request = new VerificationRequest
+            {
+                Scenario = scenario,
+                Old = oldStack,
+                New = newStack,
+                Conversations = conversations,
+                Semantic = semantic,
+                Seed = synthetic.Count > 0 ? synthetic.Seed : null,
+            };
+            var result = await RunWithProgressAsync(request, conversations.Count, cancellationToken);
+            var directory = Path.Combine(options.ReportsDir, result.RunId);
+            var resultsPath = await ResultsFile.WriteAsync(result, directory, CancellationToken.None);
+            PrintSummary(result, resultsPath);
+            if (result.Cancelled && cancellationToken.IsCancellationRequested)
+            {
+                Console.Error.WriteLine($"interrupted: kept {result.Summary.Conversations} judged conversations in {resultsPath}");
+                return ExitCodes.Interrupted;
+            }
+
+            if (options.Demo)
+            {
+                Console.WriteLine(result.Summary.Regressions > 0
+                    ? $"demo: the planted faults ({string.Join(", ", options.EmbeddedNewFaults)}) were found as {result.Summary.Regressions} regressed conversations; open the report to see why."
+                    : "demo: no regression found — the planted faults went undetected.");
+                return ExitCodes.Ok;
+            }
+
+            return result.Summary.Regressions > 0 ? ExitCodes.Failed : ExitCodes.Ok;
+        }
+        finally
+        {
+            if (stacks is not null)
+            {
+                await stacks.DisposeAsync();
+            }
+        }
+    }
+
+    private static IAgentStack Create(string name, StackConfig config, Scenario scenario)
+    {
+        try
+        {
+            var stack = StackFactory.Create(name, config);
+            return stack;
+        }
+        catch (ArgumentException ex)
+        {
+            throw new UsageException($"{scenario.SourceFile}: {ex.Message}");
+        }
+    }
+
+    private static async Task<RunResult> RunWithProgressAsync(VerificationRequest request, int total, CancellationToken cancellationToken)
+    {
+        if (!Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            RunResult? result = null;
+            await AnsiConsole.Progress().AutoClear(true).StartAsync(async context =>
+            {
+                var task = context.AddTask("replaying", maxValue: total);
+                var progress = new Progress<ReplayProgress>(p =>
+                {
+                    task.Value = p.ConversationsDone;
+                    task.Description = $"replaying · {p.TurnsDone} turns · {p.StackErrors} stack errors";
+                });
+                result = await VerificationRunner.RunAsync(request, progress, null, cancellationToken);
+            });
+            return result!;
+        }
+
+        var step = Math.Max(1, total / 10);
+        var plain = new SynchronousProgress(p =>
+        {
+            if (p.ConversationsDone % step == 0 || p.ConversationsDone == p.ConversationsTotal)
+            {
+                Console.WriteLine($"progress: {p.ConversationsDone}/{p.ConversationsTotal} conversations, {p.TurnsDone} turns, {p.StackErrors} stack errors");
+            }
+        });
+        return await VerificationRunner.RunAsync(request, plain, null, cancellationToken);
+    }
+
+    private static void PrintSummary(RunResult result, string resultsPath)
+    {
+        var s = result.Summary;
+        var table = new Table().Title($"run {result.RunId}: {s.Conversations} conversations, {s.Turns} turns").AddColumns("verdict", "conversations");
+        foreach (var verdict in Enum.GetValues<Verdict>())
+        {
+            table.AddRow(verdict.ToString(), s.ByVerdict.GetValueOrDefault(verdict).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        AnsiConsole.Write(table);
+        var dims = new Table().Title("turns per dimension").AddColumn("dimension");
+        foreach (var verdict in Enum.GetValues<Verdict>())
+        {
+            dims.AddColumn(verdict.ToString());
+        }
+
+        foreach (var (dimension, counts) in s.ByDimension)
+        {
+            dims.AddRow([dimension.ToString(), .. Enum.GetValues<Verdict>().Select(v => counts.GetValueOrDefault(v).ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+        }
+
+        AnsiConsole.Write(dims);
+        var regressed = result.Conversations.Where(c => c.Verdict is Verdict.Regression or Verdict.Error).OrderByDescending(c => c.Verdict).ThenByDescending(c => c.Severity).Take(15).ToArray();
+        if (regressed.Length > 0)
+        {
+            var list = new Table().Title("regressions and errors (worst first)").AddColumns("conversation", "verdict", "severity", "reason");
+            foreach (var c in regressed)
+            {
+                list.AddRow(Markup.Escape(c.Conversation.Id), c.Verdict.ToString(), c.Severity.ToString(), Markup.Escape(c.Reason.Length > 160 ? c.Reason[..160] + "…" : c.Reason));
+            }
+
+            AnsiConsole.Write(list);
+        }
+
+        var reported = result.Keys.Where(k => k.Reported).Select(k => $"{k.Key} ({k.Raw} vs noise {k.Noise})").ToArray();
+        Console.WriteLine(reported.Length == 0 ? "no difference key beyond the noise floor" : "difference keys beyond the noise floor: " + string.Join(", ", reported));
+        Console.WriteLine($"regressions: {s.Regressions} (critical {s.RegressionsBySeverity.GetValueOrDefault(Severity.Critical)}, major {s.RegressionsBySeverity.GetValueOrDefault(Severity.Major)}, minor {s.RegressionsBySeverity.GetValueOrDefault(Severity.Minor)}); errors: {s.Errors}");
+        Console.WriteLine($"results: {resultsPath}");
+    }
+
+    /// <summary>Reports on the caller's thread (Progress&lt;T&gt; would post to the thread pool and reorder lines).</summary>
+    private sealed class SynchronousProgress(Action<ReplayProgress> report) : IProgress<ReplayProgress>
+    {
+        private readonly Lock _lock = new();
+
+        public void Report(ReplayProgress value)
+        {
+            lock (_lock)
+            {
+                report(value);
+            }
+        }
+    }
+}

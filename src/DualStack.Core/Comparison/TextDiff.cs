@@ -1,0 +1,47 @@
+using DiffPlex;
+using DiffPlex.Chunkers;
+using DualStack.Core.Verdicts;
+
+namespace DualStack.Core.Comparison;
+
+/// <summary>The one word-level diff (DiffPlex) used by results and every report.</summary>
+public static class TextDiff
+{
+    private static readonly WordChunker Chunker = new();
+
+    /// <summary>Word diff of <paramref name="oldText"/> → <paramref name="newText"/> as equal/deleted/inserted runs.</summary>
+    public static IReadOnlyList<DiffSegment> Words(string oldText, string newText)
+    {
+        var diff = Differ.Instance.CreateDiffs(oldText, newText, ignoreWhiteSpace: false, ignoreCase: false, Chunker);
+        var segments = new List<DiffSegment>();
+        var oldIndex = 0;
+        foreach (var block in diff.DiffBlocks)
+        {
+            Append(segments, DiffKind.Equal, diff.PiecesOld, oldIndex, block.DeleteStartA - oldIndex);
+            Append(segments, DiffKind.Deleted, diff.PiecesOld, block.DeleteStartA, block.DeleteCountA);
+            Append(segments, DiffKind.Inserted, diff.PiecesNew, block.InsertStartB, block.InsertCountB);
+            oldIndex = block.DeleteStartA + block.DeleteCountA;
+        }
+
+        Append(segments, DiffKind.Equal, diff.PiecesOld, oldIndex, diff.PiecesOld.Count - oldIndex);
+        return segments;
+    }
+
+    private static void Append(List<DiffSegment> segments, DiffKind kind, IReadOnlyList<string> pieces, int start, int count)
+    {
+        if (count <= 0)
+        {
+            return;
+        }
+
+        var text = string.Concat(pieces.Skip(start).Take(count));
+        if (segments.Count > 0 && segments[^1].Kind == kind)
+        {
+            segments[^1] = segments[^1] with { Text = segments[^1].Text + text };
+        }
+        else
+        {
+            segments.Add(new DiffSegment(kind, text));
+        }
+    }
+}

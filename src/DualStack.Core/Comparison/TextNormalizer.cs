@@ -1,0 +1,124 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace DualStack.Core.Comparison;
+
+/// <summary>Masks what legitimately varies between runs (timestamps, generated ids) and canonicalises formatting (amounts, whitespace, case).</summary>
+public sealed partial class TextNormalizer
+{
+    private readonly IReadOnlyList<(Regex Pattern, string Replacement)> _custom;
+    private readonly bool _defaults;
+
+    /// <summary>Creates a normaliser from the reply configuration.</summary>
+    public TextNormalizer(ReplyComparisonConfig config)
+    {
+        _defaults = config.DefaultNormalizers;
+        _custom = config.Normalize
+            .Where(r => !string.IsNullOrEmpty(r.Pattern))
+            .Select(r => (new Regex(r.Pattern!, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)), r.Replacement))
+            .ToArray();
+    }
+
+    /// <summary>Normalised, lower-case text.</summary>
+    public string Normalize(string text)
+    {
+        var result = text;
+        if (_defaults)
+        {
+            result = Timestamp().Replace(result, "<timestamp>");
+            result = Uuid().Replace(result, "<uuid>");
+            result = Reference().Replace(result, "<ref>");
+            result = SymbolAmount().Replace(result, m => Amount(m.Groups["num"].Value, Currency(m.Groups["sym"].Value)));
+            result = CodeAmount().Replace(result, m => Amount(m.Groups["num"].Value, m.Groups["code"].Value.ToUpperInvariant()));
+            result = CodeFirstAmount().Replace(result, m => Amount(m.Groups["num"].Value, m.Groups["code"].Value.ToUpperInvariant()));
+        }
+
+        foreach (var (pattern, replacement) in _custom)
+        {
+            result = pattern.Replace(result, replacement);
+        }
+
+        return Whitespace().Replace(result, " ").Trim().ToLowerInvariant();
+    }
+
+    /// <summary>The facts a normalised reply states: numbers, amounts, dates and ids, in order of appearance, deduplicated.</summary>
+    public static IReadOnlyList<string> Facts(string normalized)
+    {
+        var facts = new List<string>();
+        foreach (Match match in Fact().Matches(normalized))
+        {
+            var value = match.Value.TrimEnd('.', ',');
+            if (!facts.Contains(value))
+            {
+                facts.Add(value);
+            }
+        }
+
+        return facts;
+    }
+
+    /// <summary>Lower-case word tokens (letters, digits and the masks), punctuation dropped.</summary>
+    public static IEnumerable<string> Tokens(string normalized)
+    {
+        var start = -1;
+        for (var i = 0; i <= normalized.Length; i++)
+        {
+            var inWord = i < normalized.Length && (char.IsLetterOrDigit(normalized[i]) || normalized[i] is '<' or '>' or '.' or '-' or '\'');
+            if (inWord && start < 0)
+            {
+                start = i;
+            }
+            else if (!inWord && start >= 0)
+            {
+                var token = normalized.AsSpan(start, i - start).Trim(".-'");
+                if (!token.IsEmpty)
+                {
+                    yield return token.ToString();
+                }
+
+                start = -1;
+            }
+        }
+    }
+
+    private static string Amount(string number, string currency)
+    {
+        var clean = number.Replace(",", string.Empty, StringComparison.Ordinal);
+        return decimal.TryParse(clean, NumberStyles.Number, CultureInfo.InvariantCulture, out var value)
+            ? value.ToString("0.00", CultureInfo.InvariantCulture) + " " + currency
+            : number + " " + currency;
+    }
+
+    private static string Currency(string symbol) => symbol switch
+    {
+        "$" => "USD",
+        "€" => "EUR",
+        "£" => "GBP",
+        _ => symbol,
+    };
+
+    [GeneratedRegex(@"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?", RegexOptions.CultureInvariant)]
+    private static partial Regex Timestamp();
+
+    [GeneratedRegex(@"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex Uuid();
+
+    [GeneratedRegex(@"\b(?:REF|TKT|TICKET|CASE|RFD|MSG)-[A-Z0-9]{4,}\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex Reference();
+
+    [GeneratedRegex(@"(?<sym>[$€£])\s?(?<num>\d[\d,]*(?:\.\d+)?)", RegexOptions.CultureInvariant)]
+    private static partial Regex SymbolAmount();
+
+    [GeneratedRegex(@"(?<num>\d[\d,]*(?:\.\d+)?)\s?(?<code>USD|EUR|GBP)\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex CodeAmount();
+
+    [GeneratedRegex(@"\b(?<code>USD|EUR|GBP)\s?(?<num>\d[\d,]*(?:\.\d+)?)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex CodeFirstAmount();
+
+    [GeneratedRegex(@"\s+")]
+    private static partial Regex Whitespace();
+
+    [GeneratedRegex(@"\d+(?:[.,:/-]\d+)*(?: (?:usd|eur|gbp))?", RegexOptions.CultureInvariant)]
+    private static partial Regex Fact();
+}

@@ -1,0 +1,188 @@
+using DualStack.Core.Model;
+using DualStack.Core.Scenarios;
+using DualStack.Core.Stacks;
+
+namespace DualStack.Core.Replay;
+
+/// <summary>One turn as replayed on every lane.</summary>
+/// <param name="Index">Zero-based turn index.</param>
+/// <param name="Turn">The scripted or recorded turn.</param>
+/// <param name="Old">Old stack, first run (A).</param>
+/// <param name="OldRepeat">Old stack, second run (A′); null when repeats are off.</param>
+/// <param name="New">New stack (B).</param>
+public sealed record TurnReplay(int Index, Turn Turn, StackObservation Old, StackObservation? OldRepeat, StackObservation New);
+
+/// <summary>A conversation as replayed: the turns that completed, in order.</summary>
+/// <param name="Conversation">The source conversation.</param>
+/// <param name="Turns">Completed turns.</param>
+/// <param name="Completed">False when the run was cancelled before the last turn.</param>
+public sealed record ConversationReplay(Conversation Conversation, IReadOnlyList<TurnReplay> Turns, bool Completed);
+
+/// <summary>Progress of a replay.</summary>
+/// <param name="ConversationsDone">Conversations finished.</param>
+/// <param name="ConversationsTotal">Conversations in the run.</param>
+/// <param name="TurnsDone">Turns finished (all lanes answered).</param>
+/// <param name="StackErrors">Observations with an error so far.</param>
+public sealed record ReplayProgress(int ConversationsDone, int ConversationsTotal, int TurnsDone, int StackErrors);
+
+/// <summary>
+/// Sends conversations turn by turn to the old stack twice (A, A′) and to the new stack (B). Conversations run in
+/// parallel; turns run in order within a conversation; each lane has its own conversation and user ids so state never crosses.
+/// </summary>
+public sealed class Replayer
+{
+    private readonly IAgentStack _old;
+    private readonly IAgentStack _new;
+    private readonly ReplayConfig _config;
+    private readonly TimeProvider _time;
+    private readonly string _runTag;
+    private readonly RateLimiter? _limiter;
+
+    /// <summary>Creates a replayer; <paramref name="runTag"/> makes lane ids unique per run (default: random).</summary>
+    public Replayer(IAgentStack oldStack, IAgentStack newStack, ReplayConfig config, TimeProvider? timeProvider = null, string? runTag = null)
+    {
+        _old = oldStack;
+        _new = newStack;
+        _config = config;
+        _time = timeProvider ?? TimeProvider.System;
+        _runTag = runTag ?? Guid.NewGuid().ToString("N")[..8];
+        _limiter = config.TurnsPerSecond > 0 ? new RateLimiter(config.TurnsPerSecond, _time) : null;
+    }
+
+    /// <summary>The id a lane uses for a conversation or user id.</summary>
+    public string LaneId(string id, Lane lane) => $"{id}~{lane switch { Lane.Old => "a", Lane.OldRepeat => "a2", _ => "b" }}~{_runTag}";
+
+    /// <summary>
+    /// Replays every conversation. On cancellation the replay stops starting turns and returns what completed
+    /// (partial conversations are marked incomplete); it never throws <see cref="OperationCanceledException"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<ConversationReplay>> RunAsync(IReadOnlyList<Conversation> conversations, IProgress<ReplayProgress>? progress, CancellationToken cancellationToken)
+    {
+        var results = new ConversationReplay?[conversations.Count];
+        var done = 0;
+        var turnsDone = 0;
+        var errors = 0;
+        var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _config.Concurrency) };
+        try
+        {
+            await Parallel.ForEachAsync(Enumerable.Range(0, conversations.Count), options, async (index, _) =>
+            {
+                var replay = await ReplayOneAsync(conversations[index], onTurn: turn =>
+                {
+                    Interlocked.Increment(ref turnsDone);
+                    var failed = (turn.Old.Succeeded ? 0 : 1) + (turn.OldRepeat is { Succeeded: false } ? 1 : 0) + (turn.New.Succeeded ? 0 : 1);
+                    Interlocked.Add(ref errors, failed);
+                }, cancellationToken).ConfigureAwait(false);
+                results[index] = replay;
+                var finished = Interlocked.Increment(ref done);
+                progress?.Report(new ReplayProgress(finished, conversations.Count, Volatile.Read(ref turnsDone), Volatile.Read(ref errors)));
+            }).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Keep what was done: conversations not started are simply absent.
+        }
+
+        return results.Where(r => r is not null).Select(r => r!).ToArray();
+    }
+
+    private async Task<ConversationReplay> ReplayOneAsync(Conversation conversation, Action<TurnReplay> onTurn, CancellationToken cancellationToken)
+    {
+        var turns = new List<TurnReplay>(conversation.Turns.Count);
+        var historyOld = new List<(string, string?)>();
+        var historyRepeat = new List<(string, string?)>();
+        var historyNew = new List<(string, string?)>();
+        for (var i = 0; i < conversation.Turns.Count; i++)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return new ConversationReplay(conversation, turns, Completed: false);
+            }
+
+            var turn = conversation.Turns[i];
+            var lanes = _config.RepeatOld ? 3 : 2;
+            if (_limiter is not null)
+            {
+                for (var l = 0; l < lanes; l++)
+                {
+                    if (!await _limiter.WaitAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        return new ConversationReplay(conversation, turns, Completed: false);
+                    }
+                }
+            }
+
+            // Lanes run the same turn at the same time so that latency is compared under the same conditions.
+            var oldTask = _old.SendTurnAsync(Request(conversation, turn, i, Lane.Old, historyOld), cancellationToken).AsTask();
+            var repeatTask = _config.RepeatOld ? _old.SendTurnAsync(Request(conversation, turn, i, Lane.OldRepeat, historyRepeat), cancellationToken).AsTask() : Task.FromResult<StackObservation>(null!);
+            var newTask = _new.SendTurnAsync(Request(conversation, turn, i, Lane.New, historyNew), cancellationToken).AsTask();
+            await Task.WhenAll(oldTask, repeatTask, newTask).ConfigureAwait(false);
+            var replay = new TurnReplay(i, turn, oldTask.Result, _config.RepeatOld ? repeatTask.Result : null, newTask.Result);
+            if (IsCancelled(replay))
+            {
+                return new ConversationReplay(conversation, turns, Completed: false);
+            }
+
+            turns.Add(replay);
+            onTurn(replay);
+            historyOld.Add((turn.Message, replay.Old.Reply));
+            historyRepeat.Add((turn.Message, replay.OldRepeat?.Reply));
+            historyNew.Add((turn.Message, replay.New.Reply));
+        }
+
+        return new ConversationReplay(conversation, turns, Completed: true);
+    }
+
+    private static bool IsCancelled(TurnReplay turn) =>
+        turn.Old.Error?.Kind == ObservationErrorKind.Cancelled || turn.New.Error?.Kind == ObservationErrorKind.Cancelled || turn.OldRepeat?.Error?.Kind == ObservationErrorKind.Cancelled;
+
+    private TurnRequest Request(Conversation conversation, Turn turn, int index, Lane lane, List<(string, string?)> history) => new()
+    {
+        ConversationId = LaneId(conversation.Id, lane),
+        UserId = LaneId(conversation.UserId, lane),
+        Message = turn.Message,
+        Channel = conversation.Channel,
+        TurnIndex = index,
+        Metadata = turn.Metadata,
+        History = history.ToArray(),
+    };
+
+    /// <summary>Spaces turn starts evenly at a rate; waiting is cancellable and returns false when cancelled.</summary>
+    private sealed class RateLimiter(double perSecond, TimeProvider time)
+    {
+        private readonly long _intervalTicks = (long)(TimeSpan.TicksPerSecond / perSecond);
+        private long _next = time.GetUtcNow().UtcTicks;
+
+        public async ValueTask<bool> WaitAsync(CancellationToken cancellationToken)
+        {
+            long slot;
+            long now;
+            while (true)
+            {
+                now = time.GetUtcNow().UtcTicks;
+                var current = Interlocked.Read(ref _next);
+                slot = Math.Max(current, now);
+                if (Interlocked.CompareExchange(ref _next, slot + _intervalTicks, current) == current)
+                {
+                    break;
+                }
+            }
+
+            var delay = TimeSpan.FromTicks(slot - now);
+            if (delay <= TimeSpan.Zero)
+            {
+                return !cancellationToken.IsCancellationRequested;
+            }
+
+            try
+            {
+                await Task.Delay(delay, time, cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+        }
+    }
+}

@@ -1,0 +1,331 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using DualStack.Core.Comparison;
+using DualStack.Core.Model;
+
+namespace DualStack.Core.Scenarios;
+
+/// <summary>Raised when a scenario cannot be used; <see cref="Errors"/> holds every problem found, each naming file, item and value.</summary>
+public sealed class ScenarioException(IReadOnlyList<string> errors) : Exception(string.Join(Environment.NewLine, errors))
+{
+    /// <summary>All problems found.</summary>
+    public IReadOnlyList<string> Errors { get; } = errors;
+}
+
+/// <summary>Loads scenario files (with includes), validates them collecting all errors, and resolves defaults.</summary>
+public static class ScenarioLoader
+{
+    private static readonly HashSet<string> KnownIntents = ["order_status", "refund", "address_change", "product_question", "small_talk", "memory"];
+
+    /// <summary>Loads and validates <paramref name="path"/>; throws <see cref="ScenarioException"/> with every error.</summary>
+    public static Scenario Load(string path)
+    {
+        var errors = new List<string>();
+        var display = DisplayPath(path);
+        var root = ReadFile(path, display, errors);
+        if (root is null)
+        {
+            throw new ScenarioException(errors);
+        }
+
+        ValidateSettings(root, display, errors);
+        var conversations = new List<Conversation>();
+        CollectConversations(root, path, display, conversations, errors, new HashSet<string>(StringComparer.Ordinal) { Path.GetFullPath(path) });
+
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var conversation in conversations)
+        {
+            if (seen.TryGetValue(conversation.Id, out var firstFile))
+            {
+                errors.Add($"scenario '{conversation.Id}' ({conversation.SourceFile}): duplicate conversation id (first defined in {firstFile})");
+            }
+            else
+            {
+                seen[conversation.Id] = conversation.SourceFile ?? display;
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new ScenarioException(errors);
+        }
+
+        return new Scenario
+        {
+            Name = root.Name ?? Path.GetFileNameWithoutExtension(path),
+            SourceFile = display,
+            Old = root.Stacks?.Old ?? new(),
+            New = root.Stacks?.New ?? new(),
+            Replay = root.Replay ?? new(),
+            Synthetic = root.Synthetic ?? new(),
+            Comparison = root.Comparison ?? new(),
+            Conversations = conversations,
+        };
+    }
+
+    /// <summary>Reads a file of conversations only (scenario or JSONL of <see cref="Conversation"/>), for <c>--source</c>.</summary>
+    public static IReadOnlyList<Conversation> LoadConversations(string path)
+    {
+        if (path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
+        {
+            var result = new List<Conversation>();
+            var errors = new List<string>();
+            var lineNumber = 0;
+            foreach (var line in File.ReadLines(path))
+            {
+                lineNumber++;
+                if (string.IsNullOrWhiteSpace(line))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    var conversation = JsonSerializer.Deserialize<Conversation>(line, DualStackJson.Options);
+                    if (conversation is null || conversation.Turns.Count == 0 || conversation.Turns.Any(t => string.IsNullOrWhiteSpace(t.Message)))
+                    {
+                        errors.Add($"{DisplayPath(path)}: line {lineNumber}: conversation has no turns or an empty 'message'");
+                    }
+                    else
+                    {
+                        result.Add(conversation with { SourceFile = DisplayPath(path) });
+                    }
+                }
+                catch (JsonException ex)
+                {
+                    errors.Add($"{DisplayPath(path)}: line {lineNumber}: {ex.Message}");
+                }
+            }
+
+            return errors.Count > 0 ? throw new ScenarioException(errors) : result;
+        }
+
+        return Load(path).Conversations;
+    }
+
+    private static ScenarioFile? ReadFile(string path, string display, List<string> errors)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            errors.Add($"{display}: cannot read: {ex.Message}");
+            return null;
+        }
+
+        try
+        {
+            var file = JsonSerializer.Deserialize<ScenarioFile>(text, DualStackJson.Options);
+            if (file is null)
+            {
+                errors.Add($"{display}: file is empty or 'null'");
+            }
+
+            return file;
+        }
+        catch (JsonException ex)
+        {
+            var where = ex.LineNumber is { } line ? $" at line {line + 1}, position {ex.BytePositionInLine + 1}" : string.Empty;
+            var field = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? string.Empty : $" ({ex.Path})";
+            var reason = ex.Message.Split(" Path:", 2)[0];
+            errors.Add($"{display}: invalid JSON{where}{field}: {reason}");
+            return null;
+        }
+    }
+
+    private static void CollectConversations(ScenarioFile file, string path, string display, List<Conversation> output, List<string> errors, HashSet<string> visited)
+    {
+        var conversations = file.Conversations ?? [];
+        for (var i = 0; i < conversations.Count; i++)
+        {
+            var config = conversations[i];
+            var label = string.IsNullOrWhiteSpace(config.Id) ? $"#{i + 1}" : config.Id;
+            var prefix = $"scenario '{label}' ({display})";
+            if (string.IsNullOrWhiteSpace(config.Id))
+            {
+                errors.Add($"{prefix}: 'id' is missing");
+            }
+
+            var turns = config.Turns ?? [];
+            if (turns.Count == 0)
+            {
+                errors.Add($"{prefix}: 'turns' is empty");
+            }
+
+            for (var t = 0; t < turns.Count; t++)
+            {
+                if (string.IsNullOrWhiteSpace(turns[t].Message))
+                {
+                    errors.Add($"{prefix}: turn {t + 1}: 'message' is empty");
+                }
+            }
+
+            if (errors.Count == 0 || !string.IsNullOrWhiteSpace(config.Id))
+            {
+                output.Add(new Conversation
+                {
+                    Id = config.Id ?? label,
+                    UserId = string.IsNullOrWhiteSpace(config.UserId) ? "u-" + config.Id : config.UserId,
+                    Channel = config.Channel ?? "web",
+                    Source = ConversationSource.Scripted,
+                    Tags = config.Tags ?? [],
+                    Turns = turns.Select(t => new Turn { Message = t.Message ?? string.Empty, Metadata = t.Metadata ?? new Dictionary<string, string>(), Expect = t.Expect }).ToArray(),
+                    SourceFile = display,
+                });
+            }
+        }
+
+        foreach (var include in file.Include ?? [])
+        {
+            var includePath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", include);
+            var includeDisplay = DisplayPath(includePath);
+            if (!visited.Add(Path.GetFullPath(includePath)))
+            {
+                errors.Add($"{display}: include '{include}' is included twice or in a cycle");
+                continue;
+            }
+
+            if (!File.Exists(includePath))
+            {
+                errors.Add($"{display}: include '{include}' does not exist ({includeDisplay})");
+                continue;
+            }
+
+            var included = ReadFile(includePath, includeDisplay, errors);
+            if (included is not null)
+            {
+                if (included.Stacks is not null || included.Replay is not null || included.Comparison is not null || included.Synthetic is not null)
+                {
+                    errors.Add($"{includeDisplay}: an included file may only hold 'conversations' and 'include' (settings belong in {display})");
+                }
+
+                CollectConversations(included, includePath, includeDisplay, output, errors, visited);
+            }
+        }
+    }
+
+    private static void ValidateSettings(ScenarioFile file, string display, List<string> errors)
+    {
+        foreach (var (name, stack) in new[] { ("old", file.Stacks?.Old), ("new", file.Stacks?.New) })
+        {
+            if (stack is null)
+            {
+                continue;
+            }
+
+            if (!string.IsNullOrWhiteSpace(stack.Url) && (!Uri.TryCreate(stack.Url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)))
+            {
+                errors.Add($"{display}: stacks.{name}.url: '{stack.Url}' is not an absolute http(s) URL");
+            }
+
+            if (stack.Url is { } url && Uri.TryCreate(url, UriKind.Absolute, out var withUser) && !string.IsNullOrEmpty(withUser.UserInfo))
+            {
+                errors.Add($"{display}: stacks.{name}.url: credentials in the URL are not allowed; use tokenEnv");
+            }
+        }
+
+        if (file.Replay is { } replay)
+        {
+            if (replay.Concurrency < 1)
+            {
+                errors.Add($"{display}: replay.concurrency: {replay.Concurrency} must be at least 1");
+            }
+
+            if (replay.TurnsPerSecond < 0)
+            {
+                errors.Add($"{display}: replay.turnsPerSecond: {replay.TurnsPerSecond} must not be negative");
+            }
+
+            if (replay.TurnTimeoutSeconds <= 0)
+            {
+                errors.Add($"{display}: replay.turnTimeoutSeconds: {replay.TurnTimeoutSeconds} must be positive");
+            }
+        }
+
+        if (file.Synthetic is { } synthetic)
+        {
+            if (synthetic.Count < 0)
+            {
+                errors.Add($"{display}: synthetic.count: {synthetic.Count} must not be negative");
+            }
+
+            if (synthetic.MinTurns < 1 || synthetic.MaxTurns < synthetic.MinTurns)
+            {
+                errors.Add($"{display}: synthetic.minTurns/maxTurns: {synthetic.MinTurns}..{synthetic.MaxTurns} is not a valid range (1 ≤ min ≤ max)");
+            }
+
+            if (synthetic.MemoryProbability is < 0 or > 1)
+            {
+                errors.Add($"{display}: synthetic.memoryProbability: {synthetic.MemoryProbability} must be between 0 and 1");
+            }
+
+            foreach (var (intent, weight) in synthetic.Intents ?? new Dictionary<string, double>())
+            {
+                if (!KnownIntents.Contains(intent))
+                {
+                    errors.Add($"{display}: synthetic.intents: unknown intent '{intent}' (known: {string.Join(", ", KnownIntents.Order())})");
+                }
+                else if (weight < 0)
+                {
+                    errors.Add($"{display}: synthetic.intents.{intent}: weight {weight} must not be negative");
+                }
+            }
+        }
+
+        if (file.Comparison is { } comparison)
+        {
+            CheckUnit(comparison.Reply.SemanticThreshold, "comparison.reply.semanticThreshold");
+            CheckUnit(comparison.Reply.LexicalThreshold, "comparison.reply.lexicalThreshold");
+            CheckUnit(comparison.Memory.MinRecall, "comparison.memory.minRecall");
+            if (comparison.Latency.MaxRatio < 1)
+            {
+                errors.Add($"{display}: comparison.latency.maxRatio: {comparison.Latency.MaxRatio} must be at least 1");
+            }
+
+            for (var i = 0; i < comparison.Reply.Normalize.Count; i++)
+            {
+                var rule = comparison.Reply.Normalize[i];
+                if (string.IsNullOrEmpty(rule.Pattern))
+                {
+                    errors.Add($"{display}: comparison.reply.normalize[{i}]: 'pattern' is empty");
+                    continue;
+                }
+
+                try
+                {
+                    _ = new Regex(rule.Pattern, RegexOptions.None, TimeSpan.FromSeconds(1));
+                }
+                catch (ArgumentException ex)
+                {
+                    errors.Add($"{display}: comparison.reply.normalize[{i}]: pattern '{rule.Pattern}' is not a valid regex: {ex.Message}");
+                }
+            }
+
+            foreach (var path in comparison.Skills.IgnoreArguments)
+            {
+                var jsonPath = path.Contains(':', StringComparison.Ordinal) ? path[(path.IndexOf(':', StringComparison.Ordinal) + 1)..] : path;
+                if (!jsonPath.StartsWith('$'))
+                {
+                    errors.Add($"{display}: comparison.skills.ignoreArguments: '{path}' must be a JSON path starting with '$' (optionally prefixed 'skill:')");
+                }
+            }
+        }
+
+        void CheckUnit(double value, string field)
+        {
+            if (value is < 0 or > 1)
+            {
+                errors.Add($"{display}: {field}: {value} must be between 0 and 1");
+            }
+        }
+    }
+
+    private static string DisplayPath(string path)
+    {
+        var relative = Path.GetRelativePath(Environment.CurrentDirectory, Path.GetFullPath(path));
+        return relative.StartsWith("..", StringComparison.Ordinal) ? Path.GetFullPath(path) : relative;
+    }
+}

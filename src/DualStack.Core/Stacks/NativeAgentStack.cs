@@ -1,0 +1,137 @@
+using System.Text.Json;
+using DualStack.Core.Model;
+using Refit;
+
+namespace DualStack.Core.Stacks;
+
+/// <summary>Adapter for agent contract v1: replies, skill calls and memory are all observed.</summary>
+internal sealed class NativeAgentStack : IAgentStack
+{
+    private static readonly RefitSettings Settings = new(new SystemTextJsonContentSerializer(DualStackJson.Options));
+
+    private readonly HttpClient _client;
+    private readonly INativeAgentApi _api;
+    private readonly TimeProvider _time;
+
+    public NativeAgentStack(string name, HttpClient client, TimeProvider timeProvider, TimeSpan? turnTimeout = null)
+    {
+        Name = name;
+        _client = client;
+        _api = RestService.For<INativeAgentApi>(client, Settings);
+        _time = timeProvider;
+        TurnTimeout = turnTimeout ?? TimeSpan.FromSeconds(30);
+    }
+
+    public string Name { get; }
+
+    public Uri BaseAddress => _client.BaseAddress!;
+
+    public TimeSpan TurnTimeout { get; init; }
+
+    /// <summary>The Refit client, for memory sync and admin tools.</summary>
+    public INativeAgentApi Api => _api;
+
+    public async ValueTask<StackObservation> SendTurnAsync(TurnRequest request, CancellationToken cancellationToken)
+    {
+        var started = _time.GetTimestamp();
+        var observation = new StackObservation { Stack = Name, ConversationId = request.ConversationId, TurnIndex = request.TurnIndex };
+        using var timeout = new CancellationTokenSource(TurnTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            var body = new NativeTurnRequest(request.UserId, request.Message, request.Channel, request.Metadata);
+            using var response = await _api.SendTurnAsync(request.ConversationId, body, linked.Token).ConfigureAwait(false);
+            var latency = _time.GetElapsedTime(started).TotalMilliseconds;
+            var timedOut = timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested;
+            return response.Error switch
+            {
+                null => Map(observation with { HttpStatus = (int?)response.StatusCode, LatencyMs = latency }, response.Content),
+                ApiException api => observation with
+                {
+                    HttpStatus = (int)api.StatusCode,
+                    LatencyMs = latency,
+                    RawResponse = ObservationErrors.Truncate(api.Content),
+                    Error = response.IsSuccessStatusCode
+                        ? new ObservationError(ObservationErrorKind.InvalidResponse, "response is not the v1 contract: " + ObservationErrors.Snippet(api.InnerException?.Message ?? api.Message) + BodyHint(api.Content))
+                        : ObservationErrors.FromStatus((int)api.StatusCode, api.Content),
+                },
+                var other => observation with { LatencyMs = latency, Error = ObservationErrors.FromException(other.InnerException ?? other, timedOut, TurnTimeout) },
+            };
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            var timedOut = timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested;
+            return observation with
+            {
+                LatencyMs = _time.GetElapsedTime(started).TotalMilliseconds,
+                Error = ex is ApiException api
+                    ? ObservationErrors.FromStatus((int)api.StatusCode, api.Content)
+                    : ObservationErrors.FromException(ex is ApiExceptionBase { InnerException: { } inner } ? inner : ex, timedOut, TurnTimeout),
+            };
+        }
+    }
+
+    public async Task<StackHealth> CheckHealthAsync(CancellationToken cancellationToken)
+    {
+        var started = _time.GetTimestamp();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10), _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            using var response = await _api.GetHealthAsync(linked.Token).ConfigureAwait(false);
+            var latency = _time.GetElapsedTime(started).TotalMilliseconds;
+            switch (response.Error)
+            {
+                case ApiException api:
+                    return new StackHealth(false, response.IsSuccessStatusCode ? "health answer is not JSON" + BodyHint(api.Content) : $"HTTP {(int)api.StatusCode}" + BodyHint(api.Content), null, latency);
+                case { } other:
+                    var failure = ObservationErrors.FromException(other.InnerException ?? other, timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested, TimeSpan.FromSeconds(10));
+                    return new StackHealth(false, failure.Message, null, latency);
+            }
+
+            var status = response.Content?.Status ?? "unknown";
+            return new StackHealth(string.Equals(status, "ok", StringComparison.OrdinalIgnoreCase), status, response.Content?.Version, latency);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            var error = ObservationErrors.FromException(ex, timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested, TimeSpan.FromSeconds(10));
+            return new StackHealth(false, error.Message, null, _time.GetElapsedTime(started).TotalMilliseconds);
+        }
+    }
+
+    public void Dispose() => _client.Dispose();
+
+    private static string BodyHint(string? body) => string.IsNullOrWhiteSpace(body) ? string.Empty : $" (body starts: {ObservationErrors.Snippet(body, 80)})";
+
+    private static StackObservation Map(StackObservation observation, NativeTurnResponse? response)
+    {
+        if (response?.Reply is null)
+        {
+            return observation with
+            {
+                Error = new ObservationError(ObservationErrorKind.InvalidResponse, "response has no 'reply' field"),
+                RawResponse = response is null ? null : JsonSerializer.Serialize(response, DualStackJson.Options),
+            };
+        }
+
+        var skills = response.SkillCalls?
+            .Select(s => new SkillCall { Name = s.Name ?? "(unnamed)", Arguments = s.Arguments, Status = s.Status, Result = s.Result })
+            .ToArray();
+        var memory = response.Memory is null
+            ? null
+            : new MemoryObservation
+            {
+                Retrieved = response.Memory.Retrieved?.Select(ToHit).ToArray(),
+                Written = response.Memory.Written?.Select(ToHit).ToArray(),
+            };
+        return observation with
+        {
+            Reply = response.Reply,
+            SkillCalls = skills,
+            Memory = memory,
+            RawResponse = ObservationErrors.Truncate(JsonSerializer.Serialize(response, DualStackJson.Options)),
+        };
+    }
+
+    private static MemoryHit ToHit(NativeMemoryHit hit) => new() { Id = hit.Id, Text = hit.Text ?? string.Empty, Score = hit.Score };
+}

@@ -1,0 +1,42 @@
+namespace DualStack.Core.Stacks;
+
+/// <summary>Which contract a stack speaks.</summary>
+public enum AdapterKind
+{
+    /// <summary>DualStack agent contract v1 (full observability).</summary>
+    Native,
+
+    /// <summary>OpenAI-compatible <c>POST /v1/chat/completions</c>; memory is not observed.</summary>
+    OpenAi,
+}
+
+/// <summary>How to reach one stack. Secrets never live here: only the names of environment variables that hold them.</summary>
+public sealed record StackConfig
+{
+    /// <summary>Base URL; empty means "start the embedded sample stack" where the host supports it.</summary>
+    public string? Url { get; init; }
+
+    /// <summary>Contract; default <see cref="AdapterKind.Native"/>.</summary>
+    public AdapterKind Adapter { get; init; } = AdapterKind.Native;
+
+    /// <summary>Environment variable holding a bearer token; none by default.</summary>
+    public string? TokenEnv { get; init; }
+
+    /// <summary>Extra request headers: header name → environment variable holding its value.</summary>
+    public IReadOnlyDictionary<string, string> HeadersFromEnv { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>OpenAI adapter: model name sent in requests; default <c>default</c>.</summary>
+    public string Model { get; init; } = "default";
+
+    /// <summary>OpenAI adapter: header carrying the session (conversation) key; default <c>x-openclaw-session-key</c>.</summary>
+    public string SessionHeader { get; init; } = "x-openclaw-session-key";
+
+    /// <summary>OpenAI adapter: request SSE streaming; default false.</summary>
+    public bool Stream { get; init; }
+
+    /// <summary>OpenAI adapter: send earlier turns as messages (for stateless servers); default false.</summary>
+    public bool SendHistory { get; init; }
+
+    /// <summary>OpenAI adapter: report <c>tool_calls</c> as the turn's skill calls; default true. False marks skills not observed.</summary>
+    public bool ToolCallsAreSkills { get; init; } = true;
+}

@@ -1,0 +1,60 @@
+using System.Net;
+
+namespace DualStack.Core.Stacks;
+
+/// <summary>Creates adapters from configuration, resolving secrets from the environment.</summary>
+public static class StackFactory
+{
+    /// <summary>Creates the adapter for <paramref name="config"/>; throws <see cref="ArgumentException"/> naming a bad URL or a missing variable.</summary>
+    public static IAgentStack Create(string name, StackConfig config, TimeProvider? timeProvider = null, Func<string, string?>? environment = null)
+    {
+        environment ??= Environment.GetEnvironmentVariable;
+        timeProvider ??= TimeProvider.System;
+        if (!Uri.TryCreate(config.Url, UriKind.Absolute, out var baseUri) || (baseUri.Scheme != Uri.UriSchemeHttp && baseUri.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new ArgumentException($"stack '{name}': url '{config.Url}' is not an absolute http(s) URL");
+        }
+
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (header, variable) in config.HeadersFromEnv)
+        {
+            headers[header] = environment(variable) ?? throw new ArgumentException($"stack '{name}': header '{header}' needs environment variable '{variable}', which is not set");
+        }
+
+        if (config.TokenEnv is { Length: > 0 } tokenEnv)
+        {
+            var token = environment(tokenEnv) ?? throw new ArgumentException($"stack '{name}': tokenEnv '{tokenEnv}' is not set in the environment");
+            headers["Authorization"] = "Bearer " + token;
+        }
+
+        var client = CreateHttpClient(baseUri, headers);
+        return config.Adapter switch
+        {
+            AdapterKind.OpenAi => new OpenAiAgentStack(name, client, config, timeProvider),
+            _ => new NativeAgentStack(name, client, timeProvider),
+        };
+    }
+
+    internal static HttpClient CreateHttpClient(Uri baseUri, IReadOnlyDictionary<string, string> headers)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+            AutomaticDecompression = DecompressionMethods.All,
+            MaxConnectionsPerServer = 256,
+        };
+        var client = new HttpClient(handler)
+        {
+            BaseAddress = baseUri.AbsoluteUri.EndsWith('/') ? baseUri : new Uri(baseUri.AbsoluteUri + "/"),
+            // Per-turn timeouts are enforced by the caller's token so that they become observations.
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        foreach (var (header, value) in headers)
+        {
+            client.DefaultRequestHeaders.TryAddWithoutValidation(header, value);
+        }
+
+        return client;
+    }
+}

@@ -1,0 +1,250 @@
+using DualStack.Core.Comparison;
+using DualStack.Core.Model;
+using DualStack.Core.Replay;
+using DualStack.Core.Results;
+
+namespace DualStack.Core.Verdicts;
+
+/// <summary>
+/// Judges replayed conversations: every comparer per turn against the old-vs-old noise floor, then a run-level
+/// Diffy-style pass that reports a difference key only when it occurs more often old-vs-new than old-vs-old.
+/// </summary>
+public sealed class VerdictEngine
+{
+    private readonly ComparisonConfig _config;
+    private readonly IReadOnlyList<ITurnComparer> _comparers;
+
+    /// <summary>Creates the engine; <paramref name="semantic"/> adds meaning similarity to the reply comparer.</summary>
+    public VerdictEngine(ComparisonConfig config, ITextSimilarity? semantic = null)
+    {
+        _config = config;
+        var normalizer = new TextNormalizer(config.Reply);
+        _comparers =
+        [
+            new ReplyComparer(config.Reply, semantic),
+            new SkillComparer(config.Skills),
+            new MemoryComparer(config.Memory, normalizer),
+            new LatencyComparer(config.Latency),
+        ];
+        Similarity = semantic?.Name ?? LexicalSimilarity.Instance.Name;
+    }
+
+    /// <summary>Name of the meaning measure in use.</summary>
+    public string Similarity { get; }
+
+    /// <summary>Judges one conversation on its own (before run-level aggregation).</summary>
+    public ConversationResult JudgeConversation(ConversationReplay replay, IReadOnlyDictionary<Lane, string> laneIds)
+    {
+        var turns = replay.Turns.Select(JudgeTurn).ToArray();
+        return Summarize(replay.Conversation, laneIds, turns, replay.Completed);
+    }
+
+    /// <summary>Applies run-level aggregation and builds the run result.</summary>
+    public RunResult Finish(RunResult draft)
+    {
+        var keys = Aggregate(draft.Conversations);
+        var unreported = keys.Where(k => !k.Reported).Select(k => k.Key).ToHashSet(StringComparer.Ordinal);
+        var conversations = draft.Conversations.Select(c =>
+        {
+            var turns = c.Turns.Select(t => t.Dimensions.Any(d => d.Verdict == Verdict.Regression && d.Findings.Any(f => unreported.Contains(f.Key)))
+                ? Rejudge(t, t.Dimensions.Select(d => Grading.Regrade(d, unreported)).ToArray())
+                : t).ToArray();
+            return Summarize(c.Conversation, c.LaneIds, turns, c.Completed);
+        }).ToArray();
+        return draft with { Conversations = conversations, Keys = keys, Summary = Summarize(conversations), Comparison = _config, Similarity = Similarity };
+    }
+
+    /// <summary>Judges one turn.</summary>
+    public TurnResult JudgeTurn(TurnReplay turn)
+    {
+        var dimensions = new List<DimensionResult>();
+        var oldFailed = !turn.Old.Succeeded;
+        var newFailed = !turn.New.Succeeded;
+        if (oldFailed || newFailed)
+        {
+            dimensions.Add(JudgeErrors(turn));
+        }
+        else
+        {
+            foreach (var comparer in _comparers)
+            {
+                dimensions.Add(comparer.Compare(turn));
+            }
+
+            dimensions.Add(new DimensionResult { Dimension = Dimension.Errors, Verdict = Verdict.Match, Reason = "both stacks answered" });
+        }
+
+        if (turn.Turn.Expect is { } expect && turn.New.Succeeded)
+        {
+            dimensions.Add(CheckExpectations(expect, turn.New));
+        }
+
+        return Rejudge(new TurnResult { Index = turn.Index, Message = turn.Turn.Message, Old = turn.Old, OldRepeat = turn.OldRepeat, New = turn.New, Reason = string.Empty }, dimensions);
+    }
+
+    private static TurnResult Rejudge(TurnResult turn, IReadOnlyList<DimensionResult> dimensions)
+    {
+        var worst = dimensions.Count == 0 ? Verdict.Match : dimensions.Max(d => d.Verdict);
+        var severity = dimensions.Count == 0 ? Severity.None : dimensions.Max(d => d.Severity);
+        var deciding = dimensions.Where(d => d.Verdict == worst).OrderByDescending(d => d.Severity).FirstOrDefault();
+        var reason = deciding is null || worst == Verdict.Match
+            ? "all dimensions match"
+            : $"{deciding.Dimension.ToString().ToLowerInvariant()}: {deciding.Reason}";
+        return turn with { Dimensions = dimensions, Verdict = worst, Severity = worst == Verdict.Regression ? severity : Severity.None, Reason = reason };
+    }
+
+    private static DimensionResult JudgeErrors(TurnReplay turn)
+    {
+        if (!turn.Old.Succeeded)
+        {
+            return new DimensionResult
+            {
+                Dimension = Dimension.Errors,
+                Verdict = Verdict.Error,
+                Reason = $"old stack failed ({turn.Old.Error!.Kind}: {turn.Old.Error.Message}); nothing to compare against",
+            };
+        }
+
+        var error = turn.New.Error!;
+        var noise = turn.OldRepeat is { Error: { } e2 } ? [new Finding("errors", $"old′ failed too: {e2.Message}")] : Array.Empty<Finding>();
+        if (error.Kind is ObservationErrorKind.Connection or ObservationErrorKind.Timeout or ObservationErrorKind.Cancelled)
+        {
+            return new DimensionResult
+            {
+                Dimension = Dimension.Errors,
+                Verdict = Verdict.Error,
+                Reason = $"new stack unreachable ({error.Kind}: {error.Message})",
+                NoiseFindings = noise,
+            };
+        }
+
+        // The new stack answered, but with an error where the old one succeeded.
+        var finding = new Finding("errors", $"new stack failed where old answered: {error.Message}", $"HTTP {turn.Old.HttpStatus}", error.Message);
+        return Grading.Grade(Dimension.Errors, [finding], noise, _ => Severity.Critical, string.Empty);
+    }
+
+    private static DimensionResult CheckExpectations(TurnExpectation expect, StackObservation observed)
+    {
+        var failures = new List<Finding>();
+        var severity = Severity.Major;
+        var called = observed.SkillCalls?.Select(c => c.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var skill in expect.Skills)
+        {
+            if (called is null)
+            {
+                failures.Add(new Finding("expect.skills", $"expected skill '{skill}' but skill calls are not observed"));
+            }
+            else if (!called.Contains(skill))
+            {
+                failures.Add(new Finding("expect.skills", $"expected skill '{skill}' to be called; called: {(called.Count == 0 ? "none" : string.Join(", ", called))}"));
+                severity = Severity.Critical;
+            }
+        }
+
+        foreach (var skill in expect.NoSkills)
+        {
+            if (called?.Contains(skill) == true)
+            {
+                failures.Add(new Finding("expect.noSkills", $"skill '{skill}' must not be called but was"));
+                severity = Severity.Critical;
+            }
+        }
+
+        foreach (var text in expect.ReplyContains)
+        {
+            if (observed.Reply?.Contains(text, StringComparison.OrdinalIgnoreCase) != true)
+            {
+                failures.Add(new Finding("expect.replyContains", $"reply does not contain '{text}'"));
+            }
+        }
+
+        if (expect.WritesMemory == true && observed.Memory?.Written is not { Count: > 0 })
+        {
+            failures.Add(new Finding("expect.writesMemory", observed.Memory?.Written is null ? "expected a memory write but writes are not observed" : "expected a memory write; none written"));
+        }
+
+        return failures.Count == 0
+            ? new DimensionResult { Dimension = Dimension.Expectations, Verdict = Verdict.Match, Reason = "all expectations hold" }
+            : new DimensionResult
+            {
+                Dimension = Dimension.Expectations,
+                Verdict = Verdict.Regression,
+                Severity = severity,
+                Reason = string.Join("; ", failures.Select(f => f.Description)),
+                Findings = failures,
+            };
+    }
+
+    private List<KeyStatistic> Aggregate(IReadOnlyList<ConversationResult> conversations)
+    {
+        var comparedTurns = conversations.Sum(c => c.Turns.Count);
+        var raw = new Dictionary<string, int>(StringComparer.Ordinal);
+        var noise = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var dimension in conversations.SelectMany(c => c.Turns).SelectMany(t => t.Dimensions))
+        {
+            if (dimension.Dimension == Dimension.Expectations)
+            {
+                continue; // expectations are absolute, not relative to the old stack
+            }
+
+            foreach (var key in dimension.Findings.Select(f => f.Key).Distinct())
+            {
+                raw[key] = raw.GetValueOrDefault(key) + 1;
+            }
+
+            foreach (var key in dimension.NoiseFindings.Select(f => f.Key).Distinct())
+            {
+                noise[key] = noise.GetValueOrDefault(key) + 1;
+            }
+        }
+
+        var agg = _config.Aggregation;
+        return raw.Keys.Union(noise.Keys).Order(StringComparer.Ordinal).Select(key =>
+        {
+            var r = raw.GetValueOrDefault(key);
+            var n = noise.GetValueOrDefault(key);
+            var excess = r - n;
+            var reported = excess > 0
+                && (double)excess / Math.Max(1, comparedTurns) > agg.AbsoluteThreshold
+                && (n == 0 || (double)excess / n > agg.RelativeThreshold);
+            return new KeyStatistic(key, comparedTurns, r, n, reported);
+        }).ToList();
+    }
+
+    private static ConversationResult Summarize(Conversation conversation, IReadOnlyDictionary<Lane, string> laneIds, IReadOnlyList<TurnResult> turns, bool completed)
+    {
+        var verdict = turns.Count == 0 ? Verdict.Error : turns.Max(t => t.Verdict);
+        if (!completed && verdict < Verdict.Error)
+        {
+            verdict = Verdict.Error;
+        }
+
+        var severity = verdict == Verdict.Regression ? turns.Max(t => t.Severity) : Severity.None;
+        var deciding = turns.Where(t => t.Verdict == verdict).OrderByDescending(t => t.Severity).FirstOrDefault();
+        var reason = verdict switch
+        {
+            Verdict.Match => $"all {turns.Count} turns match",
+            _ when deciding is not null => $"turn {deciding.Index + 1}: {deciding.Reason}",
+            _ when !completed => $"run stopped after {turns.Count} of {conversation.Turns.Count} turns",
+            _ => "no turns completed",
+        };
+        if (!completed && deciding is not null)
+        {
+            reason += $" (run stopped after {turns.Count} of {conversation.Turns.Count} turns)";
+        }
+
+        return new ConversationResult { Conversation = conversation, LaneIds = laneIds, Turns = turns, Verdict = verdict, Severity = severity, Reason = reason, Completed = completed };
+    }
+
+    /// <summary>Counts for a set of conversation results.</summary>
+    public static RunSummary Summarize(IReadOnlyList<ConversationResult> conversations) => new()
+    {
+        Conversations = conversations.Count,
+        Turns = conversations.Sum(c => c.Turns.Count),
+        ByVerdict = Enum.GetValues<Verdict>().ToDictionary(v => v, v => conversations.Count(c => c.Verdict == v)),
+        ByDimension = Enum.GetValues<Dimension>().ToDictionary(
+            d => d,
+            d => (IReadOnlyDictionary<Verdict, int>)Enum.GetValues<Verdict>().ToDictionary(v => v, v => conversations.SelectMany(c => c.Turns).Count(t => t.Dimensions.Any(x => x.Dimension == d && x.Verdict == v)))),
+        RegressionsBySeverity = Enum.GetValues<Severity>().Where(s => s != Severity.None).ToDictionary(s => s, s => conversations.Count(c => c.Verdict == Verdict.Regression && c.Severity == s)),
+    };
+}

@@ -1,0 +1,193 @@
+using System.Globalization;
+
+namespace DualStack.SampleAgent;
+
+/// <summary>Reads <see cref="SampleAgentOptions"/> from command-line arguments and validates them.</summary>
+public static class SampleAgentOptionsParser
+{
+    internal const string KnownProfiles = "v1, v2";
+
+    // Host options ASP.NET Core reads itself; they are passed through untouched.
+    private static readonly HashSet<string> s_hostOptions = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "urls", "environment", "contentRoot", "applicationName", "http_ports", "https_ports",
+    };
+
+    /// <summary>
+    /// Parses <c>--profile v1|v2</c>, <c>--nondeterministic</c>, <c>--seed N</c>, <c>--faults a,b</c> and
+    /// <c>--integrations URL</c>; ASP.NET host options such as <c>--urls</c> are accepted and ignored here.
+    /// </summary>
+    /// <exception cref="ArgumentException">A one-line message naming every bad value.</exception>
+    public static SampleAgentOptions Parse(string[] args) => Parse(args, out _);
+
+    /// <summary>Returns one line per problem (unknown profile, unknown or malformed fault, bad URL); empty when valid.</summary>
+    public static IReadOnlyList<string> Validate(SampleAgentOptions o)
+    {
+        ArgumentNullException.ThrowIfNull(o);
+        var errors = new List<string>();
+        if (NormalizeProfile(o.Profile) is null)
+        {
+            errors.Add($"unknown profile '{o.Profile}' (known: {KnownProfiles})");
+        }
+
+        FaultSet.Parse(o.Faults ?? [], errors);
+        if (o.IntegrationsBaseUrl is { } url && (!url.IsAbsoluteUri || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps)))
+        {
+            errors.Add($"integrations URL '{url}' must be an absolute http:// or https:// URL");
+        }
+
+        return errors;
+    }
+
+    internal static string? NormalizeProfile(string? profile) =>
+        profile?.Trim().ToLowerInvariant() switch
+        {
+            "v1" => "v1",
+            "v2" => "v2",
+            _ => null,
+        };
+
+    internal static SampleAgentOptions Parse(string[] args, out string[] hostArgs)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var errors = new List<string>();
+        var passThrough = new List<string>();
+        var options = new SampleAgentOptions();
+        var faults = new List<string>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            if (!arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                if (arg.Contains('=', StringComparison.Ordinal))
+                {
+                    passThrough.Add(arg);
+                }
+                else
+                {
+                    errors.Add($"unexpected argument '{arg}'");
+                }
+
+                continue;
+            }
+
+            var name = arg[2..];
+            string? inlineValue = null;
+            var eq = name.IndexOf('=', StringComparison.Ordinal);
+            if (eq >= 0)
+            {
+                inlineValue = name[(eq + 1)..];
+                name = name[..eq];
+            }
+
+            switch (name.ToLowerInvariant())
+            {
+                case "profile":
+                    if (TakeValue(args, ref i, inlineValue, name, errors) is { } profile)
+                    {
+                        options = options with { Profile = NormalizeProfile(profile) ?? profile };
+                    }
+
+                    break;
+                case "nondeterministic":
+                    if (inlineValue is null)
+                    {
+                        options = options with { Nondeterministic = true };
+                    }
+                    else if (bool.TryParse(inlineValue, out var flag))
+                    {
+                        options = options with { Nondeterministic = flag };
+                    }
+                    else
+                    {
+                        errors.Add($"option '--nondeterministic' takes true or false, not '{inlineValue}'");
+                    }
+
+                    break;
+                case "seed":
+                    if (TakeValue(args, ref i, inlineValue, name, errors) is { } seedText)
+                    {
+                        if (int.TryParse(seedText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var seed))
+                        {
+                            options = options with { Seed = seed };
+                        }
+                        else
+                        {
+                            errors.Add($"option '--seed' needs a whole number, not '{seedText}'");
+                        }
+                    }
+
+                    break;
+                case "faults":
+                    if (TakeValue(args, ref i, inlineValue, name, errors) is { } faultText)
+                    {
+                        faults.AddRange(faultText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+                    }
+
+                    break;
+                case "integrations":
+                    if (TakeValue(args, ref i, inlineValue, name, errors) is { } urlText)
+                    {
+                        if (Uri.TryCreate(urlText, UriKind.Absolute, out var url))
+                        {
+                            options = options with { IntegrationsBaseUrl = url };
+                        }
+                        else
+                        {
+                            errors.Add($"integrations URL '{urlText}' must be an absolute http:// or https:// URL");
+                        }
+                    }
+
+                    break;
+                default:
+                    if (s_hostOptions.Contains(name) || name.Contains(':', StringComparison.Ordinal))
+                    {
+                        passThrough.Add(arg);
+                        if (inlineValue is null && i + 1 < args.Length)
+                        {
+                            passThrough.Add(args[++i]);
+                        }
+                    }
+                    else
+                    {
+                        errors.Add($"unknown option '--{name}' (known: --profile, --nondeterministic, --seed, --faults, --integrations, --urls)");
+                    }
+
+                    break;
+            }
+        }
+
+        options = options with { Faults = faults };
+        foreach (var error in Validate(options))
+        {
+            if (!errors.Contains(error))
+            {
+                errors.Add(error);
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException(string.Join("; ", errors));
+        }
+
+        hostArgs = [.. passThrough];
+        return options;
+    }
+
+    private static string? TakeValue(string[] args, ref int i, string? inlineValue, string name, List<string> errors)
+    {
+        if (inlineValue is not null)
+        {
+            return inlineValue;
+        }
+
+        if (i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
+        {
+            return args[++i];
+        }
+
+        errors.Add($"option '--{name}' needs a value");
+        return null;
+    }
+}
