@@ -226,27 +226,27 @@ internal static class Phrasebook
         ["recall.none"] =
         [
             "I'm afraid I don't know anything about that yet.",
-            "Nothing about that is in my notes so far.",
+            "Sorry, I have nothing remembered about that yet.",
         ],
         ["greeting"] =
         [
-            "Hey there! What can I help you with?",
-            "Welcome! How may I assist you?",
+            "Hey there! How can I help you?",
+            "Welcome! What can I do for you today?",
         ],
         ["thanks"] =
         [
-            "My pleasure, anything else?",
-            "Anytime! Let me know if there's more.",
+            "My pleasure, glad I could help!",
+            "Anytime, happy to help!",
         ],
         ["goodbye"] =
         [
-            "Take care, and see you soon!",
-            "Thanks for stopping by, bye for now!",
+            "Take care, have a nice day!",
+            "Thanks for stopping by, goodbye!",
         ],
         ["fallback"] =
         [
-            "Hmm, I didn't quite catch that. Try asking about an order, a refund, your address or something we sell.",
-            "I'm not certain I follow. I'm best with orders, refunds, address updates and product questions.",
+            "Hmm, I didn't understand that. I can help with an order, a refund, your address or a product question.",
+            "I'm not sure I follow. I'm best with orders, refunds, address updates and product questions.",
         ],
     };
 }

@@ -130,8 +130,10 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
             return (findings, 1, semantic is null ? null : 1);
         }
 
-        var lexical = LexicalSimilarity.Instance.Similarity(a, b);
-        var sem = semantic?.Similarity(a, b);
+        var meaningA = TextNormalizer.MeaningText(a);
+        var meaningB = TextNormalizer.MeaningText(b);
+        var lexical = LexicalSimilarity.Instance.Similarity(meaningA, meaningB);
+        var sem = semantic?.Similarity(meaningA, meaningB);
         if (config.CompareFacts)
         {
             var factsA = TextNormalizer.Facts(a);
@@ -344,7 +346,7 @@ public sealed class SkillComparer(SkillComparisonConfig config) : ITurnComparer
                 output[path] = element.TryGetDecimal(out var d) ? d.ToString("0.############", CultureInfo.InvariantCulture) : element.GetRawText();
                 break;
             case JsonValueKind.String:
-                output[path] = element.GetString() ?? string.Empty;
+                output[path] = TextNormalizer.MaskLaneIds(element.GetString() ?? string.Empty);
                 break;
             case JsonValueKind.Undefined:
                 break;

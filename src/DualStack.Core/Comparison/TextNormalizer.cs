@@ -23,7 +23,7 @@ public sealed partial class TextNormalizer
     /// <summary>Normalised, lower-case text.</summary>
     public string Normalize(string text)
     {
-        var result = text;
+        var result = MaskLaneIds(text);
         if (_defaults)
         {
             result = Timestamp().Replace(result, "<timestamp>");
@@ -40,6 +40,20 @@ public sealed partial class TextNormalizer
         }
 
         return Whitespace().Replace(result, " ").Trim().ToLowerInvariant();
+    }
+
+    /// <summary>Replaces the replayer's per-lane suffix (<c>u-1~a2~3fa2c1</c> → <c>u-1~lane</c>) so lanes compare equal.</summary>
+    public static string MaskLaneIds(string text) => text.Contains('~', StringComparison.Ordinal) ? LaneSuffix().Replace(text, "~lane") : text;
+
+    /// <summary>
+    /// The text whose meaning is compared: masks (and a "ref" label in front of them) removed, with brackets left
+    /// empty by that, so that "(ref &lt;ref&gt;, &lt;timestamp&gt;)" does not dilute a sentence embedding.
+    /// </summary>
+    public static string MeaningText(string normalized)
+    {
+        var stripped = Mask().Replace(normalized, string.Empty);
+        stripped = EmptyBrackets().Replace(stripped, string.Empty);
+        return Whitespace().Replace(stripped, " ").Trim();
     }
 
     /// <summary>The facts a normalised reply states: numbers, amounts, dates and ids, in order of appearance, deduplicated.</summary>
@@ -115,6 +129,15 @@ public sealed partial class TextNormalizer
 
     [GeneratedRegex(@"\b(?<code>USD|EUR|GBP)\s?(?<num>\d[\d,]*(?:\.\d+)?)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex CodeFirstAmount();
+
+    [GeneratedRegex(@"(?:\b(?:ref|reference|ticket|case)\b\.?\s*(?:no\.?|number|#)?\s*:?\s*)?<(?:ref|uuid|timestamp|masked)>", RegexOptions.CultureInvariant)]
+    private static partial Regex Mask();
+
+    [GeneratedRegex(@"[(\[]\s*(?:[,;:]\s*)*[)\]]", RegexOptions.CultureInvariant)]
+    private static partial Regex EmptyBrackets();
+
+    [GeneratedRegex(@"~(?:a|a2|b)~[0-9a-f]{6}\b", RegexOptions.CultureInvariant)]
+    private static partial Regex LaneSuffix();
 
     [GeneratedRegex(@"\s+")]
     private static partial Regex Whitespace();

@@ -45,7 +45,7 @@ public sealed class Replayer
         _new = newStack;
         _config = config;
         _time = timeProvider ?? TimeProvider.System;
-        _runTag = runTag ?? Guid.NewGuid().ToString("N")[..8];
+        _runTag = runTag ?? Guid.NewGuid().ToString("N")[..6];
         _limiter = config.TurnsPerSecond > 0 ? new RateLimiter(config.TurnsPerSecond, _time) : null;
     }
 

@@ -44,6 +44,14 @@ public static class VerificationRunner
         var oldHealth = await request.Old.CheckHealthAsync(cancellationToken).ConfigureAwait(false);
         var newHealth = await request.New.CheckHealthAsync(cancellationToken).ConfigureAwait(false);
         var replayer = new Replayer(request.Old, request.New, request.Scenario.Replay, time, runId[^6..]);
+        if (request.Scenario.Replay.Warmup)
+        {
+            var warmup = new TurnRequest { ConversationId = replayer.LaneId("warmup", Lane.Old), UserId = replayer.LaneId("warmup", Lane.Old), Message = "hello" };
+            await Task.WhenAll(
+                request.Old.SendTurnAsync(warmup, cancellationToken).AsTask(),
+                request.New.SendTurnAsync(warmup with { ConversationId = replayer.LaneId("warmup", Lane.New), UserId = replayer.LaneId("warmup", Lane.New) }, cancellationToken).AsTask()).ConfigureAwait(false);
+        }
+
         var replays = await replayer.RunAsync(request.Conversations, progress, cancellationToken).ConfigureAwait(false);
         var engine = new VerdictEngine(request.Scenario.Comparison, request.Semantic);
         var conversations = replays.Select(r => engine.JudgeConversation(r, new Dictionary<Lane, string>

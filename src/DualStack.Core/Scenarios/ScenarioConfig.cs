@@ -64,6 +64,9 @@ public sealed record ReplayConfig
 
     /// <summary>Ask the old stack twice (A and A′) to measure its own variance; default true.</summary>
     public bool RepeatOld { get; init; } = true;
+
+    /// <summary>Send one "hello" turn to each stack (on a throwaway conversation) before measuring, so cold starts do not read as latency regressions; default true.</summary>
+    public bool Warmup { get; init; } = true;
 }
 
 /// <summary>Bogus-generated conversations added to the run.</summary>
