@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Installs what the tests need when it is missing (idempotent), then runs every test.
+#   - Debian's chromium for the Playwright browser tests (no browser download works here)
+#   - the npm package `allure` (3.18.0) to render Allure HTML, in .tools/ (git-ignored)
+# Prints one closing line: "N passed, N failed[, N skipped]" counted from the TRX files. Exit code 0 only when nothing failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+log() { printf '[test.sh] %s\n' "$*" >&2; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null 2>&1; then sudo "$@"; else return 1; fi; }
+
+if [ ! -x /usr/bin/chromium ]; then
+  log "installing Debian chromium (browser tests)…"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null 2>&1 || true
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 \
+    || log "could not install chromium: browser tests will fail"
+fi
+
+if [ ! -x "$ROOT/.tools/node_modules/.bin/allure" ]; then
+  if command -v npm >/dev/null 2>&1; then
+    log "installing npm allure@3.18.0 into .tools/…"
+    mkdir -p "$ROOT/.tools"
+    (cd "$ROOT/.tools" && npm install --no-audit --no-fund --silent allure@3.18.0 >/dev/null 2>&1) \
+      || log "could not install allure: the Allure HTML test will be skipped"
+  else
+    log "npm not found: the Allure HTML test will be skipped"
+  fi
+fi
+export PATH="$ROOT/.tools/node_modules/.bin:$PATH"
+
+RESULTS="$ROOT/TestResults"
+rm -rf "$RESULTS"
+mkdir -p "$RESULTS"
+dotnet build DualStack.sln -nologo -v q -clp:ErrorsOnly
+build=$?
+if [ $build -ne 0 ]; then
+  log "build failed"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+dotnet test DualStack.sln --no-build --settings runsettings.xml --logger "trx" --results-directory "$RESULTS" -v q -nologo
+status=$?
+
+passed=0; failed=0; skipped=0
+for trx in "$RESULTS"/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  get() { printf '%s' "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*' || echo 0; }
+  passed=$((passed + $(get passed)))
+  failed=$((failed + $(get failed) + $(get error) + $(get timeout) + $(get aborted)))
+  skipped=$((skipped + $(get notExecuted)))
+done
+if [ $status -ne 0 ] && [ $failed -eq 0 ]; then
+  failed=1   # the run itself failed (crash, missing TRX): never report green
+fi
+line="$passed passed, $failed failed"
+[ $skipped -gt 0 ] && line="$line, $skipped skipped"
+echo "$line"
+[ $failed -eq 0 ]
