@@ -56,6 +56,7 @@ public sealed record Turn
 }
 
 /// <summary>What a scripted turn must do regardless of what the old stack did.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record TurnExpectation
 {
     /// <summary>Skills that must be called (by name), in any order.</summary>

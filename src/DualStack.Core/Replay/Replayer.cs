@@ -62,7 +62,7 @@ public sealed class Replayer
         var done = 0;
         var turnsDone = 0;
         var errors = 0;
-        var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _config.Concurrency) };
+        var options = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _config.Concurrency), CancellationToken = cancellationToken };
         try
         {
             await Parallel.ForEachAsync(Enumerable.Range(0, conversations.Count), options, async (index, _) =>
@@ -83,7 +83,8 @@ public sealed class Replayer
             // Keep what was done: conversations not started are simply absent.
         }
 
-        return results.Where(r => r is not null).Select(r => r!).ToArray();
+        // A conversation cut off before its first turn completed holds nothing worth judging.
+        return results.Where(r => r is { } replay && (replay.Completed || replay.Turns.Count > 0)).Select(r => r!).ToArray();
     }
 
     private async Task<ConversationReplay> ReplayOneAsync(Conversation conversation, Action<TurnReplay> onTurn, CancellationToken cancellationToken)

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace DualStack.Core.Stacks;
 
 /// <summary>Which contract a stack speaks.</summary>
@@ -11,6 +13,7 @@ public enum AdapterKind
 }
 
 /// <summary>How to reach one stack. Secrets never live here: only the names of environment variables that hold them.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record StackConfig
 {
     /// <summary>Base URL; empty means "start the embedded sample stack" where the host supports it.</summary>

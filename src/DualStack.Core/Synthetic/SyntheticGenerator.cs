@@ -42,7 +42,8 @@ public static class SyntheticGenerator
         var email = faker.Internet.Email(firstName, lastName).ToLowerInvariant();
         var orderIds = Enumerable.Range(0, 3).Select(_ => faker.Random.Int(1000, 99999).ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
         var turnCount = faker.Random.Int(config.MinTurns, config.MaxTurns);
-        var withMemory = faker.Random.Double() < config.MemoryProbability;
+        // A memory conversation needs two turns (state the fact, ask for it); draw first so seeds keep their sequence.
+        var withMemory = faker.Random.Double() < config.MemoryProbability && turnCount >= 2;
         var turns = new List<Turn>();
         var tags = new List<string> { "synthetic", "locale:" + faker.Locale };
         string? fact = null;
@@ -59,7 +60,8 @@ public static class SyntheticGenerator
         }
 
         var greeting = faker.Random.Bool(0.4f);
-        if (greeting && turns.Count < turnCount)
+        // Leave room for the closing memory question so the count stays within MinTurns..MaxTurns.
+        if (greeting && turns.Count < turnCount - (fact is null ? 0 : 1))
         {
             turns.Insert(0, new Turn { Message = faker.PickRandom($"Hi, this is {firstName}.", "Hello!", $"Hi there, {firstName} {lastName} here.") });
         }

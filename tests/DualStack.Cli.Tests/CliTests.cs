@@ -1,0 +1,239 @@
+using System.Diagnostics;
+using System.Text.Json;
+using DualStack.SampleAgent;
+
+namespace DualStack.Cli.Tests;
+
+public sealed class CliTests
+{
+    private string _workDir = null!;
+
+    [SetUp]
+    public void CreateWorkDir()
+    {
+        _workDir = Path.Combine(Path.GetTempPath(), "dualstack-cli-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(_workDir);
+    }
+
+    [TearDown]
+    public void DeleteWorkDir() => Directory.Delete(_workDir, recursive: true);
+
+    [Test]
+    public async Task Version_PrintsVersion_ExitsZero()
+    {
+        var result = await CliRunner.RunAsync(_workDir, "--version");
+
+        Assert.That(result.ExitCode, Is.Zero, result.ToString());
+        Assert.That(result.Stdout.Trim(), Does.Match(@"^\d+\.\d+\.\d+"));
+    }
+
+    [TestCase("--help")]
+    [TestCase("verify", "--help")]
+    [TestCase("synth", "--help")]
+    [TestCase("stacks", "check", "--help")]
+    [TestCase("demo", "--help")]
+    public async Task Help_EveryCommand_DescribesItAndExitsZero(params string[] args)
+    {
+        var result = await CliRunner.RunAsync(_workDir, args);
+
+        Assert.That(result.ExitCode, Is.Zero, result.ToString());
+        Assert.That(result.Stdout, Does.Contain("Usage:"));
+    }
+
+    [Test]
+    public async Task UnknownOption_IsUsageError_ExitsTwoWithOneLine()
+    {
+        var result = await CliRunner.RunAsync(_workDir, "verify", "--no-such-option");
+
+        Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
+        Assert.That(result.Stderr, Does.Contain("--no-such-option"));
+        Assert.That(result.Stderr, Does.Not.Contain("   at "), "no stack trace");
+    }
+
+    [Test]
+    public async Task Verify_MalformedScenario_ListsEveryErrorWithFileAndExitsTwo()
+    {
+        File.WriteAllText(Path.Combine(_workDir, "bad.json"), """
+            {
+              "replay": { "concurrency": 0 },
+              "synthetic": { "intents": { "refnd": 1 } },
+              "conversations": [
+                { "id": "refund-flow", "turns": [ { "message": "hi" }, { "message": "" } ] },
+                { "turns": [ { "message": "hello" } ] }
+              ]
+            }
+            """);
+
+        var result = await CliRunner.RunAsync(_workDir, "verify", "--scenario", "bad.json");
+
+        Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
+        Assert.That(result.Stderr, Does.Contain("scenario 'refund-flow' (bad.json): turn 2: 'message' is empty"));
+        Assert.That(result.Stderr, Does.Contain("replay.concurrency: 0"));
+        Assert.That(result.Stderr, Does.Contain("unknown intent 'refnd'"));
+        Assert.That(result.Stderr, Does.Contain("'id' is missing"));
+        Assert.That(result.Stderr, Does.Not.Contain("   at "));
+    }
+
+    [Test]
+    public async Task Verify_MissingScenarioFile_ExitsTwoNamingIt()
+    {
+        var result = await CliRunner.RunAsync(_workDir, "verify", "--scenario", "nope.json");
+
+        Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
+        Assert.That(result.Stderr, Does.Contain("'nope.json' does not exist"));
+    }
+
+    [Test]
+    public async Task Verify_UnknownFaultKnob_ExitsTwoNamingTheKnob()
+    {
+        WriteSmallScenario();
+
+        var result = await CliRunner.RunAsync(_workDir, "verify", "--scenario", "small.json", "--lexical", "--embedded-new-faults", "drop-skil");
+
+        Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
+        Assert.That(result.Stderr, Does.Contain("drop-skil"));
+    }
+
+    [Test]
+    public async Task Verify_EmbeddedStacksWithoutFaults_ExitsZeroAndWritesResults()
+    {
+        WriteSmallScenario();
+
+        var result = await CliRunner.RunAsync(_workDir, "verify", "--scenario", "small.json", "--synthetic", "5", "--reports", "out");
+
+        Assert.That(result.ExitCode, Is.Zero, result.ToString());
+        var resultsFile = Directory.GetFiles(Path.Combine(_workDir, "out"), "results.json", SearchOption.AllDirectories).Single();
+        using var doc = JsonDocument.Parse(File.ReadAllText(resultsFile));
+        Assert.That(doc.RootElement.GetProperty("conversations").GetArrayLength(), Is.EqualTo(6));
+        Assert.That(result.Stdout, Does.Contain("regressions: 0"));
+    }
+
+    [Test]
+    public async Task Verify_EmbeddedNewStackDropsASkill_ExitsOneAndNamesTheSkill()
+    {
+        WriteSmallScenario();
+
+        var result = await CliRunner.RunAsync(_workDir, "verify", "--scenario", "small.json", "--lexical", "--embedded-new-faults", "drop-skill", "--reports", "out");
+
+        Assert.That(result.ExitCode, Is.EqualTo(1), result.ToString());
+        Assert.That(result.Stdout, Does.Contain("send_email"));
+    }
+
+    [Test]
+    public async Task Verify_OnlyOneStackUrl_ExitsTwo()
+    {
+        WriteSmallScenario();
+
+        var result = await CliRunner.RunAsync(_workDir, "verify", "--scenario", "small.json", "--old", "http://127.0.0.1:9");
+
+        Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
+        Assert.That(result.Stderr, Does.Contain("give both stack URLs"));
+    }
+
+    [Test]
+    public async Task Verify_NewStackDown_RunGoesOnWithErrorVerdicts()
+    {
+        WriteSmallScenario();
+        await using var old = await SampleAgentServer.StartAsync(new SampleAgentOptions());
+
+        var result = await CliRunner.RunAsync(_workDir, "verify", "--scenario", "small.json", "--lexical", "--old", old.BaseAddress.AbsoluteUri, "--new", "http://127.0.0.1:9/", "--reports", "out");
+
+        Assert.That(result.ExitCode, Is.Zero, "errors are not regressions: " + result);
+        Assert.That(result.Stdout, Does.Contain("errors: 1"));
+        Assert.That(result.Stdout, Does.Contain("new stack unreachable"));
+    }
+
+    [Test]
+    public async Task Verify_CtrlC_StopsCleanlyKeepsWhatWasDoneAndExits130()
+    {
+        WriteSmallScenario();
+        var signalled = 0;
+
+        var result = await CliRunner.RunAsync(
+            _workDir,
+            (process, line) =>
+            {
+                if (line.StartsWith("progress:", StringComparison.Ordinal) && Interlocked.Exchange(ref signalled, 1) == 0)
+                {
+                    using var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+                    kill.WaitForExit();
+                }
+            },
+            "verify", "--scenario", "small.json", "--lexical", "--synthetic", "60", "--concurrency", "2", "--embedded-new-faults", "latency:150", "--reports", "out");
+
+        Assert.That(result.ExitCode, Is.EqualTo(130), result.ToString());
+        var resultsFile = Directory.GetFiles(Path.Combine(_workDir, "out"), "results.json", SearchOption.AllDirectories).Single();
+        using var doc = JsonDocument.Parse(File.ReadAllText(resultsFile));
+        Assert.That(doc.RootElement.GetProperty("cancelled").GetBoolean(), Is.True);
+        var judged = doc.RootElement.GetProperty("conversations").GetArrayLength();
+        Assert.That(judged, Is.GreaterThan(0).And.LessThan(61), "kept what completed, stopped before the end");
+    }
+
+    [Test]
+    public async Task StacksCheck_RunningSampleAgent_PrintsVersionAndExitsZero()
+    {
+        await using var agent = await SampleAgentServer.StartAsync(new SampleAgentOptions { Profile = "v2" });
+
+        var result = await CliRunner.RunAsync(_workDir, "stacks", "check", agent.BaseAddress.AbsoluteUri);
+
+        Assert.That(result.ExitCode, Is.Zero, result.ToString());
+        Assert.That(result.Stdout, Does.Contain("healthy").And.Contain("v2"));
+    }
+
+    [Test]
+    public async Task StacksCheck_NothingListening_ExitsOneWithOneLine()
+    {
+        var result = await CliRunner.RunAsync(_workDir, "stacks", "check", "http://127.0.0.1:9");
+
+        Assert.That(result.ExitCode, Is.EqualTo(1), result.ToString());
+        Assert.That(result.Stdout, Does.Contain("UNHEALTHY"));
+        Assert.That(result.Stderr, Does.Not.Contain("   at "));
+    }
+
+    [Test]
+    public async Task StacksCheck_NotAUrl_ExitsTwo()
+    {
+        var result = await CliRunner.RunAsync(_workDir, "stacks", "check", "not a url");
+
+        Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
+        Assert.That(result.Stderr, Does.Contain("not an absolute http(s) URL"));
+    }
+
+    [Test]
+    public async Task Synth_SameSeedTwice_WritesIdenticalFiles()
+    {
+        var first = await CliRunner.RunAsync(_workDir, "synth", "--count", "5", "--seed", "9", "--out", "a.jsonl");
+        var second = await CliRunner.RunAsync(_workDir, "synth", "--count", "5", "--seed", "9", "--out", "b.jsonl");
+
+        Assert.That(first.ExitCode, Is.Zero, first.ToString());
+        Assert.That(second.ExitCode, Is.Zero, second.ToString());
+        var a = File.ReadAllLines(Path.Combine(_workDir, "a.jsonl"));
+        Assert.That(a, Has.Length.EqualTo(5));
+        Assert.That(File.ReadAllText(Path.Combine(_workDir, "b.jsonl")), Is.EqualTo(File.ReadAllText(Path.Combine(_workDir, "a.jsonl"))));
+    }
+
+    [Test]
+    public async Task Synth_OutputReplaysAsSource()
+    {
+        WriteSmallScenario();
+        var synth = await CliRunner.RunAsync(_workDir, "synth", "--count", "3", "--seed", "5", "--out", "syn.jsonl");
+        Assert.That(synth.ExitCode, Is.Zero, synth.ToString());
+
+        var verify = await CliRunner.RunAsync(_workDir, "verify", "--scenario", "small.json", "--source", "syn.jsonl", "--reports", "out");
+
+        Assert.That(verify.ExitCode, Is.Zero, verify.ToString());
+        Assert.That(verify.Stdout, Does.Contain("replaying 4 conversations"));
+    }
+
+    private void WriteSmallScenario() => File.WriteAllText(Path.Combine(_workDir, "small.json"), """
+        {
+          "name": "small",
+          "replay": { "concurrency": 4 },
+          "conversations": [
+            { "id": "refund", "userId": "u-9", "turns": [
+              { "message": "Please refund $25.00 for order 4411, it broke.", "expect": { "skills": [ "issue_refund" ] } },
+              { "message": "Thanks!" } ] }
+          ]
+        }
+        """);
+}
