@@ -162,7 +162,7 @@ public sealed class NativeAgentStackTests
     public async Task SendTurnAsync_AnswerSlowerThanTurnTimeout_ReturnsTimeout()
     {
         _server.Given(Request.Create().WithPath(TurnsPath).UsingPost())
-            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("""{ "reply": "late" }""").WithDelay(TimeSpan.FromSeconds(3)));
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("""{ "reply": "late" }""").WithDelay(TimeSpan.FromSeconds(2)));
         var uri = new Uri(_server.Url!);
         using var stack = new NativeAgentStack("new", StackFactory.CreateHttpClient(uri, new Dictionary<string, string>()), TimeProvider.System, TimeSpan.FromMilliseconds(300));
 
@@ -177,7 +177,7 @@ public sealed class NativeAgentStackTests
     public async Task SendTurnAsync_CallerCancels_ReturnsCancelledWithoutThrowing()
     {
         _server.Given(Request.Create().WithPath(TurnsPath).UsingPost())
-            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("""{ "reply": "late" }""").WithDelay(TimeSpan.FromSeconds(3)));
+            .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("""{ "reply": "late" }""").WithDelay(TimeSpan.FromSeconds(2)));
         using var stack = CreateStack();
         using var cts = new CancellationTokenSource();
         cts.CancelAfter(TimeSpan.FromMilliseconds(200));

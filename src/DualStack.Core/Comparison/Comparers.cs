@@ -451,11 +451,6 @@ public sealed class LatencyComparer(LatencyComparisonConfig config) : ITurnCompa
     {
         var baseline = turn.OldRepeat is { Succeeded: true } repeat ? Math.Max(turn.Old.LatencyMs, repeat.LatencyMs) : turn.Old.LatencyMs;
         var findings = new List<Finding>();
-        if (Slower(turn.New.LatencyMs, baseline))
-        {
-            findings.Add(new Finding("latency", $"new took {turn.New.LatencyMs:0} ms vs old {baseline:0} ms (> ×{config.MaxRatio:0.##} and +{config.MinExtraMs:0} ms)", F(baseline), F(turn.New.LatencyMs)));
-        }
-
         var noise = new List<Finding>();
         if (turn.OldRepeat is { Succeeded: true } r2)
         {
@@ -464,6 +459,20 @@ public sealed class LatencyComparer(LatencyComparisonConfig config) : ITurnCompa
             if (Slower(slow, fast))
             {
                 noise.Add(new Finding("latency", $"old runs took {turn.Old.LatencyMs:0} and {r2.LatencyMs:0} ms", F(turn.Old.LatencyMs), F(r2.LatencyMs)));
+            }
+        }
+
+        if (Slower(turn.New.LatencyMs, baseline))
+        {
+            findings.Add(new Finding("latency", $"new took {turn.New.LatencyMs:0} ms vs old {baseline:0} ms (> ×{config.MaxRatio:0.##} and +{config.MinExtraMs:0} ms)", F(baseline), F(turn.New.LatencyMs)));
+        }
+        else if (Slower(turn.New.LatencyMs, turn.Old.LatencyMs))
+        {
+            // Slower than A but not than A′: new differs from old only as much as old differs from itself (noise, not a match).
+            findings.Add(new Finding("latency", $"new took {turn.New.LatencyMs:0} ms vs old {turn.Old.LatencyMs:0} ms, old′ took {baseline:0} ms", F(turn.Old.LatencyMs), F(turn.New.LatencyMs)));
+            if (noise.Count == 0)
+            {
+                noise.Add(new Finding("latency", $"old runs took {turn.Old.LatencyMs:0} and {baseline:0} ms", F(turn.Old.LatencyMs), F(baseline)));
             }
         }
 

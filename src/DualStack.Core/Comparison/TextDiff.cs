@@ -1,13 +1,13 @@
+using System.Text.RegularExpressions;
 using DiffPlex;
-using DiffPlex.Chunkers;
 using DualStack.Core.Verdicts;
 
 namespace DualStack.Core.Comparison;
 
 /// <summary>The one word-level diff (DiffPlex) used by results and every report.</summary>
-public static class TextDiff
+public static partial class TextDiff
 {
-    private static readonly WordChunker Chunker = new();
+    private static readonly NumberKeepingWordChunker Chunker = new();
 
     /// <summary>Word diff of <paramref name="oldText"/> → <paramref name="newText"/> as equal/deleted/inserted runs.</summary>
     public static IReadOnlyList<DiffSegment> Words(string oldText, string newText)
@@ -43,5 +43,17 @@ public static class TextDiff
         {
             segments.Add(new DiffSegment(kind, text));
         }
+    }
+
+    /// <summary>
+    /// Splits like DiffPlex's WordChunker, except that '.' and ',' between digits stay inside the word, so that a
+    /// changed amount (25.00 → 27.50) is one deleted and one inserted word rather than "25" → "27", "00" → "50".
+    /// </summary>
+    private sealed partial class NumberKeepingWordChunker : IChunker
+    {
+        public IReadOnlyList<string> Chunk(string text) => Separators().Split(text).Where(piece => piece.Length > 0).ToArray();
+
+        [GeneratedRegex(@"(\s|[(){}!?;]|(?<!\d)[.,]|[.,](?!\d))", RegexOptions.CultureInvariant)]
+        private static partial Regex Separators();
     }
 }

@@ -43,7 +43,7 @@ public static class VerificationRunner
         var runId = request.RunId ?? NewRunId(started);
         var oldHealth = await request.Old.CheckHealthAsync(cancellationToken).ConfigureAwait(false);
         var newHealth = await request.New.CheckHealthAsync(cancellationToken).ConfigureAwait(false);
-        var replayer = new Replayer(request.Old, request.New, request.Scenario.Replay, time, runId[^6..]);
+        var replayer = new Replayer(request.Old, request.New, request.Scenario.Replay, time);
         if (request.Scenario.Replay.Warmup)
         {
             var warmup = new TurnRequest { ConversationId = replayer.LaneId("warmup", Lane.Old), UserId = replayer.LaneId("warmup", Lane.Old), Message = "hello" };

@@ -5,8 +5,11 @@ namespace DualStack.Core.Stacks;
 /// <summary>Creates adapters from configuration, resolving secrets from the environment.</summary>
 public static class StackFactory
 {
-    /// <summary>Creates the adapter for <paramref name="config"/>; throws <see cref="ArgumentException"/> naming a bad URL or a missing variable.</summary>
-    public static IAgentStack Create(string name, StackConfig config, TimeProvider? timeProvider = null, Func<string, string?>? environment = null)
+    /// <summary>
+    /// Creates the adapter for <paramref name="config"/>; throws <see cref="ArgumentException"/> naming a bad URL or a
+    /// missing variable. <paramref name="turnTimeout"/> bounds each turn (default 30 s native, 60 s OpenAI).
+    /// </summary>
+    public static IAgentStack Create(string name, StackConfig config, TimeProvider? timeProvider = null, Func<string, string?>? environment = null, TimeSpan? turnTimeout = null)
     {
         environment ??= Environment.GetEnvironmentVariable;
         timeProvider ??= TimeProvider.System;
@@ -30,8 +33,8 @@ public static class StackFactory
         var client = CreateHttpClient(baseUri, headers);
         return config.Adapter switch
         {
-            AdapterKind.OpenAi => new OpenAiAgentStack(name, client, config, timeProvider),
-            _ => new NativeAgentStack(name, client, timeProvider),
+            AdapterKind.OpenAi => new OpenAiAgentStack(name, client, config, timeProvider, turnTimeout),
+            _ => new NativeAgentStack(name, client, timeProvider, turnTimeout),
         };
     }
 

@@ -46,10 +46,10 @@ internal static class Observations
         Written = written.Select((t, i) => new MemoryHit { Id = $"w-{i}", Text = t }).ToArray(),
     };
 
-    public static TurnReplay Replay(StackObservation old, StackObservation? oldRepeat, StackObservation @new, int index = 0, string message = "hello", TurnExpectation? expect = null) =>
+    public static TurnReplay Replayed(StackObservation old, StackObservation? oldRepeat, StackObservation @new, int index = 0, string message = "hello", TurnExpectation? expect = null) =>
         new(index, new Turn { Message = message, Expect = expect }, old, oldRepeat, @new);
 
     /// <summary>Old, old′ and new all answering <paramref name="reply"/> with <paramref name="skills"/>.</summary>
     public static TurnReplay Same(string reply, params SkillCall[] skills) =>
-        Replay(Ok("old", reply, skills), Ok("old", reply, skills), Ok("new", reply, skills));
+        Replayed(Ok("old", reply, skills), Ok("old", reply, skills), Ok("new", reply, skills));
 }

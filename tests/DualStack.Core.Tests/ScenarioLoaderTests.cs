@@ -1,0 +1,223 @@
+using DualStack.Core.Scenarios;
+using DualStack.Core.Stacks;
+
+namespace DualStack.Core.Tests;
+
+public sealed class ScenarioLoaderTests
+{
+    private string _dir = null!;
+
+    [SetUp]
+    public void CreateTempDirectory()
+    {
+        _dir = Path.Combine(Path.GetTempPath(), "dualstack-scenarios-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(_dir);
+    }
+
+    [TearDown]
+    public void DeleteTempDirectory() => Directory.Delete(_dir, recursive: true);
+
+    private string Write(string name, string json)
+    {
+        var path = Path.Combine(_dir, name);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, json);
+        return path;
+    }
+
+    // How the loader names a file in messages: relative to the working directory when below it, else absolute.
+    private static string Display(string path)
+    {
+        var relative = Path.GetRelativePath(Environment.CurrentDirectory, Path.GetFullPath(path));
+        return relative.StartsWith("..", StringComparison.Ordinal) ? Path.GetFullPath(path) : relative;
+    }
+
+    private static ScenarioException LoadFails(string path) => Assert.Throws<ScenarioException>(() => ScenarioLoader.Load(path))!;
+
+    private static string FindRepoFile(string relative)
+    {
+        for (var dir = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, relative);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new FileNotFoundException($"{relative} not found above {TestContext.CurrentContext.TestDirectory}");
+    }
+
+    [Test]
+    public void Load_ShippedDemoScenario_LoadsSettingsAndIncludedConversations()
+    {
+        var scenario = ScenarioLoader.Load(FindRepoFile(Path.Combine("scenarios", "demo.json")));
+
+        Assert.That(scenario.Name, Is.EqualTo("demo"));
+        Assert.That(scenario.Old.Adapter, Is.EqualTo(AdapterKind.Native));
+        Assert.That(scenario.Replay.Concurrency, Is.EqualTo(8));
+        Assert.That(scenario.Synthetic.Count, Is.EqualTo(40));
+        Assert.That(scenario.Conversations.Select(c => c.Id), Is.SupersetOf(new[] { "refund-flow", "partial-refund", "order-status-shipped", "address-change", "memory-recall" }));
+        Assert.That(scenario.Conversations.Select(c => c.Id), Is.Unique);
+        var refund = scenario.Conversations.Single(c => c.Id == "refund-flow");
+        Assert.That(refund.UserId, Is.EqualTo("u-2001"));
+        Assert.That(refund.Turns, Has.Count.EqualTo(3));
+        Assert.That(refund.Turns[2].Expect!.Skills, Does.Contain("issue_refund"));
+        Assert.That(refund.SourceFile, Does.EndWith("refunds.json"));
+    }
+
+    [Test]
+    public void Load_SeveralProblems_ReportsAllOfThemNamingFileAndItem()
+    {
+        var path = Write("broken.json", """
+            {
+              "name": "broken",
+              "replay": { "concurrency": 0 },
+              "synthetic": { "count": 5, "intents": { "refund": 1, "refnd": 2 } },
+              "comparison": { "reply": { "normalize": [ { "name": "ticket", "pattern": "TKT-(\\d+" } ] } },
+              "include": [ "missing.json" ],
+              "conversations": [
+                { "id": "refund-flow", "turns": [ { "message": "Where is order 7788?" }, { "message": "  " } ] },
+                { "turns": [ { "message": "hello" } ] }
+              ]
+            }
+            """);
+
+        var errors = LoadFails(path).Errors;
+
+        Assert.That(errors, Has.Count.EqualTo(6), string.Join(Environment.NewLine, errors));
+        Assert.That(errors, Has.All.Contain("broken.json"));
+        Assert.That(errors, Has.One.EqualTo($"scenario 'refund-flow' ({Display(path)}): turn 2: 'message' is empty"));
+        Assert.That(errors, Has.One.Contains("scenario '#2'").And.Contains("'id' is missing"));
+        Assert.That(errors, Has.One.Contains("replay.concurrency: 0"));
+        Assert.That(errors, Has.One.Contains("unknown intent 'refnd'"));
+        Assert.That(errors, Has.One.Contains("comparison.reply.normalize[0]").And.Contains("TKT-(\\d+").And.Contains("not a valid regex"));
+        Assert.That(errors, Has.One.Contains("include 'missing.json' does not exist"));
+    }
+
+    [Test]
+    public void Load_UnknownProperty_ReportsItsName()
+    {
+        var path = Write("typo.json", """
+            {
+              "name": "typo",
+              "replay": { "concurency": 4 },
+              "conversations": [ { "id": "a", "turns": [ { "message": "hi" } ] } ]
+            }
+            """);
+
+        var errors = LoadFails(path).Errors;
+
+        Assert.That(errors, Has.One.Contains("typo.json").And.Contains("concurency"));
+    }
+
+    [Test]
+    public void Load_UnknownPropertyInStackConfig_ReportsItsName()
+    {
+        var path = Write("stack-typo.json", """
+            {
+              "stacks": { "new": { "url": "http://127.0.0.1:9/", "toekn": "AGENT_TOKEN" } },
+              "conversations": [ { "id": "a", "turns": [ { "message": "hi" } ] } ]
+            }
+            """);
+
+        var errors = LoadFails(path).Errors;
+
+        Assert.That(errors, Has.One.Contains("stack-typo.json").And.Contains("toekn"));
+    }
+
+    [Test]
+    public void Load_UnknownPropertyInExpectation_ReportsItsName()
+    {
+        var path = Write("expect-typo.json", """
+            { "conversations": [ { "id": "a", "turns": [ { "message": "refund 4411", "expect": { "skils": [ "issue_refund" ] } } ] } ] }
+            """);
+
+        var errors = LoadFails(path).Errors;
+
+        Assert.That(errors, Has.One.Contains("expect-typo.json").And.Contains("skils"));
+    }
+
+    [Test]
+    public void Load_MalformedJson_ReportsLineNumber()
+    {
+        var path = Write("malformed.json", "{\n  \"name\": \"x\"\n  \"description\": \"missing comma above\"\n}\n");
+
+        var errors = LoadFails(path).Errors;
+
+        Assert.That(errors, Has.Count.EqualTo(1));
+        Assert.That(errors[0], Does.Contain("malformed.json").And.Contain("invalid JSON").And.Contain("line 3"));
+    }
+
+    [Test]
+    public void Load_DuplicateIdsAcrossIncludes_ReportsDuplicate()
+    {
+        Write(Path.Combine("conversations", "one.json"), """{ "conversations": [ { "id": "refund-flow", "turns": [ { "message": "a" } ] } ] }""");
+        Write(Path.Combine("conversations", "two.json"), """{ "conversations": [ { "id": "refund-flow", "turns": [ { "message": "b" } ] } ] }""");
+        var path = Write("main.json", """{ "include": [ "conversations/one.json", "conversations/two.json" ] }""");
+
+        var errors = LoadFails(path).Errors;
+
+        Assert.That(errors, Has.One.Contains("'refund-flow'").And.Contains("duplicate conversation id").And.Contains("two.json").And.Contains("one.json"));
+    }
+
+    [Test]
+    public void Load_IncludedFileWithSettings_IsRejected()
+    {
+        Write("part.json", """{ "replay": { "concurrency": 2 }, "conversations": [ { "id": "b", "turns": [ { "message": "b" } ] } ] }""");
+        var path = Write("main.json", """{ "include": [ "part.json" ], "conversations": [ { "id": "a", "turns": [ { "message": "a" } ] } ] }""");
+
+        var errors = LoadFails(path).Errors;
+
+        Assert.That(errors, Has.One.Contains("part.json").And.Contains("may only hold 'conversations'"));
+    }
+
+    [Test]
+    public void Load_ValidScenario_AppliesDefaults()
+    {
+        var path = Write("minimal.json", """
+            // comments and trailing commas are allowed
+            { "conversations": [ { "id": "hello", "turns": [ { "message": "hi" }, ] } ] }
+            """);
+
+        var scenario = ScenarioLoader.Load(path);
+
+        Assert.That(scenario.Name, Is.EqualTo("minimal"));
+        Assert.That(scenario.Replay.Concurrency, Is.EqualTo(8));
+        Assert.That(scenario.Replay.RepeatOld, Is.True);
+        var conversation = scenario.Conversations.Single();
+        Assert.That(conversation.UserId, Is.EqualTo("u-hello"));
+        Assert.That(conversation.Channel, Is.EqualTo("web"));
+    }
+
+    [Test]
+    public void LoadConversations_JsonlWithBadLine_NamesLineNumber()
+    {
+        var path = Write("recorded.jsonl", string.Join('\n',
+            """{"id":"c1","userId":"u1","turns":[{"message":"hi"}]}""",
+            string.Empty,
+            """{"id":"c2","userId":"u2","turns":[{"message":"hi"}""",
+            """{"id":"c3","userId":"u3","turns":[]}"""));
+
+        var errors = Assert.Throws<ScenarioException>(() => ScenarioLoader.LoadConversations(path))!.Errors;
+
+        Assert.That(errors, Has.Count.EqualTo(2), string.Join(Environment.NewLine, errors));
+        Assert.That(errors[0], Does.Contain("recorded.jsonl").And.Contain("line 3"));
+        Assert.That(errors[1], Does.Contain("recorded.jsonl").And.Contain("line 4"));
+    }
+
+    [Test]
+    public void LoadConversations_ValidJsonl_ReturnsEveryConversation()
+    {
+        var path = Write("recorded.jsonl", """
+            {"id":"c1","userId":"u1","source":"recorded","turns":[{"message":"hi"}]}
+            {"id":"c2","userId":"u2","turns":[{"message":"where is 4411?"},{"message":"thanks"}]}
+            """);
+
+        var conversations = ScenarioLoader.LoadConversations(path);
+
+        Assert.That(conversations.Select(c => c.Id), Is.EqualTo(new[] { "c1", "c2" }));
+        Assert.That(conversations[1].Turns, Has.Count.EqualTo(2));
+        Assert.That(conversations[0].Source, Is.EqualTo(Model.ConversationSource.Recorded));
+    }
+}
