@@ -30,7 +30,7 @@ fi
 export PATH="$ROOT/.tools/node_modules/.bin:$PATH"
 
 RESULTS="$ROOT/TestResults"
-rm -rf "$RESULTS"
+rm -rf "$RESULTS" "$ROOT/reports/allure-results"
 mkdir -p "$RESULTS"
 dotnet build DualStack.sln -nologo -v q -clp:ErrorsOnly
 build=$?
@@ -42,6 +42,12 @@ fi
 
 dotnet test DualStack.sln --no-build --settings runsettings.xml --logger "trx" --results-directory "$RESULTS" -v q -nologo
 status=$?
+
+# The verification suite wrote reports/allure-results: render it (single file, opens from file://), keeping trends.
+if [ -d "$ROOT/reports/allure-results" ]; then
+  dotnet "$ROOT/src/DualStack.Cli/bin/Debug/net10.0/dualstack.dll" report --allure-results "$ROOT/reports/allure-results" \
+    --out "$ROOT/reports/allure-report" --history "$ROOT/reports/allure-history.jsonl" >&2 || log "Allure HTML not rendered"
+fi
 
 passed=0; failed=0; skipped=0
 for trx in "$RESULTS"/*.trx; do

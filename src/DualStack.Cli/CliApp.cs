@@ -18,6 +18,7 @@ internal static class CliApp
         root.Subcommands.Add(SynthCommand.Build());
         root.Subcommands.Add(VerifyCommand.Build());
         root.Subcommands.Add(VerifyCommand.BuildDemo());
+        root.Subcommands.Add(ReportCommand.Build());
         return root;
     }
 }

@@ -28,6 +28,8 @@ internal static class VerifyCommand
         public IReadOnlyList<string> EmbeddedNewFaults { get; init; } = [];
         public int? Concurrency { get; init; }
         public bool Demo { get; init; }
+        public bool Allure { get; init; }
+        public string? AllureHistory { get; init; }
     }
 
     public static Command Build()
@@ -42,8 +44,10 @@ internal static class VerifyCommand
         var lexical = new Option<bool>("--lexical") { Description = "Judge reply meaning lexically only (skip the local MiniLM model)" };
         var faults = new Option<string[]>("--embedded-new-faults") { Description = "Fault knobs for the embedded new stack, e.g. drop-skill (embedded stacks only)", AllowMultipleArgumentsPerToken = true };
         var concurrency = new Option<int?>("--concurrency") { Description = "Conversations in flight (overrides replay.concurrency)" };
+        var allure = new Option<bool>("--allure") { Description = "Also render the Allure HTML report (needs the npm package 'allure')" };
+        var history = new Option<string?>("--allure-history") { Description = "Allure history file (JSONL) kept between runs for trends" };
         var command = new Command("verify", "Replay conversations to the old stack (twice) and the new stack, judge every turn beyond the noise floor, write reports/<run>/results.json. Exit 0 no regression, 1 regressions, 2 config error, 130 interrupted.");
-        foreach (var option in new Option[] { scenario, oldUrl, newUrl, source, synthetic, seed, reports, lexical, faults, concurrency })
+        foreach (var option in new Option[] { scenario, oldUrl, newUrl, source, synthetic, seed, reports, lexical, faults, concurrency, allure, history })
         {
             command.Options.Add(option);
         }
@@ -61,6 +65,8 @@ internal static class VerifyCommand
                 Lexical = parse.GetValue(lexical),
                 EmbeddedNewFaults = SplitList(parse.GetValue(faults)),
                 Concurrency = parse.GetValue(concurrency),
+                Allure = parse.GetValue(allure),
+                AllureHistory = parse.GetValue(history),
             },
             ct));
         return command;
@@ -72,11 +78,13 @@ internal static class VerifyCommand
         var faults = new Option<string[]>("--faults") { Description = "Fault knobs planted in the new stack (default wrong-skill-args,skip-memory)", AllowMultipleArgumentsPerToken = true };
         var reports = new Option<string>("--reports") { Description = "Folder for run results (default reports)", DefaultValueFactory = _ => "reports" };
         var lexical = new Option<bool>("--lexical") { Description = "Judge reply meaning lexically only" };
+        var allure = new Option<bool>("--allure") { Description = "Also render the Allure HTML report (needs the npm package 'allure')" };
         var command = new Command("demo", "Start the embedded sample stacks (old v1; new v2, nondeterministic, with planted faults) and their sandboxes on loopback, verify the demo scenario plus synthetic conversations, print the summary and the report path. Needs no configuration; exits 0 when the run completes.");
         command.Options.Add(synthetic);
         command.Options.Add(faults);
         command.Options.Add(reports);
         command.Options.Add(lexical);
+        command.Options.Add(allure);
         command.SetAction((parse, ct) =>
         {
             var planted = SplitList(parse.GetValue(faults));
@@ -91,6 +99,7 @@ internal static class VerifyCommand
                     Lexical = parse.GetValue(lexical),
                     EmbeddedNewFaults = planted.Count == 0 ? ["wrong-skill-args", "skip-memory"] : planted,
                     Demo = true,
+                    Allure = parse.GetValue(allure),
                 },
                 ct);
         });
@@ -190,6 +199,11 @@ internal static class VerifyCommand
             var directory = Path.Combine(options.ReportsDir, result.RunId);
             var resultsPath = await ResultsFile.WriteAsync(result, directory, CancellationToken.None);
             PrintSummary(result, resultsPath);
+            foreach (var line in await ReportWriter.WriteAsync(result, directory, options.Allure, options.AllureHistory, CancellationToken.None))
+            {
+                Console.WriteLine(line);
+            }
+
             if (result.Cancelled && cancellationToken.IsCancellationRequested)
             {
                 Console.Error.WriteLine($"interrupted: kept {result.Summary.Conversations} judged conversations in {resultsPath}");
@@ -219,7 +233,7 @@ internal static class VerifyCommand
     {
         try
         {
-            var stack = StackFactory.Create(name, config);
+            var stack = StackFactory.Create(name, config, turnTimeout: TimeSpan.FromSeconds(scenario.Replay.TurnTimeoutSeconds));
             return stack;
         }
         catch (ArgumentException ex)

@@ -237,3 +237,51 @@ public sealed class CliTests
         }
         """);
 }
+
+public sealed class ReportCommandTests
+{
+    [Test]
+    public async Task Report_AllureWhenNodeIsPresent_RendersSingleFileAllureHtml()
+    {
+        if (DualStack.Core.Reports.AllureHtml.FindCli() is null)
+        {
+            Assert.Ignore("the npm package 'allure' is not installed (bash scripts/test.sh installs it)");
+        }
+
+        var work = Path.Combine(Path.GetTempPath(), "dualstack-report-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(work);
+        try
+        {
+            File.WriteAllText(Path.Combine(work, "small.json"), """
+                { "conversations": [ { "id": "refund", "turns": [ { "message": "Please refund $25.00 for order 4411." } ] } ] }
+                """);
+            var verify = await CliRunner.RunAsync(work, "verify", "--scenario", "small.json", "--lexical", "--embedded-new-faults", "wrong-skill-args", "--reports", "out", "--allure", "--allure-history", "out/history.jsonl");
+
+            Assert.That(verify.ExitCode, Is.EqualTo(1), verify.ToString());
+            var run = Directory.GetDirectories(Path.Combine(work, "out")).Single();
+            var results = Directory.GetFiles(Path.Combine(run, "allure-results"), "*-result.json");
+            Assert.That(results, Has.Length.EqualTo(1));
+            using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(results[0]));
+            Assert.That(doc.RootElement.GetProperty("status").GetString(), Is.EqualTo("failed"));
+            var index = Path.Combine(run, "allure-report", "index.html");
+            Assert.That(File.Exists(index), Is.True, verify.ToString());
+            var html = File.ReadAllText(index);
+            Assert.That(html, Does.Not.Match(@"<script[^>]*src=""(?!data:)"), "single-file report: every script is inline, so it opens from file://");
+            Assert.That(html, Does.Not.Contain("googletagmanager"), "no analytics call-out from an offline report");
+            Assert.That(File.Exists(Path.Combine(work, "out", "history.jsonl")), Is.True, "history kept for trends");
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [Test]
+    public async Task Report_NoRunFolder_ExitsTwo()
+    {
+        var result = await CliRunner.RunAsync(Path.GetTempPath(), "report", "--run", "/nonexistent/run");
+
+        Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
+        Assert.That(result.Stderr, Does.Contain("/nonexistent/run"));
+    }
+}

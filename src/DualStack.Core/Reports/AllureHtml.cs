@@ -85,6 +85,7 @@ public static class AllureHtml
             }
 
             info.Environment["NO_COLOR"] = "1";
+            info.Environment["ALLURE_NO_ANALYTICS"] = "true";
             using var process = Process.Start(info) ?? throw new InvalidOperationException("could not start " + cli);
             var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
             var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
@@ -96,6 +97,7 @@ public static class AllureHtml
                 return new AllureHtmlResult(false, null, $"allure generate failed (exit {process.ExitCode}): {(error.Length > 0 ? error : (await stdout.ConfigureAwait(false)).Trim())}");
             }
 
+            await StripAnalyticsAsync(index, cancellationToken).ConfigureAwait(false);
             return new AllureHtmlResult(true, index, $"Allure report: {index}");
         }
         catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or IOException or InvalidOperationException)
@@ -105,6 +107,25 @@ public static class AllureHtml
         finally
         {
             configDirectory.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// Allure 3's awesome plugin always embeds Google Analytics (gtag); a report reviewed offline or behind a firewall
+    /// must not call out, so the tag and its inline bootstrap are removed.
+    /// </summary>
+    internal static async Task StripAnalyticsAsync(string indexPath, CancellationToken cancellationToken)
+    {
+        var html = await File.ReadAllTextAsync(indexPath, cancellationToken).ConfigureAwait(false);
+        var stripped = System.Text.RegularExpressions.Regex.Replace(
+            html,
+            @"<script[^>]*src=""https://www\.googletagmanager\.com/[^""]*""[^>]*></script>\s*(<script>(?:(?!</script>).)*?gtag\((?:(?!</script>).)*</script>)?",
+            string.Empty,
+            System.Text.RegularExpressions.RegexOptions.Singleline,
+            TimeSpan.FromSeconds(10));
+        if (!ReferenceEquals(stripped, html) && stripped.Length != html.Length)
+        {
+            await File.WriteAllTextAsync(indexPath, stripped, cancellationToken).ConfigureAwait(false);
         }
     }
 
