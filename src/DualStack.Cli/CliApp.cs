@@ -19,6 +19,9 @@ internal static class CliApp
         root.Subcommands.Add(VerifyCommand.Build());
         root.Subcommands.Add(VerifyCommand.BuildDemo());
         root.Subcommands.Add(ReportCommand.Build());
+        root.Subcommands.Add(CaptureCommand.Build());
+        root.Subcommands.Add(CaptureCommand.BuildCaptures());
+        root.Subcommands.Add(CaptureCommand.BuildSandbox());
         return root;
     }
 }

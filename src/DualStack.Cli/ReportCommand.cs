@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DualStack.Core.Capture;
 using DualStack.Core.Reports;
 using DualStack.Core.Results;
 
@@ -15,6 +16,7 @@ internal static class ReportCommand
         var history = new Option<string?>("--history") { Description = "Allure history file (JSONL) kept between runs for trends, e.g. reports/allure-history.jsonl" };
         var allureResults = new Option<string?>("--allure-results") { Description = "Render this allure-results folder (e.g. the one `dotnet test` wrote) instead of a run" };
         var output = new Option<string?>("--out") { Description = "With --allure-results: output folder (default: allure-report next to it)" };
+        var source = new Option<string?>("--source") { Description = "Build the run from a capture store's shadow comparisons (captures.db written by `capture --shadow`)" };
         var command = new Command("report", "Render a run's self-contained HTML report (index.html) and, with --allure, its Allure results and Allure HTML. Exit 0 ok, 2 no such run or not a results file.");
         command.Options.Add(run);
         command.Options.Add(reports);
@@ -22,8 +24,38 @@ internal static class ReportCommand
         command.Options.Add(history);
         command.Options.Add(allureResults);
         command.Options.Add(output);
+        command.Options.Add(source);
         command.SetAction(async (parse, ct) =>
         {
+            if (parse.GetValue(source) is { } capturePath)
+            {
+                if (!File.Exists(capturePath))
+                {
+                    throw new UsageException($"--source: '{capturePath}' does not exist");
+                }
+
+                RunResult shadowRun;
+                try
+                {
+                    await using var shadowStore = await ShadowResultStore.OpenAsync(capturePath, ct);
+                    shadowRun = await ShadowRun.BuildAsync(shadowStore, Path.GetFileName(capturePath), new Core.Comparison.ComparisonConfig(), null, null, ct);
+                }
+                catch (InvalidDataException ex)
+                {
+                    throw new UsageException(ex.Message);
+                }
+
+                var runDirectory = Path.Combine(parse.GetValue(reports)!, shadowRun.RunId);
+                Console.WriteLine($"shadow run from {capturePath}: {shadowRun.Summary.Conversations} conversations, {shadowRun.Summary.Turns} turns, {shadowRun.Summary.Regressions} regressions");
+                Console.WriteLine($"results: {await ResultsFile.WriteAsync(shadowRun, runDirectory, ct)}");
+                foreach (var line in await ReportWriter.WriteAsync(shadowRun, runDirectory, parse.GetValue(allure), parse.GetValue(history), ct))
+                {
+                    Console.WriteLine(line);
+                }
+
+                return shadowRun.Summary.Regressions > 0 ? ExitCodes.Failed : ExitCodes.Ok;
+            }
+
             if (parse.GetValue(allureResults) is { } resultsDir)
             {
                 if (!Directory.Exists(resultsDir))

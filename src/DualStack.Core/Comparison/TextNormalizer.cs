@@ -42,8 +42,11 @@ public sealed partial class TextNormalizer
         return Whitespace().Replace(result, " ").Trim().ToLowerInvariant();
     }
 
-    /// <summary>Replaces the replayer's per-lane suffix (<c>u-1~a2~3fa2c1</c> → <c>u-1~lane</c>) so lanes compare equal.</summary>
-    public static string MaskLaneIds(string text) => text.Contains('~', StringComparison.Ordinal) ? LaneSuffix().Replace(text, "~lane") : text;
+    /// <summary>
+    /// Removes the per-lane suffix the replayer and the shadow mirror add to ids (<c>u-1~a2~3fa2c1</c> → <c>u-1</c>), so
+    /// lanes compare equal with each other and with the unsuffixed primary traffic.
+    /// </summary>
+    public static string MaskLaneIds(string text) => text.Contains('~', StringComparison.Ordinal) ? LaneSuffix().Replace(text, string.Empty) : text;
 
     /// <summary>
     /// The text whose meaning is compared: masks (and a "ref" label in front of them) removed, with brackets left

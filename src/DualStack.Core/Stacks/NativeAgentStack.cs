@@ -103,7 +103,7 @@ internal sealed class NativeAgentStack : IAgentStack
 
     private static string BodyHint(string? body) => string.IsNullOrWhiteSpace(body) ? string.Empty : $" (body starts: {ObservationErrors.Snippet(body, 80)})";
 
-    private static StackObservation Map(StackObservation observation, NativeTurnResponse? response)
+    internal static StackObservation Map(StackObservation observation, NativeTurnResponse? response)
     {
         if (response?.Reply is null)
         {

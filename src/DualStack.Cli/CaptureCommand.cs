@@ -1,0 +1,281 @@
+using System.CommandLine;
+using System.Text.Json;
+using DualStack.Core.Capture;
+using DualStack.Core.Model;
+using DualStack.Core.Routing;
+using DualStack.Core.Stacks;
+using DualStack.Proxy;
+using DualStack.Sandbox;
+using Microsoft.Extensions.Logging;
+
+namespace DualStack.Cli;
+
+/// <summary><c>dualstack capture</c>, <c>dualstack captures …</c> and <c>dualstack sandbox</c>: Phase 3.</summary>
+internal static class CaptureCommand
+{
+    public static Command Build()
+    {
+        var listen = new Option<string>("--listen") { Description = "Address to listen on, e.g. http://0.0.0.0:8080 (default http://127.0.0.1:8080)", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
+        var old = new Option<string>("--old") { Description = "The old (primary) stack every request is forwarded to", Required = true };
+        var store = new Option<string?>("--store") { Description = "SQLite capture file (default captures.db); --no-capture to only forward/shadow", DefaultValueFactory = _ => "captures.db" };
+        var noCapture = new Option<bool>("--no-capture") { Description = "Do not record exchanges" };
+        var shadow = new Option<string?>("--shadow") { Description = "New stack to mirror turns to (answers compared, never returned)" };
+        var shadowAdapter = new Option<AdapterKind>("--shadow-adapter") { Description = "Contract of the shadow stack (default native)", DefaultValueFactory = _ => AdapterKind.Native };
+        var sample = new Option<string>("--sample") { Description = "Share of conversations mirrored, by hash of the key (default 100%)", DefaultValueFactory = _ => "100%" };
+        var keyHeader = new Option<string?>("--key-header") { Description = "Header carrying the conversation key (e.g. x-openclaw-session-key)" };
+        var keyJson = new Option<string[]>("--key-json") { Description = "JSON paths to the key in the body (default $.conversationId $.user)", AllowMultipleArgumentsPerToken = true };
+        var keyRoute = new Option<string[]>("--key-route") { Description = "Route templates with {id} (default /v1/conversations/{id}/turns)", AllowMultipleArgumentsPerToken = true };
+        var maxBody = new Option<int>("--max-body") { Description = "Bytes of each body kept (default 65536); longer bodies are cut and flagged", DefaultValueFactory = _ => 64 * 1024 };
+        var redact = new Option<string[]>("--redact") { Description = "Extra regexes to redact before disk (e-mails, phones and card numbers always are)", AllowMultipleArgumentsPerToken = true };
+        var headers = new Option<string[]>("--allow-header") { Description = "Headers stored with their value (others are stored as [Redacted]; Authorization and cookies never)", AllowMultipleArgumentsPerToken = true };
+        var verbose = new Option<bool>("--verbose") { Description = "Log every shadow verdict" };
+        var command = new Command("capture", "Run the capture proxy in front of the old stack: forward everything unchanged, record redacted exchanges to SQLite off the request path, optionally mirror turns to a shadow stack and compare. Serves /metrics and /healthz. Runs until Ctrl+C.");
+        foreach (var option in new Option[] { listen, old, store, noCapture, shadow, shadowAdapter, sample, keyHeader, keyJson, keyRoute, maxBody, redact, headers, verbose })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(async (parse, ct) =>
+        {
+            var options = new ProxyOptions
+            {
+                Listen = Url(parse.GetValue(listen)!, "--listen"),
+                Old = Url(parse.GetValue(old)!, "--old"),
+                StorePath = parse.GetValue(noCapture) ? null : parse.GetValue(store),
+                Shadow = parse.GetValue(shadow) is { } s ? Url(s, "--shadow") : null,
+                ShadowAdapter = parse.GetValue(shadowAdapter),
+                ShadowSamplePercent = Percent(parse.GetValue(sample)!),
+                Keys = new ConversationKeyOptions
+                {
+                    Header = parse.GetValue(keyHeader),
+                    JsonPaths = parse.GetValue(keyJson) is { Length: > 0 } paths ? paths : new ConversationKeyOptions().JsonPaths,
+                    Routes = parse.GetValue(keyRoute) is { Length: > 0 } routes ? routes : new ConversationKeyOptions().Routes,
+                },
+                Capture = new CaptureOptions
+                {
+                    MaxBodyBytes = parse.GetValue(maxBody) is > 0 and var m ? m : throw new UsageException("--max-body must be positive"),
+                    RedactPatterns = ValidRegexes(parse.GetValue(redact) ?? []),
+                    AllowedHeaders = parse.GetValue(headers) is { Length: > 0 } allowed ? [.. new CaptureOptions().AllowedHeaders, .. allowed] : new CaptureOptions().AllowedHeaders,
+                },
+            };
+            ProxyServer proxy;
+            try
+            {
+                proxy = await ProxyServer.StartAsync(options, parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning, ct);
+            }
+            catch (InvalidDataException ex)
+            {
+                throw new UsageException(ex.Message);
+            }
+            catch (IOException ex)
+            {
+                throw new UsageException($"--listen: cannot listen on {options.Listen}: {ex.Message}");
+            }
+
+            await using (proxy)
+            {
+                Console.WriteLine($"capture proxy on {proxy.BaseAddress} → {options.Old}; store: {options.StorePath ?? "off"}; shadow: {(options.Shadow is null ? "off" : $"{options.Shadow} ({options.ShadowSamplePercent}% of conversations)")}; metrics at {proxy.BaseAddress}metrics");
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, ct);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+
+                await proxy.FlushAsync(CancellationToken.None);
+                Console.WriteLine($"stopped: {proxy.Metrics.Requests} requests; captures written {proxy.Writer?.Written ?? 0}, dropped {proxy.Writer?.Dropped ?? 0}; shadow compared {proxy.Metrics.ShadowCompared}, dropped {proxy.Metrics.ShadowDropped}");
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    public static Command BuildCaptures()
+    {
+        var storeOption = () => new Option<string>("--store") { Description = "SQLite capture file (default captures.db)", DefaultValueFactory = _ => "captures.db" };
+        var list = new Command("list", "One line per captured exchange: id, time, method, path, status, key, duration, truncation.");
+        var listStore = storeOption();
+        var limit = new Option<int>("--limit") { Description = "Lines at most (default 100; 0 = all)", DefaultValueFactory = _ => 100 };
+        list.Options.Add(listStore);
+        list.Options.Add(limit);
+        list.SetAction(async (parse, ct) =>
+        {
+            await using var store = await Open(parse.GetValue(listStore)!, ct);
+            var n = 0;
+            var max = parse.GetValue(limit);
+            await foreach (var e in store.ReadAsync(0, null, ct))
+            {
+                Console.WriteLine($"{e.Id}\t{e.Timestamp:O}\t{e.Method}\t{e.Path}\t{e.Status}\t{e.ConversationKey ?? "-"}\t{e.DurationMs:0.0} ms{(e.RequestTruncated || e.ResponseTruncated ? "\ttruncated" : string.Empty)}{(e.Error is null ? string.Empty : "\terror: " + e.Error)}");
+                if (max > 0 && ++n >= max)
+                {
+                    break;
+                }
+            }
+
+            return ExitCodes.Ok;
+        });
+
+        var export = new Command("export", "Export as JSONL: exchanges (default) or conversations usable by `verify --source`.");
+        var exportStore = storeOption();
+        var format = new Option<string>("--format") { Description = "jsonl (default)", DefaultValueFactory = _ => "jsonl" };
+        var what = new Option<string>("--as") { Description = "exchanges (default) or conversations", DefaultValueFactory = _ => "exchanges" };
+        var output = new Option<string>("--out") { Description = "Output file; '-' for stdout (default)", DefaultValueFactory = _ => "-" };
+        export.Options.Add(exportStore);
+        export.Options.Add(format);
+        export.Options.Add(what);
+        export.Options.Add(output);
+        export.SetAction(async (parse, ct) =>
+        {
+            if (parse.GetValue(format) != "jsonl")
+            {
+                throw new UsageException($"--format: '{parse.GetValue(format)}' is not supported (jsonl)");
+            }
+
+            await using var store = await Open(parse.GetValue(exportStore)!, ct);
+            var path = parse.GetValue(output)!;
+            var writer = path == "-" ? Console.Out : new StreamWriter(path);
+            var count = 0;
+            try
+            {
+                switch (parse.GetValue(what))
+                {
+                    case "exchanges":
+                        await foreach (var e in store.ReadAsync(0, null, ct))
+                        {
+                            await writer.WriteLineAsync(JsonSerializer.Serialize(e, DualStackJson.Options));
+                            count++;
+                        }
+
+                        break;
+                    case "conversations":
+                        await foreach (var c in CaptureConversations.ReadAsync(store, new ConversationKeyOptions().Routes, ct))
+                        {
+                            await writer.WriteLineAsync(JsonSerializer.Serialize(c, DualStackJson.Options));
+                            count++;
+                        }
+
+                        break;
+                    default:
+                        throw new UsageException($"--as: '{parse.GetValue(what)}' is not exchanges or conversations");
+                }
+            }
+            finally
+            {
+                if (path != "-")
+                {
+                    await writer.DisposeAsync();
+                }
+            }
+
+            if (path != "-")
+            {
+                Console.Error.WriteLine($"exported {count} lines to {path}");
+            }
+
+            return ExitCodes.Ok;
+        });
+
+        var stats = new Command("stats", "Counts: exchanges, conversations, time range, truncated, errors.");
+        var statsStore = storeOption();
+        stats.Options.Add(statsStore);
+        stats.SetAction(async (parse, ct) =>
+        {
+            await using var store = await Open(parse.GetValue(statsStore)!, ct);
+            var s = await store.GetStatsAsync(ct);
+            Console.WriteLine($"exchanges {s.Exchanges} · conversations {s.Conversations} · from {s.First?.ToString("O") ?? "-"} to {s.Last?.ToString("O") ?? "-"} · truncated {s.Truncated} · errors {s.Errors}");
+            return ExitCodes.Ok;
+        });
+
+        var captures = new Command("captures", "Inspect and export a capture store.");
+        captures.Subcommands.Add(list);
+        captures.Subcommands.Add(export);
+        captures.Subcommands.Add(stats);
+        return captures;
+    }
+
+    public static Command BuildSandbox()
+    {
+        var fixtures = new Option<string>("--fixtures") { Description = "Fixtures file (default scenarios/sandbox/fixtures.json)", DefaultValueFactory = _ => Path.Combine("scenarios", "sandbox", "fixtures.json") };
+        var command = new Command("sandbox", "Run a WireMock.Net integration sandbox (orders, refunds, CRM, e-mail, catalog) for a shadow stack's integrations, so it never touches real systems. Prints its URL; runs until Ctrl+C.");
+        command.Options.Add(fixtures);
+        command.SetAction(async (parse, ct) =>
+        {
+            SandboxFixtures data;
+            try
+            {
+                data = SandboxFixtures.Load(parse.GetValue(fixtures)!);
+            }
+            catch (Exception ex) when (ex is InvalidDataException or IOException)
+            {
+                throw new UsageException(ex.Message);
+            }
+
+            using var sandbox = IntegrationSandbox.Start(data);
+            Console.WriteLine($"sandbox on {sandbox.BaseAddress} — point the shadow stack's integrations here (sample agent: --integrations {sandbox.BaseAddress})");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+
+            Console.WriteLine($"stopped: {sandbox.Calls.Count} calls recorded");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static async Task<SqliteCaptureStore> Open(string path, CancellationToken ct)
+    {
+        if (!File.Exists(path))
+        {
+            throw new UsageException($"--store: '{path}' does not exist");
+        }
+
+        try
+        {
+            return await SqliteCaptureStore.OpenAsync(path, ct);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new UsageException(ex.Message);
+        }
+    }
+
+    private static Uri Url(string text, string option) =>
+        Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+            ? uri
+            : throw new UsageException($"{option}: '{text}' is not an absolute http(s) URL");
+
+    private static double Percent(string text)
+    {
+        try
+        {
+            return ConversationHash.ParsePercent(text);
+        }
+        catch (FormatException ex)
+        {
+            throw new UsageException("--sample: " + ex.Message);
+        }
+    }
+
+    private static IReadOnlyList<string> ValidRegexes(string[] patterns)
+    {
+        foreach (var pattern in patterns)
+        {
+            try
+            {
+                _ = new System.Text.RegularExpressions.Regex(pattern);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new UsageException($"--redact: '{pattern}' is not a valid regex: {ex.Message}");
+            }
+        }
+
+        return patterns;
+    }
+}

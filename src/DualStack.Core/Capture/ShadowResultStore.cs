@@ -1,0 +1,109 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using DualStack.Core.Model;
+using Microsoft.Data.Sqlite;
+
+namespace DualStack.Core.Capture;
+
+/// <summary>One shadow comparison as stored: the primary (old) answer and the shadow (new) answer of a captured turn.</summary>
+/// <param name="ConversationKey">Conversation key of the live traffic.</param>
+/// <param name="TurnIndex">Zero-based turn index within the conversation, in capture order.</param>
+/// <param name="Timestamp">When the live turn happened.</param>
+/// <param name="Message">What the user said.</param>
+/// <param name="UserId">The user.</param>
+/// <param name="Primary">The old stack's answer, as the client received it.</param>
+/// <param name="Shadow">The new stack's answer, never returned to anyone.</param>
+public sealed record ShadowTurn(string ConversationKey, int TurnIndex, DateTimeOffset Timestamp, string Message, string UserId, StackObservation Primary, StackObservation Shadow);
+
+/// <summary>Shadow comparisons in the capture database (table <c>shadow_turns</c>), read back by <c>dualstack report --source</c>.</summary>
+public sealed class ShadowResultStore : IAsyncDisposable
+{
+    private readonly SqliteConnection _connection;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    private ShadowResultStore(SqliteConnection connection)
+    {
+        _connection = connection;
+    }
+
+    /// <summary>Opens (creating when missing) the shadow table in the SQLite file at <paramref name="path"/>.</summary>
+    public static async Task<ShadowResultStore> OpenAsync(string path, CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                PRAGMA journal_mode=WAL;
+                PRAGMA busy_timeout=5000;
+                CREATE TABLE IF NOT EXISTS shadow_turns (
+                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  ts TEXT NOT NULL,
+                  conversation_key TEXT NOT NULL,
+                  turn_index INTEGER NOT NULL,
+                  user_id TEXT NOT NULL,
+                  message TEXT NOT NULL,
+                  primary_json TEXT NOT NULL,
+                  shadow_json TEXT NOT NULL);
+                CREATE INDEX IF NOT EXISTS ix_shadow_conversation ON shadow_turns(conversation_key, turn_index);
+                """;
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return new ShadowResultStore(connection);
+        }
+        catch (SqliteException ex)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw new InvalidDataException($"{path}: cannot open as a capture database: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Appends one comparison.</summary>
+    public async Task AppendAsync(ShadowTurn turn, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var command = _connection.CreateCommand();
+            command.CommandText = "INSERT INTO shadow_turns (ts, conversation_key, turn_index, user_id, message, primary_json, shadow_json) VALUES ($ts, $key, $index, $user, $message, $primary, $shadow)";
+            command.Parameters.AddWithValue("$ts", turn.Timestamp.ToString("O"));
+            command.Parameters.AddWithValue("$key", turn.ConversationKey);
+            command.Parameters.AddWithValue("$index", turn.TurnIndex);
+            command.Parameters.AddWithValue("$user", turn.UserId);
+            command.Parameters.AddWithValue("$message", turn.Message);
+            command.Parameters.AddWithValue("$primary", JsonSerializer.Serialize(turn.Primary, DualStackJson.Options));
+            command.Parameters.AddWithValue("$shadow", JsonSerializer.Serialize(turn.Shadow, DualStackJson.Options));
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Streams every stored comparison ordered by conversation, then turn.</summary>
+    public async IAsyncEnumerable<ShadowTurn> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT conversation_key, turn_index, ts, message, user_id, primary_json, shadow_json FROM shadow_turns ORDER BY conversation_key, turn_index, id";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return new ShadowTurn(
+                reader.GetString(0),
+                reader.GetInt32(1),
+                DateTimeOffset.Parse(reader.GetString(2), System.Globalization.CultureInfo.InvariantCulture),
+                reader.GetString(3),
+                reader.GetString(4),
+                JsonSerializer.Deserialize<StackObservation>(reader.GetString(5), DualStackJson.Options)!,
+                JsonSerializer.Deserialize<StackObservation>(reader.GetString(6), DualStackJson.Options)!);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _connection.DisposeAsync().ConfigureAwait(false);
+        _gate.Dispose();
+    }
+}

@@ -1,0 +1,462 @@
+using System.Buffers;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+
+namespace DualStack.Core.Capture;
+
+/// <summary>
+/// A capture store in one SQLite file (WAL mode, <c>synchronous=NORMAL</c>). Appends run one at a time on a single
+/// write connection; reads and stats open their own connection, so they run beside the writer.
+/// </summary>
+public sealed class SqliteCaptureStore : ICaptureStore
+{
+    /// <summary>Schema version kept in <c>PRAGMA user_version</c>.</summary>
+    internal const int SchemaVersion = 1;
+
+    private const int BusyTimeoutMs = 5000;
+    private const string TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'";
+    private const string Columns = "id, ts, method, path, query, conversation_key, request_headers, request_body, request_truncated, status, response_headers, response_body, response_truncated, duration_ms, error";
+
+    // Readable in the sqlite3 shell: '<', '>' and non-ASCII are not escaped (the values are JSON strings in a column).
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static ReadOnlySpan<byte> SqliteHeader => "SQLite format 3\0"u8;
+
+    private readonly SemaphoreSlim _writeGate = new(1, 1);
+    private readonly string _writeConnectionString;
+    private readonly string _readConnectionString;
+    private Writer? _writer;
+    private int _disposed;
+
+    private SqliteCaptureStore(string path, Writer writer, string writeConnectionString, string readConnectionString)
+    {
+        Path = path;
+        _writer = writer;
+        _writeConnectionString = writeConnectionString;
+        _readConnectionString = readConnectionString;
+    }
+
+    /// <summary>Full path of the database file.</summary>
+    public string Path { get; }
+
+    /// <summary>
+    /// Opens the store at <paramref name="path"/>, creating the file (and its directory) and the schema when missing.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file is not a SQLite database, or has a newer schema; the message names the path.</exception>
+    public static async Task<SqliteCaptureStore> OpenAsync(string path, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var fullPath = System.IO.Path.GetFullPath(path);
+        await CheckHeaderAsync(fullPath, cancellationToken).ConfigureAwait(false);
+        var directory = System.IO.Path.GetDirectoryName(fullPath);
+        if (!string.IsNullOrEmpty(directory))
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        // No pooling: disposing the store really closes the file (tests and the CLI move or delete it afterwards).
+        var writeConnectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = fullPath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+        }.ToString();
+        var readConnectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = fullPath,
+            Mode = SqliteOpenMode.ReadWrite,
+            Pooling = false,
+        }.ToString();
+
+        var writer = await Writer.OpenAsync(writeConnectionString, fullPath, cancellationToken).ConfigureAwait(false);
+        return new SqliteCaptureStore(fullPath, writer, writeConnectionString, readConnectionString);
+    }
+
+    /// <inheritdoc />
+    public async Task AppendAsync(IReadOnlyList<CapturedExchange> batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            if (_writer is null)
+            {
+                // The file was deleted under an earlier append: start a new one.
+                _writer = await Writer.OpenAsync(_writeConnectionString, Path, cancellationToken).ConfigureAwait(false);
+            }
+            else if (!File.Exists(Path))
+            {
+                // On Unix SQLite would go on writing into the unlinked file and every later batch would be lost
+                // silently: fail this batch loudly and reopen on the next append.
+                await _writer.DisposeAsync().ConfigureAwait(false);
+                _writer = null;
+                // A journal left beside a missing database would be replayed into the new file.
+                foreach (var suffix in (string[])["-wal", "-shm"])
+                {
+                    if (!File.Exists(Path))
+                    {
+                        File.Delete(Path + suffix);
+                    }
+                }
+
+                throw new IOException($"capture store '{Path}' was deleted; this batch is lost, the next one creates a new file");
+            }
+
+            _writer.Insert(batch, cancellationToken);
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<CapturedExchange> ReadAsync(long afterId, string? conversationKey, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = conversationKey is null
+                ? $"SELECT {Columns} FROM exchanges WHERE id > $after ORDER BY id"
+                : $"SELECT {Columns} FROM exchanges WHERE id > $after AND conversation_key = $key ORDER BY id";
+            command.Parameters.AddWithValue("$after", afterId);
+            if (conversationKey is not null)
+            {
+                command.Parameters.AddWithValue("$key", conversationKey);
+            }
+
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    yield return ReadExchange(reader);
+                }
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<CaptureStats> GetStatsAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                SELECT COUNT(*), COUNT(DISTINCT conversation_key), MIN(ts), MAX(ts),
+                       COALESCE(SUM(request_truncated OR response_truncated), 0),
+                       COALESCE(SUM(error IS NOT NULL OR status = 0), 0)
+                FROM exchanges
+                """;
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                return new CaptureStats(
+                    reader.GetInt64(0),
+                    reader.GetInt64(1),
+                    reader.IsDBNull(2) ? null : ParseTimestamp(reader.GetString(2)),
+                    reader.IsDBNull(3) ? null : ParseTimestamp(reader.GetString(3)),
+                    reader.GetInt64(4),
+                    reader.GetInt64(5));
+            }
+        }
+    }
+
+    /// <summary>Waits for a running append, then closes the write connection. Idempotent.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        await _writeGate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_writer is not null)
+            {
+                await _writer.DisposeAsync().ConfigureAwait(false);
+                _writer = null;
+            }
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
+    private async Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_readConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, $"PRAGMA busy_timeout = {BusyTimeoutMs};", cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static async Task CheckHeaderAsync(string fullPath, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(fullPath))
+        {
+            return;
+        }
+
+        var stream = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1, useAsync: true);
+        await using (stream.ConfigureAwait(false))
+        {
+            if (stream.Length == 0)
+            {
+                // An empty file is a valid, empty SQLite database.
+                return;
+            }
+
+            var header = new byte[SqliteHeader.Length];
+            var read = await stream.ReadAtLeastAsync(header, header.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+            if (read < header.Length || !header.AsSpan().SequenceEqual(SqliteHeader))
+            {
+                throw new InvalidDataException($"capture store '{fullPath}' is not a SQLite database");
+            }
+        }
+    }
+
+    private static async Task MigrateAsync(SqliteConnection connection, string fullPath, CancellationToken cancellationToken)
+    {
+        var version = Convert.ToInt64(await ScalarAsync(connection, "PRAGMA user_version;", cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
+        if (version == SchemaVersion)
+        {
+            return;
+        }
+
+        if (version > SchemaVersion)
+        {
+            throw new InvalidDataException($"capture store '{fullPath}' has schema version {version}; this build reads up to {SchemaVersion}");
+        }
+
+        using var transaction = connection.BeginTransaction();
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"""
+            CREATE TABLE IF NOT EXISTS exchanges (
+                id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+                ts                 TEXT    NOT NULL,
+                method             TEXT    NOT NULL,
+                path               TEXT    NOT NULL,
+                query              TEXT    NOT NULL DEFAULT '',
+                conversation_key   TEXT,
+                request_headers    TEXT    NOT NULL DEFAULT '{"{}"}',
+                request_body       TEXT,
+                request_truncated  INTEGER NOT NULL DEFAULT 0,
+                status             INTEGER NOT NULL,
+                response_headers   TEXT    NOT NULL DEFAULT '{"{}"}',
+                response_body      TEXT,
+                response_truncated INTEGER NOT NULL DEFAULT 0,
+                duration_ms        REAL    NOT NULL,
+                error              TEXT
+            );
+            CREATE INDEX IF NOT EXISTS ix_exchanges_conversation_key ON exchanges (conversation_key, id);
+            CREATE INDEX IF NOT EXISTS ix_exchanges_ts ON exchanges (ts);
+            PRAGMA user_version = {SchemaVersion};
+            """;
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        transaction.Commit();
+    }
+
+    private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<object?> ScalarAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static CapturedExchange ReadExchange(SqliteDataReader reader) => new()
+    {
+        Id = reader.GetInt64(0),
+        Timestamp = ParseTimestamp(reader.GetString(1)),
+        Method = reader.GetString(2),
+        Path = reader.GetString(3),
+        Query = reader.GetString(4),
+        ConversationKey = reader.IsDBNull(5) ? null : reader.GetString(5),
+        RequestHeaders = ReadHeaders(reader.GetString(6)),
+        RequestBody = reader.IsDBNull(7) ? null : reader.GetString(7),
+        RequestTruncated = reader.GetInt64(8) != 0,
+        Status = reader.GetInt32(9),
+        ResponseHeaders = ReadHeaders(reader.GetString(10)),
+        ResponseBody = reader.IsDBNull(11) ? null : reader.GetString(11),
+        ResponseTruncated = reader.GetInt64(12) != 0,
+        DurationMs = reader.GetDouble(13),
+        Error = reader.IsDBNull(14) ? null : reader.GetString(14),
+    };
+
+    // Fixed-width UTC text: sorts in time order, reads well in the sqlite3 shell and round-trips to the tick.
+    private static string FormatTimestamp(DateTimeOffset value) => value.UtcDateTime.ToString(TimestampFormat, CultureInfo.InvariantCulture);
+
+    private static DateTimeOffset ParseTimestamp(string value) =>
+        new(DateTime.SpecifyKind(DateTime.ParseExact(value, TimestampFormat, CultureInfo.InvariantCulture), DateTimeKind.Utc));
+
+    private static string WriteHeaders(IReadOnlyDictionary<string, string>? headers)
+    {
+        if (headers is null || headers.Count == 0)
+        {
+            return "{}";
+        }
+
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var json = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            json.WriteStartObject();
+            foreach (var (name, value) in headers)
+            {
+                json.WriteString(name, value);
+            }
+
+            json.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static Dictionary<string, string> ReadHeaders(string json)
+    {
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        if (json.Length <= 2)
+        {
+            return headers;
+        }
+
+        using var document = JsonDocument.Parse(json);
+        foreach (var property in document.RootElement.EnumerateObject())
+        {
+            headers[property.Name] = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString()! : property.Value.GetRawText();
+        }
+
+        return headers;
+    }
+
+    /// <summary>The write connection with its prepared insert.</summary>
+    private sealed class Writer : IAsyncDisposable
+    {
+        private readonly SqliteConnection _connection;
+        private readonly SqliteCommand _insert;
+
+        private Writer(SqliteConnection connection)
+        {
+            _connection = connection;
+            _insert = connection.CreateCommand();
+            _insert.CommandText = """
+                INSERT INTO exchanges (ts, method, path, query, conversation_key, request_headers, request_body, request_truncated,
+                                       status, response_headers, response_body, response_truncated, duration_ms, error)
+                VALUES ($ts, $method, $path, $query, $key, $reqHeaders, $reqBody, $reqTruncated,
+                        $status, $resHeaders, $resBody, $resTruncated, $duration, $error)
+                """;
+            foreach (var name in (string[])["$ts", "$method", "$path", "$query", "$key", "$reqHeaders", "$reqBody", "$reqTruncated", "$status", "$resHeaders", "$resBody", "$resTruncated", "$duration", "$error"])
+            {
+                _insert.Parameters.Add(new SqliteParameter { ParameterName = name });
+            }
+
+            // Compiled once; every append reuses the statement.
+            _insert.Prepare();
+        }
+
+        public static async Task<Writer> OpenAsync(string connectionString, string fullPath, CancellationToken cancellationToken)
+        {
+            var connection = new SqliteConnection(connectionString);
+            try
+            {
+                await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+                await ExecuteAsync(connection, $"PRAGMA busy_timeout = {BusyTimeoutMs};", cancellationToken).ConfigureAwait(false);
+                var journal = await ScalarAsync(connection, "PRAGMA journal_mode = WAL;", cancellationToken).ConfigureAwait(false);
+                if (!string.Equals(Convert.ToString(journal, CultureInfo.InvariantCulture), "wal", StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new IOException($"capture store '{fullPath}': could not switch to WAL mode (journal_mode is '{journal}')");
+                }
+
+                await ExecuteAsync(connection, "PRAGMA synchronous = NORMAL;", cancellationToken).ConfigureAwait(false);
+                await MigrateAsync(connection, fullPath, cancellationToken).ConfigureAwait(false);
+                return new Writer(connection);
+            }
+            catch (SqliteException ex) when (ex.SqliteErrorCode is 26 or 11)
+            {
+                // SQLITE_NOTADB / SQLITE_CORRUPT
+                await connection.DisposeAsync().ConfigureAwait(false);
+                throw new InvalidDataException($"capture store '{fullPath}' is not a SQLite database or is corrupt: {ex.Message}", ex);
+            }
+            catch
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+
+        /// <summary>Inserts the batch in one transaction; rolls back and throws on any failure.</summary>
+        public void Insert(IReadOnlyList<CapturedExchange> batch, CancellationToken cancellationToken)
+        {
+            using var transaction = _connection.BeginTransaction();
+            _insert.Transaction = transaction;
+            try
+            {
+                var p = _insert.Parameters;
+                foreach (var exchange in batch)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    p[0].Value = FormatTimestamp(exchange.Timestamp);
+                    p[1].Value = exchange.Method;
+                    p[2].Value = exchange.Path;
+                    p[3].Value = exchange.Query ?? string.Empty;
+                    p[4].Value = (object?)exchange.ConversationKey ?? DBNull.Value;
+                    p[5].Value = WriteHeaders(exchange.RequestHeaders);
+                    p[6].Value = (object?)exchange.RequestBody ?? DBNull.Value;
+                    p[7].Value = exchange.RequestTruncated ? 1 : 0;
+                    p[8].Value = exchange.Status;
+                    p[9].Value = WriteHeaders(exchange.ResponseHeaders);
+                    p[10].Value = (object?)exchange.ResponseBody ?? DBNull.Value;
+                    p[11].Value = exchange.ResponseTruncated ? 1 : 0;
+                    p[12].Value = exchange.DurationMs;
+                    p[13].Value = (object?)exchange.Error ?? DBNull.Value;
+                    _insert.ExecuteNonQuery();
+                }
+
+                transaction.Commit();
+            }
+            finally
+            {
+                _insert.Transaction = null;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _insert.DisposeAsync().ConfigureAwait(false);
+            await _connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}

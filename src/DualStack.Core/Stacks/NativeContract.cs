@@ -1,0 +1,50 @@
+using System.Text.Json;
+using DualStack.Core.Model;
+
+namespace DualStack.Core.Stacks;
+
+/// <summary>Reads agent contract v1 bodies seen on the wire (by the capture proxy) into observations.</summary>
+public static class NativeContract
+{
+    /// <summary>Parses a turn request body; null when it is not a v1 turn request (not JSON, no message).</summary>
+    public static NativeTurnRequest? TryParseTurnRequest(ReadOnlySpan<byte> body)
+    {
+        try
+        {
+            var request = JsonSerializer.Deserialize<NativeTurnRequest>(body, DualStackJson.Options);
+            return request is { Message.Length: > 0 } ? request with { Metadata = request.Metadata ?? new Dictionary<string, string>(), Channel = request.Channel ?? "web" } : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The observation a v1 turn response body stands for; an error status, a body that is not the contract or a
+    /// transport error become an observation with an error, never an exception.
+    /// </summary>
+    public static StackObservation ParseTurnResponse(string stack, string conversationId, int turnIndex, int status, string? body, double latencyMs, string? transportError = null)
+    {
+        var observation = new StackObservation { Stack = stack, ConversationId = conversationId, TurnIndex = turnIndex, HttpStatus = status == 0 ? null : status, LatencyMs = latencyMs, RawResponse = ObservationErrors.Truncate(body) };
+        if (transportError is not null)
+        {
+            return observation with { Error = new ObservationError(ObservationErrorKind.Connection, transportError) };
+        }
+
+        if (status is < 200 or >= 300)
+        {
+            return observation with { Error = ObservationErrors.FromStatus(status, body) };
+        }
+
+        try
+        {
+            var response = JsonSerializer.Deserialize<NativeTurnResponse>(body ?? string.Empty, DualStackJson.Options);
+            return NativeAgentStack.Map(observation, response);
+        }
+        catch (JsonException ex)
+        {
+            return observation with { Error = new ObservationError(ObservationErrorKind.InvalidResponse, "response is not the v1 contract: " + ex.Message) };
+        }
+    }
+}

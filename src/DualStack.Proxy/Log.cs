@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Logging;
+
+namespace DualStack.Proxy;
+
+/// <summary>Source-generated log messages of the proxy.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Warning, "primary forward to the old stack failed: {Error} ({Path})")]
+    public static partial void ForwardFailed(ILogger logger, string error, string path, Exception? exception);
+
+    [LoggerMessage(2, LogLevel.Warning, "capture queue full: exchange dropped ({Dropped} dropped so far)")]
+    public static partial void CaptureDropped(ILogger logger, long dropped);
+
+    [LoggerMessage(3, LogLevel.Error, "capture side path failed; the request was served: {Message}")]
+    public static partial void CaptureFailed(ILogger logger, string message, Exception exception);
+
+    [LoggerMessage(4, LogLevel.Warning, "shadow turn dropped for conversation {Key}: {Reason}")]
+    public static partial void ShadowDropped(ILogger logger, string key, string reason);
+
+    [LoggerMessage(5, LogLevel.Error, "shadow comparison failed for conversation {Key}: {Message}")]
+    public static partial void ShadowFailed(ILogger logger, string key, string message, Exception exception);
+
+    [LoggerMessage(6, LogLevel.Information, "shadow {Key} turn {Turn}: {Verdict} — {Reason}")]
+    public static partial void ShadowCompared(ILogger logger, string key, int turn, string verdict, string reason);
+}

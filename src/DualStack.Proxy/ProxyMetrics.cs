@@ -1,0 +1,102 @@
+using System.Globalization;
+using System.Text;
+using DualStack.Core.Verdicts;
+
+namespace DualStack.Proxy;
+
+/// <summary>Lock-free counters and a latency histogram, rendered in the Prometheus text format at /metrics.</summary>
+internal sealed class ProxyMetrics
+{
+    private static readonly double[] BucketBounds = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+    private readonly long[] _statusClasses = new long[6];
+    private readonly long[] _latencyBuckets = new long[BucketBounds.Length + 1];
+    private readonly long[] _verdicts = new long[Enum.GetValues<Verdict>().Length];
+    private long _requests;
+    private long _forwardErrors;
+    private long _latencySumMicros;
+    private long _shadowSent;
+    private long _shadowDropped;
+    private long _shadowCompared;
+    private long _shadowFailed;
+
+    public long Requests => Interlocked.Read(ref _requests);
+
+    public long ShadowSent => Interlocked.Read(ref _shadowSent);
+
+    public long ShadowDropped => Interlocked.Read(ref _shadowDropped);
+
+    public long ShadowCompared => Interlocked.Read(ref _shadowCompared);
+
+    public long Verdicts(Verdict verdict) => Interlocked.Read(ref _verdicts[(int)verdict]);
+
+    public void Request(int status, double seconds, bool forwardError)
+    {
+        Interlocked.Increment(ref _requests);
+        Interlocked.Increment(ref _statusClasses[Math.Clamp(status / 100, 0, 5)]);
+        if (forwardError)
+        {
+            Interlocked.Increment(ref _forwardErrors);
+        }
+
+        var bucket = Array.BinarySearch(BucketBounds, seconds);
+        Interlocked.Increment(ref _latencyBuckets[bucket >= 0 ? bucket : ~bucket]);
+        Interlocked.Add(ref _latencySumMicros, (long)(seconds * 1_000_000));
+    }
+
+    public void ShadowSentOne() => Interlocked.Increment(ref _shadowSent);
+
+    public void ShadowDroppedOne() => Interlocked.Increment(ref _shadowDropped);
+
+    public void ShadowFailedOne() => Interlocked.Increment(ref _shadowFailed);
+
+    public void ShadowComparedOne(Verdict verdict)
+    {
+        Interlocked.Increment(ref _shadowCompared);
+        Interlocked.Increment(ref _verdicts[(int)verdict]);
+    }
+
+    /// <summary>Prometheus text exposition; <paramref name="extra"/> appends gauges/counters owned elsewhere (capture writer).</summary>
+    public string Render(Action<StringBuilder>? extra)
+    {
+        var s = new StringBuilder(2048);
+        Counter(s, "dualstack_requests_total", "Requests forwarded to the primary (old) stack.", Requests);
+        s.Append("# HELP dualstack_responses_total Responses by status class.\n# TYPE dualstack_responses_total counter\n");
+        for (var i = 0; i < _statusClasses.Length; i++)
+        {
+            s.Append(CultureInfo.InvariantCulture, $"dualstack_responses_total{{class=\"{(i == 0 ? "none" : i + "xx")}\"}} {Interlocked.Read(ref _statusClasses[i])}\n");
+        }
+
+        Counter(s, "dualstack_forward_errors_total", "Requests the primary stack did not answer (refused, reset, timeout).", Interlocked.Read(ref _forwardErrors));
+        s.Append("# HELP dualstack_request_duration_seconds Primary path latency.\n# TYPE dualstack_request_duration_seconds histogram\n");
+        long cumulative = 0;
+        for (var i = 0; i < BucketBounds.Length; i++)
+        {
+            cumulative += Interlocked.Read(ref _latencyBuckets[i]);
+            s.Append(CultureInfo.InvariantCulture, $"dualstack_request_duration_seconds_bucket{{le=\"{BucketBounds[i]}\"}} {cumulative}\n");
+        }
+
+        cumulative += Interlocked.Read(ref _latencyBuckets[^1]);
+        s.Append(CultureInfo.InvariantCulture, $"dualstack_request_duration_seconds_bucket{{le=\"+Inf\"}} {cumulative}\n");
+        s.Append(CultureInfo.InvariantCulture, $"dualstack_request_duration_seconds_sum {Interlocked.Read(ref _latencySumMicros) / 1_000_000.0}\n");
+        s.Append(CultureInfo.InvariantCulture, $"dualstack_request_duration_seconds_count {cumulative}\n");
+        Counter(s, "dualstack_shadow_sent_total", "Turns mirrored to the shadow (new) stack.", ShadowSent);
+        Counter(s, "dualstack_shadow_dropped_total", "Turns not mirrored: shadow queue full or conversation already out of step.", ShadowDropped);
+        Counter(s, "dualstack_shadow_failed_total", "Shadow comparisons that failed inside the harness.", Interlocked.Read(ref _shadowFailed));
+        Counter(s, "dualstack_shadow_compared_total", "Shadow turns compared with the primary answer.", ShadowCompared);
+        s.Append("# HELP dualstack_shadow_verdicts_total Shadow turn verdicts.\n# TYPE dualstack_shadow_verdicts_total counter\n");
+        foreach (var verdict in Enum.GetValues<Verdict>())
+        {
+            s.Append(CultureInfo.InvariantCulture, $"dualstack_shadow_verdicts_total{{verdict=\"{verdict.ToString().ToLowerInvariant()}\"}} {Verdicts(verdict)}\n");
+        }
+
+        extra?.Invoke(s);
+        return s.ToString();
+    }
+
+    public static void Counter(StringBuilder s, string name, string help, long value) =>
+        s.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n");
+
+    public static void Gauge(StringBuilder s, string name, string help, double value) =>
+        s.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n");
+}

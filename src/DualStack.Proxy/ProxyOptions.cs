@@ -1,0 +1,54 @@
+using DualStack.Core.Capture;
+using DualStack.Core.Comparison;
+using DualStack.Core.Stacks;
+
+namespace DualStack.Proxy;
+
+/// <summary>Settings of the capture proxy. The primary path forwards to <see cref="Old"/>; capture and shadow are optional side paths.</summary>
+public sealed record ProxyOptions
+{
+    /// <summary>Address to listen on; default http://127.0.0.1:0 (a free port).</summary>
+    public Uri Listen { get; init; } = new("http://127.0.0.1:0");
+
+    /// <summary>The old (primary) stack every request is forwarded to.</summary>
+    public required Uri Old { get; init; }
+
+    /// <summary>SQLite file for captures; null = forward only.</summary>
+    public string? StorePath { get; init; }
+
+    /// <summary>Capture limits, header allow-list, queue and redaction.</summary>
+    public CaptureOptions Capture { get; init; } = new();
+
+    /// <summary>How the conversation key is found.</summary>
+    public ConversationKeyOptions Keys { get; init; } = new();
+
+    /// <summary>The new stack to mirror turns to; null = no shadow.</summary>
+    public Uri? Shadow { get; init; }
+
+    /// <summary>Contract the shadow stack speaks; default native.</summary>
+    public AdapterKind ShadowAdapter { get; init; } = AdapterKind.Native;
+
+    /// <summary>Share of conversations mirrored (by hash of the key, consistent across instances); default 100.</summary>
+    public double ShadowSamplePercent { get; init; } = 100;
+
+    /// <summary>Routes mirrored (templates with {id}); default: the v1 turn endpoint only — nothing else is ever replayed.</summary>
+    public IReadOnlyList<string> ShadowRoutes { get; init; } = ["/v1/conversations/{id}/turns"];
+
+    /// <summary>Shadow turns waiting before new ones are dropped; default 1,000.</summary>
+    public int ShadowQueueCapacity { get; init; } = 1_000;
+
+    /// <summary>Parallel shadow workers (each conversation stays on one, in order); default 4.</summary>
+    public int ShadowWorkers { get; init; } = 4;
+
+    /// <summary>Per-turn timeout on the shadow stack; default 30 s.</summary>
+    public TimeSpan ShadowTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How shadow answers are compared with the primary ones.</summary>
+    public ComparisonConfig Comparison { get; init; } = new();
+
+    /// <summary>Optional meaning similarity for shadow comparisons; null = lexical.</summary>
+    public ITextSimilarity? Semantic { get; init; }
+
+    /// <summary>Idle timeout of a forwarded request (no bytes either way); default 100 s.</summary>
+    public TimeSpan ForwardTimeout { get; init; } = TimeSpan.FromSeconds(100);
+}

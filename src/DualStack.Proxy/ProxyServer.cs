@@ -1,0 +1,275 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using DualStack.Core.Capture;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace DualStack.Proxy;
+
+/// <summary>
+/// The capture proxy: forwards every request to the old stack with YARP's <see cref="IHttpForwarder"/> (headers,
+/// status and streaming bodies unchanged, nothing buffered), copies up to the body limit of each side on the way
+/// through, and hands the exchange to the capture writer and the shadow mirror off the request path. Serves
+/// <c>/metrics</c> (Prometheus) and <c>/healthz</c>.
+/// </summary>
+public sealed class ProxyServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ProxyOptions _options;
+    private readonly HttpMessageInvoker _client;
+    private readonly IHttpForwarder _forwarder;
+    private readonly ForwarderRequestConfig _requestConfig;
+    private readonly ConversationKeyExtractor _keys;
+    private readonly ILogger _logger;
+    private readonly string _destination;
+    private ICaptureStore? _store;
+    private ShadowResultStore? _shadowResults;
+
+    private ProxyServer(WebApplication app, ProxyOptions options)
+    {
+        _app = app;
+        _options = options;
+        _forwarder = app.Services.GetRequiredService<IHttpForwarder>();
+        _logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("DualStack.Proxy");
+        _keys = new ConversationKeyExtractor(options.Keys);
+        _destination = options.Old.AbsoluteUri;
+        _requestConfig = new ForwarderRequestConfig { ActivityTimeout = options.ForwardTimeout };
+        _client = new HttpMessageInvoker(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+            EnableMultipleHttp2Connections = true,
+            ActivityHeadersPropagator = null,
+            ConnectTimeout = TimeSpan.FromSeconds(15),
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+            MaxConnectionsPerServer = int.MaxValue,
+        });
+    }
+
+    /// <summary>Where the proxy listens.</summary>
+    public Uri BaseAddress { get; private set; } = null!;
+
+    internal ProxyMetrics Metrics { get; } = new();
+
+    internal CaptureWriter? Writer { get; private set; }
+
+    internal ShadowMirror? Shadow { get; private set; }
+
+    /// <summary>Starts the proxy; throws <see cref="InvalidDataException"/> when the store cannot be opened.</summary>
+    public static async Task<ProxyServer> StartAsync(ProxyOptions options, LogLevel minimumLevel = LogLevel.Warning, CancellationToken cancellationToken = default)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Logging.SetMinimumLevel(minimumLevel);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Yarp", LogLevel.Warning);
+        builder.WebHost.UseUrls(options.Listen.GetLeftPart(UriPartial.Authority));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = null;
+            k.AddServerHeader = false;
+        });
+        builder.Services.AddHttpForwarder();
+        var app = builder.Build();
+        var server = new ProxyServer(app, options);
+        try
+        {
+            if (options.StorePath is { } path)
+            {
+                server._store = await SqliteCaptureStore.OpenAsync(path, cancellationToken).ConfigureAwait(false);
+                server.Writer = new CaptureWriter(server._store, options.Capture, new Redactor(options.Capture.RedactPatterns));
+                if (options.Shadow is not null)
+                {
+                    server._shadowResults = await ShadowResultStore.OpenAsync(path, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            if (options.Shadow is not null)
+            {
+                server.Shadow = new ShadowMirror(options, server._shadowResults, server.Metrics, server._logger);
+            }
+
+            app.Run(server.HandleAsync);
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            server.BaseAddress = new Uri(address.EndsWith('/') ? address : address + "/");
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        var path = context.Request.Path.Value ?? "/";
+        if (path == "/metrics")
+        {
+            context.Response.ContentType = "text/plain; version=0.0.4";
+            await context.Response.WriteAsync(Metrics.Render(AppendCaptureMetrics)).ConfigureAwait(false);
+            return;
+        }
+
+        if (path == "/healthz")
+        {
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync("{\"status\":\"ok\"}").ConfigureAwait(false);
+            return;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var now = DateTimeOffset.UtcNow;
+        var sideEffects = Writer is not null || Shadow is not null;
+        using var requestCopy = sideEffects ? new BodyCopy(_options.Capture.MaxBodyBytes) : null;
+        using var responseCopy = sideEffects ? new BodyCopy(_options.Capture.MaxBodyBytes) : null;
+        List<KeyValuePair<string, string>>? requestHeaders = null;
+        Stream? originalResponse = null;
+        if (sideEffects)
+        {
+            requestHeaders = Headers(context.Request.Headers);
+            context.Request.Body = new TeeReadStream(context.Request.Body, requestCopy!);
+            originalResponse = context.Response.Body;
+            context.Response.Body = new TeeWriteStream(originalResponse, responseCopy!);
+        }
+
+        var error = await _forwarder.SendAsync(context, _destination, _client, _requestConfig, HttpTransformer.Default).ConfigureAwait(false);
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        string? errorText = null;
+        if (error != ForwarderError.None)
+        {
+            var exception = context.GetForwarderErrorFeature()?.Exception;
+            errorText = $"{error}: {exception?.Message ?? "no response"}";
+            Log.ForwardFailed(_logger, errorText, path, exception);
+        }
+
+        Metrics.Request(context.Response.StatusCode, elapsed.TotalSeconds, error != ForwarderError.None);
+        if (!sideEffects)
+        {
+            return;
+        }
+
+        context.Response.Body = originalResponse!;
+        try
+        {
+            Record(context, path, now, elapsed.TotalMilliseconds, requestHeaders!, requestCopy!, responseCopy!, errorText);
+        }
+        catch (Exception ex)
+        {
+            // Capture and shadow are side paths: the client already has its answer.
+            Log.CaptureFailed(_logger, ex.Message, ex);
+        }
+    }
+
+    private void Record(HttpContext context, string path, DateTimeOffset timestamp, double durationMs, List<KeyValuePair<string, string>> requestHeaders, BodyCopy requestCopy, BodyCopy responseCopy, string? error)
+    {
+        var request = context.Request;
+        var key = _keys.Extract(path, name => request.Headers.TryGetValue(name, out var v) ? v.ToString() : null, requestCopy.Memory.Span);
+        var status = error is null || context.Response.HasStarted ? context.Response.StatusCode : 0;
+        byte[]? requestBody = null;
+        byte[]? responseBody = null;
+        if (Writer is not null)
+        {
+            requestBody = requestCopy.ToArray();
+            responseBody = responseCopy.ToArray();
+            var queued = Writer.TryEnqueue(new PendingExchange
+            {
+                Timestamp = timestamp,
+                Method = request.Method,
+                Path = path,
+                Query = request.QueryString.Value ?? string.Empty,
+                ConversationKey = key,
+                RequestHeaders = requestHeaders,
+                RequestBody = requestBody,
+                RequestTruncated = requestCopy.Truncated,
+                Status = status,
+                ResponseHeaders = Headers(context.Response.Headers),
+                ResponseBody = responseBody,
+                ResponseTruncated = responseCopy.Truncated,
+                DurationMs = durationMs,
+                Error = error,
+            });
+            if (!queued)
+            {
+                Log.CaptureDropped(_logger, Writer.Dropped);
+            }
+        }
+
+        if (Shadow is not null && key is not null && HttpMethods.IsPost(request.Method)
+            && ConversationKeyExtractor.IsTurnRoute(path, _options.ShadowRoutes) && Shadow.IsSampled(key)
+            && !requestCopy.Truncated && !responseCopy.Truncated)
+        {
+            Shadow.TryEnqueue(new ShadowWork(key, timestamp, requestBody ?? requestCopy.ToArray(), status, responseBody ?? responseCopy.ToArray(), durationMs, error));
+        }
+    }
+
+    private static List<KeyValuePair<string, string>> Headers(IHeaderDictionary headers)
+    {
+        var list = new List<KeyValuePair<string, string>>(headers.Count);
+        foreach (var (name, value) in headers)
+        {
+            list.Add(new(name, value.ToString()));
+        }
+
+        return list;
+    }
+
+    private void AppendCaptureMetrics(StringBuilder s)
+    {
+        if (Writer is { } writer)
+        {
+            ProxyMetrics.Counter(s, "dualstack_captures_enqueued_total", "Exchanges handed to the capture writer.", writer.Enqueued);
+            ProxyMetrics.Counter(s, "dualstack_captures_written_total", "Exchanges written to the capture store.", writer.Written);
+            ProxyMetrics.Counter(s, "dualstack_captures_dropped_total", "Exchanges not captured (queue full or store failure); traffic was served.", writer.Dropped);
+            ProxyMetrics.Counter(s, "dualstack_capture_store_failures_total", "Failed store writes.", writer.StoreFailures);
+        }
+    }
+
+    /// <summary>Waits until captured exchanges queued so far are written (or dropped) and queued shadow turns are compared.</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        if (Writer is not null)
+        {
+            await Writer.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync().ConfigureAwait(false);
+        if (Shadow is not null)
+        {
+            await Shadow.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (Writer is not null)
+        {
+            await Writer.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_store is not null)
+        {
+            await _store.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_shadowResults is not null)
+        {
+            await _shadowResults.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await _app.DisposeAsync().ConfigureAwait(false);
+        _client.Dispose();
+    }
+}

@@ -1,0 +1,171 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using DualStack.Core.Capture;
+using DualStack.Core.Model;
+using DualStack.Core.Replay;
+using DualStack.Core.Routing;
+using DualStack.Core.Stacks;
+using DualStack.Core.Verdicts;
+using Microsoft.Extensions.Logging;
+
+namespace DualStack.Proxy;
+
+/// <summary>A captured turn waiting to be mirrored.</summary>
+internal sealed record ShadowWork(string ConversationKey, DateTimeOffset Timestamp, byte[] RequestBody, int PrimaryStatus, byte[] PrimaryBody, double PrimaryLatencyMs, string? PrimaryError);
+
+/// <summary>
+/// Mirrors captured turns to the new stack, in conversation order, on a shadow conversation id, and compares the
+/// answers with the engine. Its queues are bounded and separate from the primary path: when the new stack is slow or
+/// down, shadow work is dropped and counted; a conversation that lost a turn stops being mirrored (its state on the
+/// new stack would no longer match) rather than producing false regressions.
+/// </summary>
+internal sealed class ShadowMirror : IAsyncDisposable
+{
+    private readonly Channel<ShadowWork>[] _queues;
+    private readonly Task[] _workers;
+    private readonly IAgentStack _shadow;
+    private readonly VerdictEngine _engine;
+    private readonly ShadowResultStore? _results;
+    private readonly ProxyMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly double _samplePercent;
+    private readonly string _tag = Guid.NewGuid().ToString("N")[..6];
+    private readonly ConcurrentDictionary<string, int> _turns = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _outOfStep = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+
+    public ShadowMirror(ProxyOptions options, ShadowResultStore? results, ProxyMetrics metrics, ILogger logger)
+    {
+        _shadow = StackFactory.Create("new", new StackConfig { Url = options.Shadow!.AbsoluteUri, Adapter = options.ShadowAdapter }, turnTimeout: options.ShadowTimeout);
+        _engine = new VerdictEngine(options.Comparison, options.Semantic);
+        _results = results;
+        _metrics = metrics;
+        _logger = logger;
+        _samplePercent = options.ShadowSamplePercent;
+        var workers = Math.Max(1, options.ShadowWorkers);
+        var perQueue = Math.Max(1, options.ShadowQueueCapacity / workers);
+        _queues = Enumerable.Range(0, workers)
+            .Select(_ => Channel.CreateBounded<ShadowWork>(new BoundedChannelOptions(perQueue) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait }))
+            .ToArray();
+        _workers = _queues.Select(q => Task.Run(() => RunAsync(q.Reader))).ToArray();
+    }
+
+    /// <summary>Shadow conversation id for a live key: the lane suffix the comparers mask.</summary>
+    public string ShadowId(string id) => $"{id}~b~{_tag}";
+
+    public bool IsSampled(string conversationKey) => ConversationHash.IsSelected(conversationKey, _samplePercent);
+
+    /// <summary>Queues a turn without ever blocking the caller; false (and counted) when dropped.</summary>
+    public bool TryEnqueue(ShadowWork work)
+    {
+        if (_outOfStep.ContainsKey(work.ConversationKey))
+        {
+            _metrics.ShadowDroppedOne();
+            return false;
+        }
+
+        var queue = _queues[ConversationHash.Bucket(work.ConversationKey) % _queues.Length];
+        if (queue.Writer.TryWrite(work))
+        {
+            return true;
+        }
+
+        MarkOutOfStep(work.ConversationKey, "shadow queue full");
+        _metrics.ShadowDroppedOne();
+        return false;
+    }
+
+    private void MarkOutOfStep(string key, string reason)
+    {
+        if (_outOfStep.Count > 100_000)
+        {
+            _outOfStep.Clear();
+        }
+
+        _outOfStep.TryAdd(key, 0);
+        Log.ShadowDropped(_logger, key, reason + "; the rest of this conversation is not mirrored");
+    }
+
+    private async Task RunAsync(ChannelReader<ShadowWork> reader)
+    {
+        try
+        {
+            await foreach (var work in reader.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
+            {
+                await MirrorAsync(work).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task MirrorAsync(ShadowWork work)
+    {
+        try
+        {
+            if (_outOfStep.ContainsKey(work.ConversationKey))
+            {
+                _metrics.ShadowDroppedOne();
+                return;
+            }
+
+            var request = NativeContract.TryParseTurnRequest(work.RequestBody);
+            if (request is null)
+            {
+                return; // not a v1 turn (e.g. malformed client request): nothing to mirror
+            }
+
+            var index = _turns.AddOrUpdate(work.ConversationKey, 0, (_, n) => n + 1);
+            var primary = NativeContract.ParseTurnResponse("old", work.ConversationKey, index, work.PrimaryStatus, System.Text.Encoding.UTF8.GetString(work.PrimaryBody), work.PrimaryLatencyMs, work.PrimaryError);
+            _metrics.ShadowSentOne();
+            var shadow = await _shadow.SendTurnAsync(
+                new TurnRequest
+                {
+                    ConversationId = ShadowId(work.ConversationKey),
+                    UserId = ShadowId(request.UserId),
+                    Message = request.Message,
+                    Channel = request.Channel,
+                    Metadata = request.Metadata,
+                    TurnIndex = index,
+                },
+                _stopping.Token).ConfigureAwait(false);
+            var judged = _engine.JudgeTurn(new TurnReplay(index, new Turn { Message = request.Message }, primary, null, shadow));
+            _metrics.ShadowComparedOne(judged.Verdict);
+            Log.ShadowCompared(_logger, work.ConversationKey, index + 1, judged.Verdict.ToString(), judged.Reason);
+            if (_results is not null)
+            {
+                await _results.AppendAsync(new ShadowTurn(work.ConversationKey, index, work.Timestamp, request.Message, request.UserId, primary, shadow), _stopping.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            // The shadow path must never take anything down with it.
+            _metrics.ShadowFailedOne();
+            Log.ShadowFailed(_logger, work.ConversationKey, ex.Message, ex);
+        }
+    }
+
+    /// <summary>Waits until the queued work is done (for tests and orderly shutdown), up to <paramref name="timeout"/>.</summary>
+    public async Task DrainAsync(TimeSpan timeout)
+    {
+        foreach (var queue in _queues)
+        {
+            queue.Writer.TryComplete();
+        }
+
+        await Task.WhenAny(Task.WhenAll(_workers), Task.Delay(timeout)).ConfigureAwait(false);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await DrainAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(_workers).ConfigureAwait(false);
+        _shadow.Dispose();
+        _stopping.Dispose();
+    }
+}
