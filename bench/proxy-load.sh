@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Proxy overhead on the primary path, side by side: direct to a backend, nginx (plain reverse proxy, keepalive
+# upstream), `dualstack capture`, and `dualstack capture --shadow`. Same wrk load for each, several rounds in
+# alternating order; prints req/s, p50, p99 and ratios; writes reports/bench/proxy-load.{json,md}.
+#   bash bench/proxy-load.sh [duration-seconds=10] [rounds=2] [connections=16]
+# Needs wrk and nginx (Debian packages); installs them when missing and possible.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+DURATION=${1:-10}; ROUNDS=${2:-2}; CONNECTIONS=${3:-16}
+WORK=$(mktemp -d /tmp/dualstack-bench.XXXXXX)
+PIDS=()
+cleanup() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true; }
+trap cleanup EXIT
+
+need() { command -v "$1" >/dev/null 2>&1 || { command -v apt-get >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null 2>&1; } || { echo "$1 is required (apt-get install $2)" >&2; exit 2; }; }
+need wrk wrk
+need nginx nginx
+
+echo "building Release…" >&2
+dotnet build src/DualStack.Cli -c Release -nologo -v q -clp:ErrorsOnly >&2
+CLI="$ROOT/src/DualStack.Cli/bin/Release/net10.0/dualstack.dll"
+AGENT="$ROOT/src/DualStack.SampleAgent/bin/Release/net10.0/DualStack.SampleAgent.dll"
+
+OLD=5401; NEW=5402; NGINX=5410; CAPTURE=5411; SHADOW=5412
+dotnet "$AGENT" --urls "http://127.0.0.1:$OLD" >"$WORK/old.log" 2>&1 & PIDS+=($!)
+dotnet "$AGENT" --urls "http://127.0.0.1:$NEW" --profile v2 >"$WORK/new.log" 2>&1 & PIDS+=($!)
+mkdir -p "$WORK/nginx/logs"
+cat >"$WORK/nginx.conf" <<CONF
+worker_processes 1;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/nginx; proxy_temp_path $WORK/nginx; fastcgi_temp_path $WORK/nginx; uwsgi_temp_path $WORK/nginx; scgi_temp_path $WORK/nginx;
+  upstream old { server 127.0.0.1:$OLD; keepalive 64; }
+  server {
+    listen 127.0.0.1:$NGINX;
+    location / { proxy_pass http://old; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering off; }
+  }
+}
+CONF
+nginx -p "$WORK/nginx" -c "$WORK/nginx.conf"
+dotnet "$CLI" capture --listen "http://127.0.0.1:$CAPTURE" --old "http://127.0.0.1:$OLD" --store "$WORK/capture.db" >"$WORK/capture.log" 2>&1 & PIDS+=($!); CAPTURE_PID=$!
+dotnet "$CLI" capture --listen "http://127.0.0.1:$SHADOW" --old "http://127.0.0.1:$OLD" --store "$WORK/shadow.db" --shadow "http://127.0.0.1:$NEW" >"$WORK/shadow.log" 2>&1 & PIDS+=($!); SHADOW_PID=$!
+
+for port in $OLD $NEW $NGINX $CAPTURE $SHADOW; do
+  for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$port/v1/health" && break; sleep 0.2; done
+done
+
+declare -A NAMES=([direct]=$OLD [nginx]=$NGINX [capture]=$CAPTURE [capture+shadow]=$SHADOW)
+ORDER=(direct nginx capture capture+shadow)
+# warm up every target (JIT, connection pools)
+for name in "${ORDER[@]}"; do wrk -t1 -c"$CONNECTIONS" -d3s -s bench/turn.lua "http://127.0.0.1:${NAMES[$name]}" >/dev/null; done
+
+to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/,"",v); print v/1000 } else if (v ~ /ms$/) { sub(/ms$/,"",v); print v } else if (v ~ /s$/) { sub(/s$/,"",v); print v*1000 } else print v }'; }
+RESULTS="$WORK/results.tsv"; : >"$RESULTS"
+for round in $(seq 1 "$ROUNDS"); do
+  if [ $((round % 2)) -eq 0 ]; then SEQ=("${ORDER[@]}"); SEQ=($(printf '%s\n' "${SEQ[@]}" | tac)); else SEQ=("${ORDER[@]}"); fi
+  for name in "${SEQ[@]}"; do
+    out=$(wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s bench/turn.lua "http://127.0.0.1:${NAMES[$name]}")
+    rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+    p50=$(to_ms "$(echo "$out" | awk '$1=="50%" {print $2}')")
+    p99=$(to_ms "$(echo "$out" | awk '$1=="99%" {print $2}')")
+    errors=$(echo "$out" | awk '/Non-2xx|Socket errors/ {print}' | tr '\n' ' ')
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$name" "$rps" "$p50" "$p99" "$errors" >>"$RESULTS"
+    echo "round $round $name: $rps req/s, p50 $p50 ms, p99 $p99 ms $errors" >&2
+  done
+done
+rss() { awk '/VmHWM/ {print $2/1024}' "/proc/$1/status" 2>/dev/null || echo 0; }
+CAPTURE_RSS=$(rss "$CAPTURE_PID"); SHADOW_RSS=$(rss "$SHADOW_PID")
+WRITTEN=$(curl -fs "http://127.0.0.1:$CAPTURE/metrics" | awk '/^dualstack_captures_written_total/ {print $2}')
+DROPPED=$(curl -fs "http://127.0.0.1:$CAPTURE/metrics" | awk '/^dualstack_captures_dropped_total/ {print $2}')
+SHADOW_DROPPED=$(curl -fs "http://127.0.0.1:$SHADOW/metrics" | awk '/^dualstack_shadow_dropped_total/ {print $2}')
+SHADOW_COMPARED=$(curl -fs "http://127.0.0.1:$SHADOW/metrics" | awk '/^dualstack_shadow_compared_total/ {print $2}')
+
+mkdir -p reports/bench
+awk -F'\t' -v rss_c="$CAPTURE_RSS" -v rss_s="$SHADOW_RSS" -v written="$WRITTEN" -v dropped="$DROPPED" -v sdrop="$SHADOW_DROPPED" -v scmp="$SHADOW_COMPARED" -v dur="$DURATION" -v rounds="$ROUNDS" -v conns="$CONNECTIONS" '
+  { n[$2]++; rps[$2]+=$3; p50[$2]+=$4; p99[$2]+=$5 }
+  END {
+    split("direct nginx capture capture+shadow", order, " ");
+    for (i=1;i<=4;i++) { k=order[i]; r[k]=rps[k]/n[k]; a[k]=p50[k]/n[k]; b[k]=p99[k]/n[k] }
+    md = "| target | req/s | p50 ms | p99 ms | × direct | × nginx | added p99 vs direct (ms) |\n|---|---|---|---|---|---|---|\n";
+    json = "{\n  \"durationSeconds\": " dur ", \"rounds\": " rounds ", \"connections\": " conns ",\n  \"targets\": {\n";
+    for (i=1;i<=4;i++) { k=order[i];
+      md = md sprintf("| %s | %.0f | %.2f | %.2f | %.2f | %.2f | %+.2f |\n", k, r[k], a[k], b[k], r[k]/r["direct"], r[k]/r["nginx"], b[k]-b["direct"]);
+      json = json sprintf("    \"%s\": { \"rps\": %.0f, \"p50Ms\": %.3f, \"p99Ms\": %.3f, \"ratioDirect\": %.3f, \"ratioNginx\": %.3f }%s\n", k, r[k], a[k], b[k], r[k]/r["direct"], r[k]/r["nginx"], i<4?",":"");
+    }
+    md = md sprintf("\nShadow cost on the primary path p99: %+.1f %% (capture+shadow vs capture). Peak RSS: capture %.0f MB, capture+shadow %.0f MB. Captures written %s, dropped %s; shadow compared %s, dropped %s.\n", (b["capture+shadow"]/b["capture"]-1)*100, rss_c, rss_s, written, dropped, scmp, sdrop);
+    json = json sprintf("  },\n  \"shadowP99CostPercent\": %.2f, \"peakRssMb\": { \"capture\": %.0f, \"captureShadow\": %.0f },\n  \"capturesWritten\": %s, \"capturesDropped\": %s, \"shadowCompared\": %s, \"shadowDropped\": %s\n}\n", (b["capture+shadow"]/b["capture"]-1)*100, rss_c, rss_s, written+0, dropped+0, scmp+0, sdrop+0);
+    printf "%s", md > "reports/bench/proxy-load.md"; printf "%s", json > "reports/bench/proxy-load.json"; printf "%s", md;
+  }' "$RESULTS"
+echo "(wrk -t1 -c$CONNECTIONS, ${DURATION}s × $ROUNDS rounds, alternating order, $(nproc) cores; backend: sample agent small-talk turn)"
