@@ -22,6 +22,8 @@ internal static class CliApp
         root.Subcommands.Add(CaptureCommand.Build());
         root.Subcommands.Add(CaptureCommand.BuildCaptures());
         root.Subcommands.Add(CaptureCommand.BuildSandbox());
+        root.Subcommands.Add(SplitCommand.Build());
+        root.Subcommands.Add(GateCommand.Build());
         return root;
     }
 }

@@ -20,6 +20,18 @@ internal static partial class Log
     [LoggerMessage(5, LogLevel.Error, "shadow comparison failed for conversation {Key}: {Message}")]
     public static partial void ShadowFailed(ILogger logger, string key, string message, Exception exception);
 
+    [LoggerMessage(7, LogLevel.Warning, "split: {Action} {From}% → {To}% by {Who}: {Reason}")]
+    public static partial void SplitChanged(ILogger logger, string action, double from, double to, string who, string reason);
+
+    [LoggerMessage(8, LogLevel.Error, "audit log write failed: {Message}")]
+    public static partial void AuditFailed(ILogger logger, string message, Exception exception);
+
+    [LoggerMessage(9, LogLevel.Error, "ramp controller tick failed: {Message}")]
+    public static partial void RampFailed(ILogger logger, string message, Exception exception);
+
+    [LoggerMessage(10, LogLevel.Warning, "admin API: rejected request without a valid token from {Remote}")]
+    public static partial void AdminRejected(ILogger logger, string remote);
+
     [LoggerMessage(6, LogLevel.Information, "shadow {Key} turn {Turn}: {Verdict} — {Reason}")]
     public static partial void ShadowCompared(ILogger logger, string key, int turn, string verdict, string reason);
 }

@@ -1,5 +1,6 @@
 using DualStack.Core.Capture;
 using DualStack.Core.Comparison;
+using DualStack.Core.Gates;
 using DualStack.Core.Stacks;
 
 namespace DualStack.Proxy;
@@ -51,4 +52,38 @@ public sealed record ProxyOptions
 
     /// <summary>Idle timeout of a forwarded request (no bytes either way); default 100 s.</summary>
     public TimeSpan ForwardTimeout { get; init; } = TimeSpan.FromSeconds(100);
+
+    /// <summary>The new stack for split mode; null = capture proxy only (everything to <see cref="Old"/>).</summary>
+    public Uri? New { get; init; }
+
+    /// <summary>Split controller settings (used when <see cref="New"/> is set).</summary>
+    public SplitSettings Split { get; init; } = new();
+}
+
+/// <summary>Split controller settings.</summary>
+public sealed record SplitSettings
+{
+    /// <summary>Share of conversations routed to the new stack at start; default 0.</summary>
+    public double InitialPercent { get; init; }
+
+    /// <summary>A conversation stays on the stack that started it until idle this long; default 30 minutes.</summary>
+    public TimeSpan PinIdleTimeout { get; init; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Pinned conversations kept in memory at most; default 100,000.</summary>
+    public int MaxPins { get; init; } = 100_000;
+
+    /// <summary>Ramp plan (steps, hold, gates); null = no automatic advance, gates still roll back automatically.</summary>
+    public RampPlan? Ramp { get; init; }
+
+    /// <summary>Bearer token of the admin API and dashboard; required in split mode.</summary>
+    public string? AdminToken { get; init; }
+
+    /// <summary>JSONL audit log of every change; null = in memory only.</summary>
+    public string? AuditPath { get; init; }
+
+    /// <summary>Header used to route requests that carry no conversation key; default X-Request-Id (else a per-request id).</summary>
+    public string FallbackKeyHeader { get; init; } = "X-Request-Id";
+
+    /// <summary>How often the ramp controller evaluates the gates; default 1 s.</summary>
+    public TimeSpan TickInterval { get; init; } = TimeSpan.FromSeconds(1);
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using DualStack.Core.Capture;
+using DualStack.Core.Routing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -31,6 +32,7 @@ public sealed class ProxyServer : IAsyncDisposable
     private readonly string _destination;
     private ICaptureStore? _store;
     private ShadowResultStore? _shadowResults;
+    private AdminEndpoints? _admin;
 
     private ProxyServer(WebApplication app, ProxyOptions options)
     {
@@ -63,6 +65,8 @@ public sealed class ProxyServer : IAsyncDisposable
     internal CaptureWriter? Writer { get; private set; }
 
     internal ShadowMirror? Shadow { get; private set; }
+
+    internal SplitRouter? Split { get; private set; }
 
     /// <summary>Starts the proxy; throws <see cref="InvalidDataException"/> when the store cannot be opened.</summary>
     public static async Task<ProxyServer> StartAsync(ProxyOptions options, LogLevel minimumLevel = LogLevel.Warning, CancellationToken cancellationToken = default)
@@ -99,6 +103,17 @@ public sealed class ProxyServer : IAsyncDisposable
                 server.Shadow = new ShadowMirror(options, server._shadowResults, server.Metrics, server._logger);
             }
 
+            if (options.New is not null)
+            {
+                if (string.IsNullOrEmpty(options.Split.AdminToken))
+                {
+                    throw new ArgumentException("split mode needs an admin token (--token-env or --token-file)");
+                }
+
+                server.Split = new SplitRouter(options, TimeProvider.System, server._logger);
+                server._admin = new AdminEndpoints(server.Split, options.Split.AdminToken, server._logger);
+            }
+
             app.Run(server.HandleAsync);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -129,8 +144,23 @@ public sealed class ProxyServer : IAsyncDisposable
             return;
         }
 
+        if (_admin is not null && path.StartsWith("/admin/", StringComparison.Ordinal))
+        {
+            await _admin.HandleAsync(context, path).ConfigureAwait(false);
+            return;
+        }
+
         var started = Stopwatch.GetTimestamp();
         var now = DateTimeOffset.UtcNow;
+        var destination = _destination;
+        var choice = StackChoice.Old;
+        if (Split is not null)
+        {
+            var key = await RoutingKeyAsync(context, path).ConfigureAwait(false);
+            choice = Split.State.Route(key);
+            destination = Split.Destination(choice);
+        }
+
         var sideEffects = Writer is not null || Shadow is not null;
         using var requestCopy = sideEffects ? new BodyCopy(_options.Capture.MaxBodyBytes) : null;
         using var responseCopy = sideEffects ? new BodyCopy(_options.Capture.MaxBodyBytes) : null;
@@ -144,7 +174,7 @@ public sealed class ProxyServer : IAsyncDisposable
             context.Response.Body = new TeeWriteStream(originalResponse, responseCopy!);
         }
 
-        var error = await _forwarder.SendAsync(context, _destination, _client, _requestConfig, HttpTransformer.Default).ConfigureAwait(false);
+        var error = await _forwarder.SendAsync(context, destination, _client, _requestConfig, HttpTransformer.Default).ConfigureAwait(false);
         var elapsed = Stopwatch.GetElapsedTime(started);
         string? errorText = null;
         if (error != ForwarderError.None)
@@ -155,6 +185,7 @@ public sealed class ProxyServer : IAsyncDisposable
         }
 
         Metrics.Request(context.Response.StatusCode, elapsed.TotalSeconds, error != ForwarderError.None);
+        Split?.Observe(choice, elapsed.TotalMilliseconds, error != ForwarderError.None || context.Response.StatusCode >= 500, path.StartsWith("/v1/webhooks/", StringComparison.Ordinal));
         if (!sideEffects)
         {
             return;
@@ -163,7 +194,7 @@ public sealed class ProxyServer : IAsyncDisposable
         context.Response.Body = originalResponse!;
         try
         {
-            Record(context, path, now, elapsed.TotalMilliseconds, requestHeaders!, requestCopy!, responseCopy!, errorText);
+            Record(context, path, now, elapsed.TotalMilliseconds, requestHeaders!, requestCopy!, responseCopy!, errorText, choice);
         }
         catch (Exception ex)
         {
@@ -172,7 +203,7 @@ public sealed class ProxyServer : IAsyncDisposable
         }
     }
 
-    private void Record(HttpContext context, string path, DateTimeOffset timestamp, double durationMs, List<KeyValuePair<string, string>> requestHeaders, BodyCopy requestCopy, BodyCopy responseCopy, string? error)
+    private void Record(HttpContext context, string path, DateTimeOffset timestamp, double durationMs, List<KeyValuePair<string, string>> requestHeaders, BodyCopy requestCopy, BodyCopy responseCopy, string? error, StackChoice servedBy)
     {
         var request = context.Request;
         var key = _keys.Extract(path, name => request.Headers.TryGetValue(name, out var v) ? v.ToString() : null, requestCopy.Memory.Span);
@@ -206,12 +237,53 @@ public sealed class ProxyServer : IAsyncDisposable
             }
         }
 
-        if (Shadow is not null && key is not null && HttpMethods.IsPost(request.Method)
+        // Turns the new stack served itself are not mirrored to it again.
+        if (Shadow is not null && servedBy == StackChoice.Old && key is not null && HttpMethods.IsPost(request.Method)
             && ConversationKeyExtractor.IsTurnRoute(path, _options.ShadowRoutes) && Shadow.IsSampled(key)
             && !requestCopy.Truncated && !responseCopy.Truncated)
         {
             Shadow.TryEnqueue(new ShadowWork(key, timestamp, requestBody ?? requestCopy.ToArray(), status, responseBody ?? responseCopy.ToArray(), durationMs, error));
         }
+    }
+
+    /// <summary>
+    /// The key the split routes on: header or route first (free), else the JSON body (buffered up to the body limit and
+    /// rewound, so it still streams to the stack), else the fallback header, else a per-request id.
+    /// </summary>
+    private async ValueTask<string> RoutingKeyAsync(HttpContext context, string path)
+    {
+        var request = context.Request;
+        var key = _keys.Extract(path, name => request.Headers.TryGetValue(name, out var v) ? v.ToString() : null, ReadOnlySpan<byte>.Empty);
+        if (key is null && request.ContentLength is > 0 and var length && length <= _options.Capture.MaxBodyBytes
+            && request.ContentType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            request.EnableBuffering(_options.Capture.MaxBodyBytes);
+            var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent((int)length);
+            try
+            {
+                var read = 0;
+                while (read < length)
+                {
+                    var n = await request.Body.ReadAsync(buffer.AsMemory(read, (int)length - read), context.RequestAborted).ConfigureAwait(false);
+                    if (n == 0)
+                    {
+                        break;
+                    }
+
+                    read += n;
+                }
+
+                request.Body.Position = 0;
+                key = _keys.Extract(path, _ => null, buffer.AsSpan(0, read));
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+
+        return key
+            ?? (request.Headers.TryGetValue(_options.Split.FallbackKeyHeader, out var fallback) && fallback.Count > 0 ? "req:" + fallback : "req:" + context.TraceIdentifier);
     }
 
     private static List<KeyValuePair<string, string>> Headers(IHeaderDictionary headers)
@@ -249,6 +321,11 @@ public sealed class ProxyServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync().ConfigureAwait(false);
+        if (Split is not null)
+        {
+            await Split.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (Shadow is not null)
         {
             await Shadow.DisposeAsync().ConfigureAwait(false);

@@ -1,0 +1,199 @@
+using System.CommandLine;
+using System.Globalization;
+using DualStack.Core.Capture;
+using DualStack.Core.Gates;
+using DualStack.Core.Routing;
+using DualStack.Proxy;
+using Microsoft.Extensions.Logging;
+using Refit;
+
+namespace DualStack.Cli;
+
+/// <summary><c>dualstack split</c> (run the split proxy) and <c>split status|set|advance|rollback|promote</c> (drive it through the admin API).</summary>
+internal static class SplitCommand
+{
+    public static Command Build()
+    {
+        var listen = new Option<string>("--listen") { Description = "Address to listen on (default http://127.0.0.1:8080)", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
+        var old = new Option<string>("--old") { Description = "Old stack URL", Required = true };
+        var @new = new Option<string>("--new") { Description = "New stack URL", Required = true };
+        var percent = new Option<string>("--percent") { Description = "Initial share of conversations on the new stack (default 0%)", DefaultValueFactory = _ => "0" };
+        var ramp = new Option<string?>("--ramp") { Description = "Ramp plan (e.g. scenarios/ramp.json): steps, hold, gates; advances and rolls back automatically" };
+        var store = new Option<string?>("--store") { Description = "Also capture exchanges to this SQLite file" };
+        var shadow = new Option<string?>("--shadow") { Description = "Also mirror old-served turns to this stack" };
+        var audit = new Option<string>("--audit") { Description = "Audit log (JSONL) of every change (default split-audit.jsonl)", DefaultValueFactory = _ => "split-audit.jsonl" };
+        var pinIdle = new Option<int>("--pin-idle-minutes") { Description = "A conversation stays on its stack until idle this long (default 30)", DefaultValueFactory = _ => 30 };
+        var tokenEnv = TokenEnvOption();
+        var tokenFile = TokenFileOption();
+        var command = new Command("split", "Run the split proxy: route a percentage of conversations (sticky, by hash of the conversation key) to the new stack, watch error rate and p95 per stack, roll back automatically when a gate breaks. Admin API and dashboard at /admin (token required). Subcommands drive a running proxy.");
+        foreach (var option in new Option[] { listen, old, @new, percent, ramp, store, shadow, audit, pinIdle, tokenEnv, tokenFile })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(async (parse, ct) =>
+        {
+            var token = Token(parse.GetValue(tokenEnv), parse.GetValue(tokenFile));
+            RampPlan? plan = null;
+            if (parse.GetValue(ramp) is { } rampPath)
+            {
+                plan = LoadRamp(rampPath);
+            }
+
+            var options = new ProxyOptions
+            {
+                Listen = Url(parse.GetValue(listen)!, "--listen"),
+                Old = Url(parse.GetValue(old)!, "--old"),
+                New = Url(parse.GetValue(@new)!, "--new"),
+                StorePath = parse.GetValue(store),
+                Shadow = parse.GetValue(shadow) is { } s ? Url(s, "--shadow") : null,
+                Split = new SplitSettings
+                {
+                    InitialPercent = Percent(parse.GetValue(percent)!),
+                    Ramp = plan,
+                    AdminToken = token,
+                    AuditPath = parse.GetValue(audit),
+                    PinIdleTimeout = TimeSpan.FromMinutes(Math.Max(1, parse.GetValue(pinIdle))),
+                },
+            };
+            ProxyServer proxy;
+            try
+            {
+                proxy = await ProxyServer.StartAsync(options, LogLevel.Warning, ct);
+            }
+            catch (Exception ex) when (ex is InvalidDataException or ArgumentException)
+            {
+                throw new UsageException(ex.Message);
+            }
+            catch (IOException ex)
+            {
+                throw new UsageException($"--listen: cannot listen on {options.Listen}: {ex.Message}");
+            }
+
+            await using (proxy)
+            {
+                Console.WriteLine($"split proxy on {proxy.BaseAddress}: old {options.Old}, new {options.New}, {options.Split.InitialPercent}% of conversations to new; ramp {(plan is null ? "off (gates still roll back automatically)" : string.Join(" → ", plan.Steps.Select(x => x + "%")))}; dashboard {proxy.BaseAddress}admin/ui; audit {options.Split.AuditPath}");
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, ct);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+
+                await proxy.FlushAsync(CancellationToken.None);
+            }
+
+            return ExitCodes.Ok;
+        });
+
+        command.Subcommands.Add(Admin("status", "Print the split, per-stack metrics, gates and recent history.", null, (api, _, ct) => api.GetStateAsync(ct)));
+        var value = new Argument<string>("percent") { Description = "New share of conversations on the new stack, e.g. 25 or 25%" };
+        command.Subcommands.Add(Admin("set", "Set the percentage (raising it only moves conversations old → new).", value, (api, parse, ct) => api.SetPercentAsync(new SetPercentRequest(Percent(parse.GetValue(value)!), parse.GetValue(ReasonOption)), ct)));
+        command.Subcommands.Add(Admin("advance", "Advance the ramp to its next step.", null, (api, parse, ct) => api.AdvanceAsync(new ReasonRequest(parse.GetValue(ReasonOption)), ct)));
+        command.Subcommands.Add(Admin("rollback", "Send all traffic to the old stack now; the reason is recorded.", null, (api, parse, ct) => api.RollbackAsync(new ReasonRequest(parse.GetValue(ReasonOption)), ct)));
+        command.Subcommands.Add(Admin("promote", "Send all conversations to the new stack (100 %).", null, (api, parse, ct) => api.PromoteAsync(new ReasonRequest(parse.GetValue(ReasonOption)), ct)));
+        return command;
+    }
+
+    private static readonly Option<string?> ReasonOption = new("--reason") { Description = "Why (recorded in the audit log)" };
+
+    private static Option<string?> TokenEnvOption() => new("--token-env") { Description = "Environment variable holding the admin token (default DUALSTACK_ADMIN_TOKEN)", DefaultValueFactory = _ => "DUALSTACK_ADMIN_TOKEN" };
+
+    private static Option<string?> TokenFileOption() => new("--token-file") { Description = "File holding the admin token (instead of the environment)" };
+
+    private static Command Admin(string name, string description, Argument<string>? argument, Func<ISplitAdminApi, ParseResult, CancellationToken, Task<SplitStatus>> call)
+    {
+        var proxy = new Option<string>("--proxy") { Description = "Split proxy URL (default http://127.0.0.1:8080)", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
+        var tokenEnv = TokenEnvOption();
+        var tokenFile = TokenFileOption();
+        var command = new Command(name, description + " Exit 0 ok, 1 the proxy refused or is unreachable, 2 usage error.");
+        if (argument is not null)
+        {
+            command.Arguments.Add(argument);
+        }
+
+        command.Options.Add(proxy);
+        command.Options.Add(tokenEnv);
+        command.Options.Add(tokenFile);
+        command.Options.Add(ReasonOption);
+        command.SetAction(async (parse, ct) =>
+        {
+            var api = SplitAdminClient.Create(Url(parse.GetValue(proxy)!, "--proxy"), Token(parse.GetValue(tokenEnv), parse.GetValue(tokenFile)));
+            try
+            {
+                Print(await call(api, parse, ct));
+                return ExitCodes.Ok;
+            }
+            catch (ApiException ex)
+            {
+                Console.Error.WriteLine($"error: the proxy answered {(int)ex.StatusCode}: {ex.Content}");
+                return ExitCodes.Failed;
+            }
+            catch (HttpRequestException ex)
+            {
+                Console.Error.WriteLine($"error: cannot reach the split proxy: {ex.Message}");
+                return ExitCodes.Failed;
+            }
+        });
+        return command;
+    }
+
+    private static void Print(SplitStatus status)
+    {
+        var split = status.Split;
+        Console.WriteLine($"split: {split.Percent.ToString(CultureInfo.InvariantCulture)}% to new{(split.RolledBack ? $" — ROLLED BACK: {split.RollbackReason}" : string.Empty)} (version {split.Version}, changed {split.ChangedAt:O}, {split.PinCount} pinned conversations)");
+        Console.WriteLine($"old: {status.Old.Requests} req, error rate {status.Old.ErrorRate:P2}, p50 {status.Old.P50Ms:0.0} ms, p95 {status.Old.P95Ms:0.0} ms, p99 {status.Old.P99Ms:0.0} ms");
+        Console.WriteLine($"new: {status.New.Requests} req, error rate {status.New.ErrorRate:P2}, p50 {status.New.P50Ms:0.0} ms, p95 {status.New.P95Ms:0.0} ms, p99 {status.New.P99Ms:0.0} ms");
+        foreach (var gate in status.Gates)
+        {
+            Console.WriteLine($"gate {gate.Name}: {gate.Status} — {gate.Evidence}");
+        }
+
+        foreach (var entry in status.History.Take(5))
+        {
+            Console.WriteLine($"{entry.At:O} {entry.Who} {entry.Action} {entry.FromPercent}% → {entry.ToPercent}%: {entry.Reason}");
+        }
+    }
+
+    private static string Token(string? env, string? file)
+    {
+        try
+        {
+            return SplitAdminClient.ResolveToken(file is null ? env : null, file, Environment.GetEnvironmentVariable);
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or IOException)
+        {
+            throw new UsageException(ex.Message);
+        }
+    }
+
+    private static RampPlan LoadRamp(string path)
+    {
+        try
+        {
+            return RampPlanLoader.Load(path);
+        }
+        catch (Exception ex) when (ex is ConfigException or InvalidDataException or IOException or ArgumentException)
+        {
+            throw new UsageException(ex.Message);
+        }
+    }
+
+    private static Uri Url(string text, string option) =>
+        Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+            ? uri
+            : throw new UsageException($"{option}: '{text}' is not an absolute http(s) URL");
+
+    private static double Percent(string text)
+    {
+        try
+        {
+            return ConversationHash.ParsePercent(text);
+        }
+        catch (FormatException ex)
+        {
+            throw new UsageException(ex.Message);
+        }
+    }
+}

@@ -1,0 +1,396 @@
+using System.Buffers;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Text;
+
+namespace DualStack.Core.Routing;
+
+/// <summary>
+/// The percentage split between the old and the new stack, with sticky conversations. Thread-safe; <see cref="Route"/>
+/// allocates nothing. A conversation goes to the new stack when its <see cref="ConversationHash"/> bucket is below the
+/// percentage's threshold, so raising the percentage only ever moves conversations from old to new. Once routed, a
+/// conversation is pinned to its stack until it has been idle for <see cref="SplitOptions.PinIdleTimeout"/>, so a
+/// conversation in flight does not change stacks when the percentage changes (a rollback excepted).
+/// </summary>
+public sealed class SplitState
+{
+    // Pins live in a fixed, set-associative table (like a CPU cache): a key maps to one set of Ways slots. Nothing is
+    // allocated after construction, memory is bounded by MaxPins, and eviction is LRU within the set, which evicts an
+    // idle pin first whenever the set has one (idle pins are the least recently seen). _tags holds each slot's key hash
+    // with the low bit set (0 = empty), _pins the key, last-seen timestamp and stack.
+    private const int Ways = 16;
+    private const int MaxStripes = 64;
+    private const int StackallocLimit = 256;
+
+    private readonly TimeProvider _time;
+    private readonly long _idleTicks;
+    private readonly int[] _tags;
+    private readonly Pin[] _pins;
+    private readonly int _sets;
+    private readonly Lock[] _stripes;
+    private readonly int _stripeMask;
+    private readonly Lock _changeLock = new();
+    private SplitSnapshot _snapshot;
+
+    // The bucket threshold for the new stack (0–10,000), or -1 while rolled back: one int, read without a lock.
+    private int _routing;
+    private int _pinCount;
+
+    /// <summary>Creates the split at <see cref="SplitOptions.InitialPercent"/>; throws <see cref="ArgumentOutOfRangeException"/> for invalid options.</summary>
+    public SplitState(SplitOptions options, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
+        CheckPercent(options.InitialPercent, nameof(options.InitialPercent));
+        if (options.PinIdleTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.PinIdleTimeout, "PinIdleTimeout must be positive");
+        }
+
+        if (options.MaxPins < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxPins, "MaxPins must not be negative");
+        }
+
+        _time = time;
+        _idleTicks = (long)Math.Min(options.PinIdleTimeout.TotalSeconds * time.TimestampFrequency, long.MaxValue / 4.0);
+        _sets = (int)(((long)options.MaxPins + Ways - 1) / Ways);
+        _tags = new int[_sets * Ways];
+        _pins = new Pin[_sets * Ways];
+        var stripes = 1;
+        while (stripes < MaxStripes && stripes < _sets)
+        {
+            stripes <<= 1;
+        }
+
+        _stripes = new Lock[stripes];
+        for (var i = 0; i < stripes; i++)
+        {
+            _stripes[i] = new Lock();
+        }
+
+        _stripeMask = stripes - 1;
+        _routing = ConversationHash.Threshold(options.InitialPercent);
+        _snapshot = new SplitSnapshot(options.InitialPercent, RolledBack: false, RollbackReason: null, RampStep: -1, time.GetUtcNow(), Version: 0, PinCount: 0);
+    }
+
+    /// <summary>
+    /// Raised after every change, synchronously and in order, with the new state and its audit entry. Handlers run under
+    /// the change lock and should be quick; when one throws, the others still run, the change stays applied and the
+    /// changing call throws an <see cref="AggregateException"/>.
+    /// </summary>
+    public event Action<SplitSnapshot, AuditEntry>? Changed;
+
+    /// <summary>The current state, with the current pin count.</summary>
+    public SplitSnapshot Snapshot => Volatile.Read(ref _snapshot) with { PinCount = Volatile.Read(ref _pinCount) };
+
+    /// <summary>
+    /// Picks the stack for a request of <paramref name="conversationKey"/> and pins the conversation to it: old while
+    /// rolled back; else the pinned stack unless the pin is idle; else by hash bucket. Allocation-free.
+    /// </summary>
+    public StackChoice Route(string conversationKey)
+    {
+        ArgumentNullException.ThrowIfNull(conversationKey);
+        if (Volatile.Read(ref _routing) < 0)
+        {
+            return StackChoice.Old;
+        }
+
+        if (_sets == 0)
+        {
+            return Decide(conversationKey, Volatile.Read(ref _routing));
+        }
+
+        var hash = conversationKey.GetHashCode();
+        var set = SetOf(hash);
+        var tag = hash | 1;
+        var first = set * Ways;
+        var now = _time.GetTimestamp();
+        lock (_stripes[set & _stripeMask])
+        {
+            // Read again under the lock: a rollback sweeping this set has either finished (we see -1) or not started.
+            var routing = Volatile.Read(ref _routing);
+            if (routing < 0)
+            {
+                return StackChoice.Old;
+            }
+
+            var found = Find(first, tag, conversationKey, out var empty);
+            if (found >= 0)
+            {
+                ref var pin = ref _pins[found];
+                if (now - pin.LastSeen > _idleTicks)
+                {
+                    pin.Stack = Decide(conversationKey, routing);
+                }
+
+                pin.LastSeen = now;
+                return pin.Stack;
+            }
+
+            var choice = Decide(conversationKey, routing);
+            int slot;
+            if (empty != 0)
+            {
+                slot = first + BitOperations.TrailingZeroCount(empty);
+                Interlocked.Increment(ref _pinCount);
+            }
+            else
+            {
+                // Full set: evict the least recently seen pin, which is an idle one whenever the set holds one.
+                slot = first;
+                for (var i = first + 1; i < first + Ways; i++)
+                {
+                    if (_pins[i].LastSeen < _pins[slot].LastSeen)
+                    {
+                        slot = i;
+                    }
+                }
+            }
+
+            _tags[slot] = tag;
+            _pins[slot] = new Pin { Key = conversationKey, LastSeen = now, Stack = choice };
+            return choice;
+        }
+    }
+
+    /// <summary>The stack <see cref="Route"/> would pick now, without pinning or refreshing anything.</summary>
+    public StackChoice Peek(string conversationKey)
+    {
+        ArgumentNullException.ThrowIfNull(conversationKey);
+        var routing = Volatile.Read(ref _routing);
+        if (routing < 0)
+        {
+            return StackChoice.Old;
+        }
+
+        if (_sets > 0)
+        {
+            var hash = conversationKey.GetHashCode();
+            var set = SetOf(hash);
+            var now = _time.GetTimestamp();
+            lock (_stripes[set & _stripeMask])
+            {
+                var found = Find(set * Ways, hash | 1, conversationKey, out _);
+                if (found >= 0 && now - _pins[found].LastSeen <= _idleTicks)
+                {
+                    return _pins[found].Stack;
+                }
+            }
+        }
+
+        return Decide(conversationKey, routing);
+    }
+
+    /// <summary>
+    /// Sets the share of conversations for the new stack (0–100) and clears the rollback flag; pinned conversations keep
+    /// their stack until idle. Throws <see cref="ArgumentOutOfRangeException"/> for a value outside 0–100.
+    /// </summary>
+    public SplitSnapshot SetPercent(double percent, string who, string why) => SetPercent(percent, who, why, rampStep: -1, AuditActions.Set);
+
+    /// <summary>Sends all traffic to the old stack at once: percentage 0, rolled back, pins to the new stack dropped.</summary>
+    public SplitSnapshot Rollback(string who, string reason) => Rollback(who, reason, AuditActions.Rollback);
+
+    /// <summary>Sets the percentage to 100 (every new conversation to the new stack) and clears the rollback flag.</summary>
+    public SplitSnapshot Promote(string who, string why) => Apply(100, rolledBack: false, rollbackReason: null, rampStep: -1, AuditActions.Promote, who, why);
+
+    /// <summary>
+    /// Drops pins idle past <see cref="SplitOptions.PinIdleTimeout"/> so <see cref="SplitSnapshot.PinCount"/> counts live
+    /// conversations; returns how many were dropped. Routing never needs it (idle pins are reused and evicted first).
+    /// </summary>
+    public int PurgeIdle()
+    {
+        var now = _time.GetTimestamp();
+        return Sweep(slot => now - slot.LastSeen > _idleTicks);
+    }
+
+    internal SplitSnapshot SetPercent(double percent, string who, string why, int rampStep, string action)
+    {
+        CheckPercent(percent, nameof(percent));
+        return Apply(percent, rolledBack: false, rollbackReason: null, rampStep, action, who, why);
+    }
+
+    /// <summary>
+    /// Like <see cref="SetPercent(double, string, string, int, string)"/>, but only while the state is still at
+    /// <paramref name="expectedVersion"/>, so an automatic change never overrides a change (a rollback above all) made
+    /// after it was decided. Null when the state had moved on.
+    /// </summary>
+    internal SplitSnapshot? SetPercentIfUnchanged(long expectedVersion, double percent, string who, string why, int rampStep, string action)
+    {
+        CheckPercent(percent, nameof(percent));
+        return Apply(percent, rolledBack: false, rollbackReason: null, rampStep, action, who, why, expectedVersion);
+    }
+
+    internal SplitSnapshot Rollback(string who, string reason, string action) =>
+        Apply(0, rolledBack: true, rollbackReason: reason ?? string.Empty, rampStep: -1, action, who, reason);
+
+    /// <summary>Bucket of a key, like <see cref="ConversationHash.Bucket(string)"/> but without allocating for long keys.</summary>
+    internal static int Bucket(string key)
+    {
+        // Short keys are encoded on the stack (as ConversationHash does), long ones in a pooled buffer, never a new array.
+        if (key.Length <= StackallocLimit / 3)
+        {
+            Span<byte> bytes = stackalloc byte[StackallocLimit];
+            var written = Encoding.UTF8.GetBytes(key, bytes);
+            return ConversationHash.Bucket(bytes[..written]);
+        }
+
+        var rented = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetByteCount(key));
+        try
+        {
+            var length = Encoding.UTF8.GetBytes(key, rented);
+            return ConversationHash.Bucket(rented.AsSpan(0, length));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    private static StackChoice Decide(string key, int threshold) => Bucket(key) < threshold ? StackChoice.New : StackChoice.Old;
+
+    private static void CheckPercent(double percent, string name)
+    {
+        if (double.IsNaN(percent) || percent is < 0 or > 100)
+        {
+            throw new ArgumentOutOfRangeException(name, percent, $"{percent} is not a percentage between 0 and 100");
+        }
+    }
+
+    // Lemire's multiply-shift maps the hash onto [0, _sets) without a division.
+    private int SetOf(int hash) => (int)(((ulong)(uint)hash * (ulong)_sets) >> 32);
+
+    private SplitSnapshot Apply(double percent, bool rolledBack, string? rollbackReason, int rampStep, string action, string? who, string? reason) =>
+        Apply(percent, rolledBack, rollbackReason, rampStep, action, who, reason, expectedVersion: -1)!;
+
+    private SplitSnapshot? Apply(double percent, bool rolledBack, string? rollbackReason, int rampStep, string action, string? who, string? reason, long expectedVersion)
+    {
+        lock (_changeLock)
+        {
+            var before = _snapshot;
+            if (expectedVersion >= 0 && before.Version != expectedVersion)
+            {
+                return null;
+            }
+
+            var now = _time.GetUtcNow();
+            Volatile.Write(ref _routing, rolledBack ? -1 : ConversationHash.Threshold(percent));
+            var next = new SplitSnapshot(percent, rolledBack, rollbackReason, rampStep, now, before.Version + 1, PinCount: 0);
+            Volatile.Write(ref _snapshot, next);
+            if (rolledBack)
+            {
+                // Routing already answers "old"; dropping the new-stack pins keeps them from coming back when the
+                // percentage is raised again.
+                Sweep(slot => slot.Stack == StackChoice.New);
+            }
+
+            next = next with { PinCount = Volatile.Read(ref _pinCount) };
+            Raise(next, new AuditEntry(now, who ?? string.Empty, action, before.Percent, percent, reason ?? string.Empty));
+            return next;
+        }
+    }
+
+    private void Raise(SplitSnapshot snapshot, AuditEntry entry)
+    {
+        if (Changed is not { } handlers)
+        {
+            return;
+        }
+
+        List<Exception>? errors = null;
+        foreach (var handler in handlers.GetInvocationList().Cast<Action<SplitSnapshot, AuditEntry>>())
+        {
+            try
+            {
+                handler(snapshot, entry);
+            }
+            catch (Exception ex)
+            {
+                (errors ??= []).Add(ex);
+            }
+        }
+
+        if (errors is not null)
+        {
+            throw new AggregateException($"{errors.Count} handler(s) of SplitState.Changed failed; the change ({entry.Action} to {entry.ToPercent} %) was applied", errors);
+        }
+    }
+
+    private int Sweep(Func<Pin, bool> remove)
+    {
+        var removed = 0;
+        for (var stripe = 0; stripe < _stripes.Length; stripe++)
+        {
+            lock (_stripes[stripe])
+            {
+                for (var set = stripe; set < _sets; set += _stripes.Length)
+                {
+                    for (var i = set * Ways; i < (set + 1) * Ways; i++)
+                    {
+                        if (_tags[i] != 0 && remove(_pins[i]))
+                        {
+                            _tags[i] = 0;
+                            _pins[i] = default;
+                            removed++;
+                        }
+                    }
+                }
+            }
+        }
+
+        Interlocked.Add(ref _pinCount, -removed);
+        return removed;
+    }
+
+    /// <summary>
+    /// Index of the pin of <paramref name="key"/> in the set starting at <paramref name="first"/>, or -1; the set's
+    /// empty slots as a bit mask. Caller holds the set's stripe lock.
+    /// </summary>
+    private int Find(int first, int tag, string key, out uint empty)
+    {
+        // The tags of a set fill one cache line: compare all 16 at once and look at keys only where a tag matches.
+        ref var tags = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_tags), first);
+        uint matches;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var low = Vector256.LoadUnsafe(ref tags);
+            var high = Vector256.LoadUnsafe(ref tags, 8);
+            var wanted = Vector256.Create(tag);
+            matches = Vector256.Equals(low, wanted).ExtractMostSignificantBits() | (Vector256.Equals(high, wanted).ExtractMostSignificantBits() << 8);
+            empty = Vector256.Equals(low, Vector256<int>.Zero).ExtractMostSignificantBits() | (Vector256.Equals(high, Vector256<int>.Zero).ExtractMostSignificantBits() << 8);
+        }
+        else
+        {
+            matches = 0;
+            empty = 0;
+            for (var i = 0; i < Ways; i++)
+            {
+                var value = Unsafe.Add(ref tags, i);
+                matches |= (value == tag ? 1u : 0u) << i;
+                empty |= (value == 0 ? 1u : 0u) << i;
+            }
+        }
+
+        while (matches != 0)
+        {
+            var index = first + BitOperations.TrailingZeroCount(matches);
+            if (string.Equals(_pins[index].Key, key, StringComparison.Ordinal))
+            {
+                return index;
+            }
+
+            matches &= matches - 1;
+        }
+
+        return -1;
+    }
+
+    private struct Pin
+    {
+        public string? Key;
+        public long LastSeen;
+        public StackChoice Stack;
+    }
+}

@@ -1,0 +1,178 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using DualStack.Core.Model;
+using DualStack.Core.Routing;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace DualStack.Proxy;
+
+/// <summary>
+/// Admin API (<c>/admin/api/*</c>) and dashboard (<c>/admin/ui</c>) of the split controller. Every call needs the admin
+/// token, as <c>Authorization: Bearer</c> or as the HttpOnly cookie the dashboard's login sets; the token is never
+/// logged or echoed.
+/// </summary>
+internal sealed class AdminEndpoints(SplitRouter router, string token, ILogger logger)
+{
+    public const string CookieName = "dualstack_admin";
+    private readonly byte[] _token = Encoding.UTF8.GetBytes(token);
+
+    public async Task HandleAsync(HttpContext context, string path)
+    {
+        if (path == "/admin/login" && HttpMethods.IsPost(context.Request.Method))
+        {
+            await LoginAsync(context).ConfigureAwait(false);
+            return;
+        }
+
+        if (!Authorized(context))
+        {
+            Log.AdminRejected(logger, context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+            if (path == "/admin/ui")
+            {
+                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                context.Response.ContentType = "text/html; charset=utf-8";
+                await context.Response.WriteAsync(Dashboard.LoginPage).ConfigureAwait(false);
+                return;
+            }
+
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+            await Problem(context, StatusCodes.Status401Unauthorized, "a valid admin token is required (Authorization: Bearer <token>)").ConfigureAwait(false);
+            return;
+        }
+
+        var who = context.Request.Headers["X-DualStack-User"].ToString() is { Length: > 0 } user ? user : $"admin@{context.Connection.RemoteIpAddress}";
+        switch (path)
+        {
+            case "/admin/ui":
+                context.Response.ContentType = "text/html; charset=utf-8";
+                await context.Response.WriteAsync(Dashboard.Page).ConfigureAwait(false);
+                return;
+            case "/admin/api/state" when HttpMethods.IsGet(context.Request.Method):
+                await Json(context, router.Status()).ConfigureAwait(false);
+                return;
+        }
+
+        if (!HttpMethods.IsPost(context.Request.Method))
+        {
+            await Problem(context, StatusCodes.Status405MethodNotAllowed, $"{context.Request.Method} {path} is not an admin operation").ConfigureAwait(false);
+            return;
+        }
+
+        if (context.Request.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) != true)
+        {
+            // Browsers cannot send a JSON POST cross-site without a preflight: together with SameSite cookies this blocks CSRF.
+            await Problem(context, StatusCodes.Status415UnsupportedMediaType, "admin operations take application/json").ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            switch (path)
+            {
+                case "/admin/api/percent":
+                    var set = await Read<SetPercentRequest>(context).ConfigureAwait(false);
+                    if (set is null || double.IsNaN(set.Percent) || set.Percent is < 0 or > 100)
+                    {
+                        await Problem(context, StatusCodes.Status400BadRequest, $"'percent' must be between 0 and 100 (got {set?.Percent.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "nothing"})").ConfigureAwait(false);
+                        return;
+                    }
+
+                    router.State.SetPercent(set.Percent, who, set.Reason ?? "set by admin");
+                    break;
+                case "/admin/api/advance":
+                    var advance = await Read<ReasonRequest>(context).ConfigureAwait(false);
+                    if (router.Ramp is null)
+                    {
+                        await Problem(context, StatusCodes.Status409Conflict, "no ramp plan: start the proxy with --ramp, or set the percentage").ConfigureAwait(false);
+                        return;
+                    }
+
+                    router.Ramp.Advance(who, advance?.Reason);
+                    break;
+                case "/admin/api/rollback":
+                    var rollback = await Read<ReasonRequest>(context).ConfigureAwait(false);
+                    router.State.Rollback(who, rollback?.Reason ?? "manual rollback");
+                    break;
+                case "/admin/api/promote":
+                    var promote = await Read<ReasonRequest>(context).ConfigureAwait(false);
+                    router.State.Promote(who, promote?.Reason ?? "promoted by admin");
+                    break;
+                default:
+                    await Problem(context, StatusCodes.Status404NotFound, $"no admin operation at {path}").ConfigureAwait(false);
+                    return;
+            }
+        }
+        catch (JsonException ex)
+        {
+            await Problem(context, StatusCodes.Status400BadRequest, "body is not valid JSON: " + ex.Message).ConfigureAwait(false);
+            return;
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+        {
+            await Problem(context, StatusCodes.Status409Conflict, ex.Message).ConfigureAwait(false);
+            return;
+        }
+
+        await Json(context, router.Status()).ConfigureAwait(false);
+    }
+
+    private bool Authorized(HttpContext context)
+    {
+        var header = context.Request.Headers.Authorization.ToString();
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && Matches(header.AsSpan(7).Trim()))
+        {
+            return true;
+        }
+
+        return context.Request.Cookies.TryGetValue(CookieName, out var cookie) && Matches(cookie);
+    }
+
+    private bool Matches(ReadOnlySpan<char> candidate)
+    {
+        Span<byte> buffer = stackalloc byte[256];
+        var max = Encoding.UTF8.GetMaxByteCount(candidate.Length);
+        var bytes = max <= buffer.Length ? buffer : new byte[max];
+        var length = Encoding.UTF8.GetBytes(candidate, bytes);
+        return CryptographicOperations.FixedTimeEquals(bytes[..length], _token);
+    }
+
+    private async Task LoginAsync(HttpContext context)
+    {
+        var form = context.Request.HasFormContentType ? await context.Request.ReadFormAsync().ConfigureAwait(false) : null;
+        var candidate = form?["token"].ToString() ?? string.Empty;
+        if (!Matches(candidate))
+        {
+            Log.AdminRejected(logger, context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+            context.Response.ContentType = "text/html; charset=utf-8";
+            await context.Response.WriteAsync(Dashboard.LoginPage.Replace("<!--error-->", "<p class=\"error\">Wrong token.</p>", StringComparison.Ordinal)).ConfigureAwait(false);
+            return;
+        }
+
+        context.Response.Cookies.Append(CookieName, candidate, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict, Path = "/admin", Secure = context.Request.IsHttps });
+        context.Response.Redirect("/admin/ui", permanent: false);
+        context.Response.StatusCode = (int)HttpStatusCode.SeeOther;
+    }
+
+    private static async Task<T?> Read<T>(HttpContext context) =>
+        context.Request.ContentLength == 0 ? default : await JsonSerializer.DeserializeAsync<T>(context.Request.Body, DualStackJson.Options, context.RequestAborted).ConfigureAwait(false);
+
+    private static Task Json<T>(HttpContext context, T value)
+    {
+        context.Response.ContentType = "application/json";
+        context.Response.Headers.CacheControl = "no-store";
+        return JsonSerializer.SerializeAsync(context.Response.Body, value, DualStackJson.Options, context.RequestAborted);
+    }
+
+    private static Task Problem(HttpContext context, int status, string detail)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/problem+json";
+        return JsonSerializer.SerializeAsync(context.Response.Body, new { type = "about:blank", title = ReasonPhrases(status), status, detail }, DualStackJson.Options);
+    }
+
+    private static string ReasonPhrases(int status) => Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status);
+}

@@ -1,0 +1,187 @@
+using DualStack.Core.Gates;
+using DualStack.Core.Routing;
+using Microsoft.Extensions.Logging;
+
+namespace DualStack.Proxy;
+
+/// <summary>
+/// The split controller inside the proxy: routes conversations (sticky, by hash) between old and new, keeps a sliding
+/// window of latency and errors per stack, runs the ramp controller (automatic advance and rollback), and appends
+/// every change to the audit log.
+/// </summary>
+internal sealed class SplitRouter : IAsyncDisposable
+{
+    private readonly RampController? _ramp;
+    private readonly GateConfig _gatesOnly;
+    private IReadOnlyList<GateResult> _gates = [];
+    private readonly AuditLog? _audit;
+    private readonly List<AuditEntry> _history = [];
+    private readonly Lock _historyLock = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _ticker;
+    private readonly ILogger _logger;
+    private long _requestsToOld;
+    private long _requestsToNew;
+    private long _webhooksToOld;
+    private long _webhooksToNew;
+
+    public SplitRouter(ProxyOptions options, TimeProvider time, ILogger logger)
+    {
+        _logger = logger;
+        var split = options.Split;
+        State = new SplitState(new SplitOptions { InitialPercent = split.InitialPercent, PinIdleTimeout = split.PinIdleTimeout, MaxPins = split.MaxPins }, time);
+        var plan = split.Ramp;
+        var window = plan?.Window ?? TimeSpan.FromSeconds(60);
+        OldWindow = new SlidingWindow(window, time);
+        NewWindow = new SlidingWindow(window, time);
+        _ramp = plan is null ? null : new RampController(State, () => (OldWindow.Stats(), NewWindow.Stats()), plan, time);
+        _gatesOnly = new GateConfig();
+        _audit = split.AuditPath is { } path ? new AuditLog(path) : null;
+        State.Changed += OnChanged;
+        OldDestination = options.Old.AbsoluteUri;
+        NewDestination = options.New!.AbsoluteUri;
+        _ticker = Task.Run(() => TickAsync(split.TickInterval, time));
+    }
+
+    public SplitState State { get; }
+
+    public SlidingWindow OldWindow { get; }
+
+    public SlidingWindow NewWindow { get; }
+
+    public string OldDestination { get; }
+
+    public string NewDestination { get; }
+
+    /// <summary>The ramp controller; null when no ramp plan was given (then gates only roll back).</summary>
+    public RampController? Ramp => _ramp;
+
+    public string Destination(StackChoice choice) => choice == StackChoice.New ? NewDestination : OldDestination;
+
+    public void Observe(StackChoice choice, double latencyMs, bool error, bool webhook)
+    {
+        if (choice == StackChoice.New)
+        {
+            NewWindow.Record(latencyMs, error);
+            Interlocked.Increment(ref _requestsToNew);
+            if (webhook)
+            {
+                Interlocked.Increment(ref _webhooksToNew);
+            }
+        }
+        else
+        {
+            OldWindow.Record(latencyMs, error);
+            Interlocked.Increment(ref _requestsToOld);
+            if (webhook)
+            {
+                Interlocked.Increment(ref _webhooksToOld);
+            }
+        }
+    }
+
+    public SplitStatus Status()
+    {
+        List<AuditEntry> history;
+        lock (_historyLock)
+        {
+            history = [.. _history.TakeLast(50).Reverse()];
+        }
+
+        return new SplitStatus
+        {
+            Split = State.Snapshot,
+            Old = OldWindow.Stats(),
+            New = NewWindow.Stats(),
+            Gates = _ramp?.Status.Gates ?? Volatile.Read(ref _gates),
+            Ramp = _ramp?.Status,
+            History = history,
+            WebhooksToOld = Interlocked.Read(ref _webhooksToOld),
+            WebhooksToNew = Interlocked.Read(ref _webhooksToNew),
+            RequestsToOld = Interlocked.Read(ref _requestsToOld),
+            RequestsToNew = Interlocked.Read(ref _requestsToNew),
+        };
+    }
+
+    private void OnChanged(SplitSnapshot snapshot, AuditEntry entry)
+    {
+        // Counters answer "since the last change" (e.g. no traffic to old since cutover).
+        Interlocked.Exchange(ref _requestsToOld, 0);
+        Interlocked.Exchange(ref _requestsToNew, 0);
+        Interlocked.Exchange(ref _webhooksToOld, 0);
+        Interlocked.Exchange(ref _webhooksToNew, 0);
+        lock (_historyLock)
+        {
+            _history.Add(entry);
+            if (_history.Count > 1000)
+            {
+                _history.RemoveRange(0, _history.Count - 1000);
+            }
+        }
+
+        try
+        {
+            _audit?.Append(entry);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The change itself stands; losing an audit line must not undo a rollback.
+            Log.AuditFailed(_logger, ex.Message, ex);
+        }
+
+        Log.SplitChanged(_logger, entry.Action, entry.FromPercent, entry.ToPercent, entry.Who, entry.Reason ?? string.Empty);
+    }
+
+    private async Task TickAsync(TimeSpan interval, TimeProvider time)
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(interval, time, _stop.Token).ConfigureAwait(false);
+                if (_ramp is not null)
+                {
+                    _ramp.Tick();
+                }
+                else
+                {
+                    GatesOnly();
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                Log.RampFailed(_logger, ex.Message, ex);
+            }
+        }
+    }
+
+    /// <summary>Without a ramp plan the gates still watch the new stack and roll back when one fails.</summary>
+    private void GatesOnly()
+    {
+        var split = State.Snapshot;
+        if (split.RolledBack || split.Percent <= 0)
+        {
+            return;
+        }
+
+        var gates = GateEvaluator.Evaluate(OldWindow.Stats(), NewWindow.Stats(), _gatesOnly);
+        Volatile.Write(ref _gates, gates);
+        var failed = gates.Where(g => g.Status == GateStatus.Fail).ToArray();
+        if (failed.Length > 0)
+        {
+            State.Rollback("gates", string.Join("; ", failed.Select(g => $"{g.Name}: {g.Evidence}")), AuditActions.AutoRollback);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        await _ticker.ConfigureAwait(false);
+        _stop.Dispose();
+        (_audit as IDisposable)?.Dispose();
+    }
+}
