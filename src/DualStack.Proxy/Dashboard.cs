@@ -22,7 +22,7 @@ internal static class Dashboard
         """;
 
     public static readonly string LoginPage = $$"""
-        <!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>DualStack split — sign in</title>{{Style}}</head>
+        <!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>DualStack split — sign in</title>{{Style}}</head>
         <body><header><h1>DualStack split controller</h1></header><main><div class="card">
         <p>The dashboard needs the admin token (the one the proxy was started with: <code>--token-env</code> / <code>--token-file</code>).</p>
         <!--error-->
@@ -31,7 +31,7 @@ internal static class Dashboard
         """;
 
     public static readonly string Page = $$"""
-        <!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>DualStack split</title>{{Style}}</head>
+        <!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>DualStack split</title>{{Style}}</head>
         <body><header><h1>DualStack split controller</h1><span class="muted" id="updated">connecting…</span></header>
         <main>
         <div id="state-banner" class="banner ok">loading…</div>

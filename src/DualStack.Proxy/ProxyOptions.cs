@@ -84,6 +84,12 @@ public sealed record SplitSettings
     /// <summary>Header used to route requests that carry no conversation key; default X-Request-Id (else a per-request id).</summary>
     public string FallbackKeyHeader { get; init; } = "X-Request-Id";
 
+    /// <summary>Gates used without a ramp plan (with one, the plan's gates apply); default <see cref="GateConfig"/>.</summary>
+    public GateConfig Gates { get; init; } = new();
+
+    /// <summary>Sliding window of the per-stack metrics without a ramp plan, in seconds; default 60.</summary>
+    public int WindowSeconds { get; init; } = 60;
+
     /// <summary>How often the ramp controller evaluates the gates; default 1 s.</summary>
     public TimeSpan TickInterval { get; init; } = TimeSpan.FromSeconds(1);
 }

@@ -57,6 +57,9 @@ public sealed class ProxyServer : IAsyncDisposable
         });
     }
 
+    /// <summary>Response header naming the stack that served a request in split mode (<c>old</c> or <c>new</c>).</summary>
+    public const string StackHeader = "X-DualStack-Stack";
+
     /// <summary>Where the proxy listens.</summary>
     public Uri BaseAddress { get; private set; } = null!;
 
@@ -159,6 +162,8 @@ public sealed class ProxyServer : IAsyncDisposable
             var key = await RoutingKeyAsync(context, path).ConfigureAwait(false);
             choice = Split.State.Route(key);
             destination = Split.Destination(choice);
+            // Tells clients and drills which stack served the request.
+            context.Response.Headers[StackHeader] = choice == StackChoice.New ? "new" : "old";
         }
 
         var sideEffects = Writer is not null || Shadow is not null;

@@ -31,11 +31,11 @@ internal sealed class SplitRouter : IAsyncDisposable
         var split = options.Split;
         State = new SplitState(new SplitOptions { InitialPercent = split.InitialPercent, PinIdleTimeout = split.PinIdleTimeout, MaxPins = split.MaxPins }, time);
         var plan = split.Ramp;
-        var window = plan?.Window ?? TimeSpan.FromSeconds(60);
+        var window = plan?.Window ?? TimeSpan.FromSeconds(split.WindowSeconds);
         OldWindow = new SlidingWindow(window, time);
         NewWindow = new SlidingWindow(window, time);
         _ramp = plan is null ? null : new RampController(State, () => (OldWindow.Stats(), NewWindow.Stats()), plan, time);
-        _gatesOnly = new GateConfig();
+        _gatesOnly = split.Gates;
         _audit = split.AuditPath is { } path ? new AuditLog(path) : null;
         State.Changed += OnChanged;
         OldDestination = options.Old.AbsoluteUri;

