@@ -39,12 +39,12 @@ internal static class CaptureCommand
         {
             var options = new ProxyOptions
             {
-                Listen = Url(parse.GetValue(listen)!, "--listen"),
-                Old = Url(parse.GetValue(old)!, "--old"),
+                Listen = CliArgs.Url(parse.GetValue(listen)!, "--listen"),
+                Old = CliArgs.Url(parse.GetValue(old)!, "--old"),
                 StorePath = parse.GetValue(noCapture) ? null : parse.GetValue(store),
-                Shadow = parse.GetValue(shadow) is { } s ? Url(s, "--shadow") : null,
+                Shadow = parse.GetValue(shadow) is { } s ? CliArgs.Url(s, "--shadow") : null,
                 ShadowAdapter = parse.GetValue(shadowAdapter),
-                ShadowSamplePercent = Percent(parse.GetValue(sample)!),
+                ShadowSamplePercent = CliArgs.Percent(parse.GetValue(sample)!, "--sample"),
                 Keys = new ConversationKeyOptions
                 {
                     Header = parse.GetValue(keyHeader),
@@ -245,22 +245,6 @@ internal static class CaptureCommand
         }
     }
 
-    private static Uri Url(string text, string option) =>
-        Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
-            ? uri
-            : throw new UsageException($"{option}: '{text}' is not an absolute http(s) URL");
-
-    private static double Percent(string text)
-    {
-        try
-        {
-            return ConversationHash.ParsePercent(text);
-        }
-        catch (FormatException ex)
-        {
-            throw new UsageException("--sample: " + ex.Message);
-        }
-    }
 
     private static IReadOnlyList<string> ValidRegexes(string[] patterns)
     {

@@ -24,6 +24,8 @@ internal static class CliApp
         root.Subcommands.Add(CaptureCommand.BuildSandbox());
         root.Subcommands.Add(SplitCommand.Build());
         root.Subcommands.Add(GateCommand.Build());
+        root.Subcommands.Add(MemoryCommand.Build());
+        root.Subcommands.Add(DrillCommand.Build());
         return root;
     }
 }

@@ -31,15 +31,7 @@ internal static class GateCommand
                 throw new UsageException(ex.Message);
             }
 
-            string token;
-            try
-            {
-                token = SplitAdminClient.ResolveToken(parse.GetValue(tokenFile) is null ? parse.GetValue(tokenEnv) : null, parse.GetValue(tokenFile), Environment.GetEnvironmentVariable);
-            }
-            catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or IOException)
-            {
-                throw new UsageException(ex.Message);
-            }
+            var token = CliArgs.Token(parse.GetValue(tokenEnv), parse.GetValue(tokenFile));
 
             var admin = SplitAdminClient.Create(new Uri(cutover.ProxyUrl), token);
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(cutover.TimeoutSeconds) };

@@ -33,7 +33,7 @@ internal static class SplitCommand
 
         command.SetAction(async (parse, ct) =>
         {
-            var token = Token(parse.GetValue(tokenEnv), parse.GetValue(tokenFile));
+            var token = CliArgs.Token(parse.GetValue(tokenEnv), parse.GetValue(tokenFile));
             RampPlan? plan = null;
             if (parse.GetValue(ramp) is { } rampPath)
             {
@@ -42,14 +42,14 @@ internal static class SplitCommand
 
             var options = new ProxyOptions
             {
-                Listen = Url(parse.GetValue(listen)!, "--listen"),
-                Old = Url(parse.GetValue(old)!, "--old"),
-                New = Url(parse.GetValue(@new)!, "--new"),
+                Listen = CliArgs.Url(parse.GetValue(listen)!, "--listen"),
+                Old = CliArgs.Url(parse.GetValue(old)!, "--old"),
+                New = CliArgs.Url(parse.GetValue(@new)!, "--new"),
                 StorePath = parse.GetValue(store),
-                Shadow = parse.GetValue(shadow) is { } s ? Url(s, "--shadow") : null,
+                Shadow = parse.GetValue(shadow) is { } s ? CliArgs.Url(s, "--shadow") : null,
                 Split = new SplitSettings
                 {
-                    InitialPercent = Percent(parse.GetValue(percent)!),
+                    InitialPercent = CliArgs.Percent(parse.GetValue(percent)!, "--percent"),
                     Ramp = plan,
                     AdminToken = token,
                     AuditPath = parse.GetValue(audit),
@@ -89,7 +89,7 @@ internal static class SplitCommand
 
         command.Subcommands.Add(Admin("status", "Print the split, per-stack metrics, gates and recent history.", null, (api, _, ct) => api.GetStateAsync(ct)));
         var value = new Argument<string>("percent") { Description = "New share of conversations on the new stack, e.g. 25 or 25%" };
-        command.Subcommands.Add(Admin("set", "Set the percentage (raising it only moves conversations old → new).", value, (api, parse, ct) => api.SetPercentAsync(new SetPercentRequest(Percent(parse.GetValue(value)!), parse.GetValue(ReasonOption)), ct)));
+        command.Subcommands.Add(Admin("set", "Set the percentage (raising it only moves conversations old → new).", value, (api, parse, ct) => api.SetPercentAsync(new SetPercentRequest(CliArgs.Percent(parse.GetValue(value)!, "percent"), parse.GetValue(ReasonOption)), ct)));
         command.Subcommands.Add(Admin("advance", "Advance the ramp to its next step.", null, (api, parse, ct) => api.AdvanceAsync(new ReasonRequest(parse.GetValue(ReasonOption)), ct)));
         command.Subcommands.Add(Admin("rollback", "Send all traffic to the old stack now; the reason is recorded.", null, (api, parse, ct) => api.RollbackAsync(new ReasonRequest(parse.GetValue(ReasonOption)), ct)));
         command.Subcommands.Add(Admin("promote", "Send all conversations to the new stack (100 %).", null, (api, parse, ct) => api.PromoteAsync(new ReasonRequest(parse.GetValue(ReasonOption)), ct)));
@@ -119,7 +119,7 @@ internal static class SplitCommand
         command.Options.Add(ReasonOption);
         command.SetAction(async (parse, ct) =>
         {
-            var api = SplitAdminClient.Create(Url(parse.GetValue(proxy)!, "--proxy"), Token(parse.GetValue(tokenEnv), parse.GetValue(tokenFile)));
+            var api = SplitAdminClient.Create(CliArgs.Url(parse.GetValue(proxy)!, "--proxy"), CliArgs.Token(parse.GetValue(tokenEnv), parse.GetValue(tokenFile)));
             try
             {
                 Print(await call(api, parse, ct));
@@ -156,17 +156,6 @@ internal static class SplitCommand
         }
     }
 
-    private static string Token(string? env, string? file)
-    {
-        try
-        {
-            return SplitAdminClient.ResolveToken(file is null ? env : null, file, Environment.GetEnvironmentVariable);
-        }
-        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or IOException)
-        {
-            throw new UsageException(ex.Message);
-        }
-    }
 
     private static RampPlan LoadRamp(string path)
     {
@@ -180,20 +169,4 @@ internal static class SplitCommand
         }
     }
 
-    private static Uri Url(string text, string option) =>
-        Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
-            ? uri
-            : throw new UsageException($"{option}: '{text}' is not an absolute http(s) URL");
-
-    private static double Percent(string text)
-    {
-        try
-        {
-            return ConversationHash.ParsePercent(text);
-        }
-        catch (FormatException ex)
-        {
-            throw new UsageException(ex.Message);
-        }
-    }
 }

@@ -26,6 +26,9 @@ internal sealed class MemoryStore
     private long _sequence;
     private long _nextId;
 
+    // Ids are unique across stacks (like the UUIDs real stores use), so entries can be merged between stacks by id.
+    private readonly string _idPrefix = "m-" + Guid.NewGuid().ToString("N")[..8] + "-";
+
     /// <summary>Writes a new entry with a generated id <c>m-N</c> that does not collide with upserted ids.</summary>
     public MemoryEntry Add(string userId, string text, string? conversationId, DateTimeOffset createdAt)
     {
@@ -34,7 +37,7 @@ internal sealed class MemoryStore
             string id;
             do
             {
-                id = "m-" + (++_nextId).ToString(CultureInfo.InvariantCulture);
+                id = _idPrefix + (++_nextId).ToString(CultureInfo.InvariantCulture);
             }
             while (_byId.ContainsKey(id));
 

@@ -35,7 +35,8 @@ public static class EmbeddedDrill
                     AdminToken = token,
                     // Short window and small samples so that an injected fault is judged within seconds, not minutes.
                     WindowSeconds = 10,
-                    Gates = new GateConfig { MinRequests = 20 },
+                    // A loaded two-core machine makes p95 jitter by tens of milliseconds; injected faults add hundreds.
+                    Gates = new GateConfig { MinRequests = 20, P95SlackMs = 100 },
                     TickInterval = TimeSpan.FromMilliseconds(200),
                 },
             },

@@ -55,7 +55,9 @@ public sealed class MemoryApiTests
 
         using (Assert.EnterMultipleScope())
         {
-            Assert.That(Ids(newer), Is.EqualTo(new[] { "m-1", "a" }));
+            Assert.That(Ids(newer), Has.Length.EqualTo(2));
+            Assert.That(Ids(newer)[0], Does.Match("^m-[0-9a-f]{8}-1$"), "generated ids carry a per-stack prefix so they never collide across stacks");
+            Assert.That(Ids(newer)[1], Is.EqualTo("a"));
             Assert.That(newer["entries"]![0]!["text"]!.GetValue<string>(), Is.EqualTo("prefer email"));
             Assert.That(newer["entries"]![0]!["conversationId"]!.GetValue<string>(), Is.EqualTo("c-1"));
             Assert.That(newer["entries"]![1]!["text"]!.GetValue<string>(), Is.EqualTo("likes green tea"));
@@ -122,7 +124,7 @@ public sealed class MemoryApiTests
             Assert.That(recall.Memory.Retrieved.Select(r => r.Id), Is.EqualTo(new[] { "m-1" }));
             Assert.That(recall.Memory.Retrieved[0].Score, Is.GreaterThan(0).And.LessThanOrEqualTo(1));
             Assert.That(recall.Reply, Does.Contain("prefer email"));
-            Assert.That(remember.Memory.Written.Select(w => w.Id), Is.EqualTo(new[] { "m-2" }));
+            Assert.That(remember.Memory.Written.Select(w => w.Id).Single(), Is.Not.EqualTo("m-1").And.StartsWith("m-"));
         }
     }
 

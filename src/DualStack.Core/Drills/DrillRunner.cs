@@ -105,6 +105,8 @@ public static class DrillRunner
         var load = Task.WhenAll(Enumerable.Range(0, config.Concurrency).Select(worker => LoadAsync(http, config, worker, samples, time, stopLoad.Token)));
 
         await Task.Delay(TimeSpan.FromSeconds(config.LoadSecondsBeforeTrigger), time, cancellationToken).ConfigureAwait(false);
+        // A rollback before the trigger (gate noise, a flapping stack) would make every later check pass for the wrong reason.
+        var beforeTrigger = await targets.Admin.GetStateAsync(cancellationToken).ConfigureAwait(false);
         DateTimeOffset triggered;
         SplitStatus state;
         using var control = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
@@ -163,6 +165,7 @@ public static class DrillRunner
         var limits = config.Limits;
         var checks = new List<DrillCheck>
         {
+            new("no rollback before the trigger", !beforeTrigger.Split.RolledBack && beforeTrigger.Split.Percent > 0, beforeTrigger.Split.RolledBack ? $"already rolled back before the trigger: {beforeTrigger.Split.RollbackReason}" : $"{beforeTrigger.Split.Percent} % on the new stack when the trigger fired"),
             new("rollback happened", rolledBack, rolledBack ? $"rolled back at {rolledBackAt:O}: {state.Split.RollbackReason}" : $"no rollback within {config.MaxDetectionSeconds} s of the trigger"),
             new("rollback latency", rolledBack && rollbackSeconds <= limits.MaxRollbackSeconds, $"{rollbackSeconds:0.000} s from the rollback to the last request served by the new stack (limit {limits.MaxRollbackSeconds} s)"),
             new("client-visible failures", failed.Length <= limits.MaxFailedRequests, $"{failed.Length} of {all.Length} requests failed (limit {limits.MaxFailedRequests})"),

@@ -1,0 +1,37 @@
+using DualStack.Core.Routing;
+
+namespace DualStack.Cli;
+
+/// <summary>Parsing shared by the commands: each failure is a <see cref="UsageException"/> naming the option and value.</summary>
+internal static class CliArgs
+{
+    public static Uri Url(string text, string option) =>
+        Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+            ? uri
+            : throw new UsageException($"{option}: '{text}' is not an absolute http(s) URL");
+
+    public static double Percent(string text, string option)
+    {
+        try
+        {
+            return ConversationHash.ParsePercent(text);
+        }
+        catch (FormatException ex)
+        {
+            throw new UsageException($"{option}: {ex.Message}");
+        }
+    }
+
+    /// <summary>The admin token from a file (when given) or an environment variable; never echoed.</summary>
+    public static string Token(string? tokenEnv, string? tokenFile)
+    {
+        try
+        {
+            return SplitAdminClient.ResolveToken(tokenFile is null ? tokenEnv : null, tokenFile, Environment.GetEnvironmentVariable);
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or IOException or Core.Gates.ConfigException)
+        {
+            throw new UsageException(ex.Message);
+        }
+    }
+}
