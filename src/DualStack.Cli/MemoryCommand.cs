@@ -227,10 +227,7 @@ internal static class MemoryCommand
                 }
 
                 PrintDiff(diff, listed);
-                var missing = diff.Users.Sum(u => (long)u.Missing.Count);
-                var extra = diff.Users.Sum(u => (long)u.Extra.Count);
-                var changed = diff.Users.Sum(u => (long)u.Changed.Count);
-                Console.WriteLine(Invariant($"different: {missing} missing on B, {extra} extra on B, {changed} changed"));
+                Console.WriteLine(Invariant($"different: {diff.Missing} missing on B, {diff.Extra} extra on B, {diff.Changed} changed"));
                 return ExitCodes.Failed;
             });
         });

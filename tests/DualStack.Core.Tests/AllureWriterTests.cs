@@ -114,15 +114,15 @@ public sealed class AllureWriterTests
     {
         var engine = new VerdictEngine(new ComparisonConfig());
         var refund = Replayed(
-            Ok("old", "A refund of 25.00 USD for order 4411 has been issued.", [Skill("issue_refund", """{"orderId":"4411","amount":25}""")], Memory([], [])),
-            Ok("old", "A refund of 25.00 USD for order 4411 has been issued.", [Skill("issue_refund", """{"orderId":"4411","amount":25}""")], Memory([], [])),
-            Ok("new", "A refund of 25.00 USD for order 4411 has been issued.", [Skill("issue_refund", """{"orderId":"4411","amount":27.5}""")], Memory([], [])),
+            Ok("old", "A refund of 25.00 USD for order 4411 has been issued.", [Skill("issue_refund", """{"orderId":"4411","amount":25}""")], MemoryOf([], [])),
+            Ok("old", "A refund of 25.00 USD for order 4411 has been issued.", [Skill("issue_refund", """{"orderId":"4411","amount":25}""")], MemoryOf([], [])),
+            Ok("new", "A refund of 25.00 USD for order 4411 has been issued.", [Skill("issue_refund", """{"orderId":"4411","amount":27.5}""")], MemoryOf([], [])),
             message: "Please refund $25 for order 4411");
         var lanes = new Dictionary<Lane, string> { [Lane.Old] = "a", [Lane.OldRepeat] = "a2", [Lane.New] = "b" };
         var conversations = new[]
         {
             engine.JudgeConversation(new ConversationReplay(new Conversation { Id = "refund", UserId = "u-1", Turns = [refund.Turn] }, [refund], true), lanes),
-            engine.JudgeConversation(new ConversationReplay(new Conversation { Id = "hello", UserId = "u-2", Turns = [new Turn { Message = "hi" }] }, [Replayed(Ok("old", "Hello!", memory: Memory([], [])), Ok("old", "Hello!", memory: Memory([], [])), Ok("new", "Hello!", memory: Memory([], [])))], true), lanes),
+            engine.JudgeConversation(new ConversationReplay(new Conversation { Id = "hello", UserId = "u-2", Turns = [new Turn { Message = "hi" }] }, [Replayed(Ok("old", "Hello!", memory: MemoryOf([], [])), Ok("old", "Hello!", memory: MemoryOf([], [])), Ok("new", "Hello!", memory: MemoryOf([], [])))], true), lanes),
         };
         return engine.Finish(new RunResult
         {

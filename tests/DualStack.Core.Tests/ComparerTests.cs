@@ -259,8 +259,8 @@ public sealed class ComparerTests
     [Test]
     public void MemoryCompare_NewRetrievesFewer_IsMajorRegressionWithRecallBelowOne()
     {
-        var old = Memory(["prefers email", "dog is called Rex"], []);
-        var @new = Memory(["prefers email"], []);
+        var old = MemoryOf(["prefers email", "dog is called Rex"], []);
+        var @new = MemoryOf(["prefers email"], []);
 
         var result = CreateMemoryComparer().Compare(Replayed(Ok("old", "ok", memory: old), Ok("old", "ok", memory: old), Ok("new", "ok", memory: @new)));
 
@@ -273,8 +273,8 @@ public sealed class ComparerTests
     [Test]
     public void MemoryCompare_WrittenEntryMissing_IsRegression()
     {
-        var old = Memory([], ["prefers email"]);
-        var @new = Memory([], []);
+        var old = MemoryOf([], ["prefers email"]);
+        var @new = MemoryOf([], []);
 
         var result = CreateMemoryComparer().Compare(Replayed(Ok("old", "ok", memory: old), Ok("old", "ok", memory: old), Ok("new", "ok", memory: @new)));
 
@@ -285,7 +285,7 @@ public sealed class ComparerTests
     [Test]
     public void MemoryCompare_SameMemoryDifferentIds_IsMatch()
     {
-        var old = Memory(["prefers email"], ["asked about 4411"]);
+        var old = MemoryOf(["prefers email"], ["asked about 4411"]);
         var @new = new MemoryObservation
         {
             Retrieved = [new MemoryHit { Id = "other-1", Text = "Prefers  email", Score = 0.5 }],
@@ -301,7 +301,7 @@ public sealed class ComparerTests
     [Test]
     public void MemoryCompare_NewDoesNotExposeMemory_IsNotObserved()
     {
-        var old = Memory(["prefers email"], []);
+        var old = MemoryOf(["prefers email"], []);
 
         var result = CreateMemoryComparer().Compare(Replayed(Ok("old", "ok", memory: old), null, Ok("new", "ok", memory: null)));
 

@@ -26,9 +26,9 @@ public sealed class ResultsFileTests
     {
         var engine = new VerdictEngine(new ComparisonConfig { Skills = new SkillComparisonConfig { Mode = TrajectoryMode.Unordered, IgnoreArguments = ["$.idempotencyKey"] } });
         var refund = Replayed(
-            Ok("old", "Refund of 25.00 USD approved.", [Skill("issue_refund", """{"orderId":"4411","amount":25}""")], Memory(["prefers email"], [])),
-            Ok("old", "Refund of 25.00 USD approved.", [Skill("issue_refund", """{"orderId":"4411","amount":25}""")], Memory(["prefers email"], [])),
-            Ok("new", "Refund of 27.50 USD approved.", [Skill("issue_refund", """{"orderId":"4411","amount":27.5}""")], Memory(["prefers email"], [])),
+            Ok("old", "Refund of 25.00 USD approved.", [Skill("issue_refund", """{"orderId":"4411","amount":25}""")], MemoryOf(["prefers email"], [])),
+            Ok("old", "Refund of 25.00 USD approved.", [Skill("issue_refund", """{"orderId":"4411","amount":25}""")], MemoryOf(["prefers email"], [])),
+            Ok("new", "Refund of 27.50 USD approved.", [Skill("issue_refund", """{"orderId":"4411","amount":27.5}""")], MemoryOf(["prefers email"], [])),
             message: "Refund order 4411",
             expect: new TurnExpectation { Skills = ["issue_refund"] });
         var failing = Replayed(Ok("old", "Hello!"), null, Failed("new", ObservationErrorKind.Connection, "ConnectionRefused"), message: "hi");

@@ -13,7 +13,7 @@ public sealed class VerdictEngineTests
 
     private static readonly VerdictEngine Engine = new(new ComparisonConfig());
 
-    private static readonly MemoryObservation SameMemory = Memory(["prefers email"], ["asked about 4411"]);
+    private static readonly MemoryObservation SameMemory = MemoryOf(["prefers email"], ["asked about 4411"]);
 
     private static StackObservation Answer(string stack, string reply = "Refund of 25.00 USD approved for order 4411.", double amount = 25, MemoryObservation? memory = null) =>
         Ok(stack, reply, [Skill("issue_refund", $$"""{"orderId":"4411","amount":{{amount}}}""")], memory ?? SameMemory);

@@ -91,7 +91,7 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
     {
         var a = _normalizer.Normalize(turn.Old.Reply ?? string.Empty);
         var b = _normalizer.Normalize(turn.New.Reply ?? string.Empty);
-        var a2 = turn.OldRepeat is { Succeeded: true, Reply: { } r } ? _normalizer.Normalize(r) : null;
+        var a2 = turn.OldRepeat is { Succeeded: true, Reply: { } r } ? (string.Equals(r, turn.Old.Reply, StringComparison.Ordinal) ? a : _normalizer.Normalize(r)) : null;
 
         var (findings, lexical, sem) = Differences(a, b, "new");
         List<Finding> noise = [];
@@ -117,7 +117,9 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
                 NoiseSemantic = noiseSem,
                 OldFacts = TextNormalizer.Facts(a),
                 NewFacts = TextNormalizer.Facts(b),
-                Diff = TextDiff.Words(turn.Old.Reply ?? string.Empty, turn.New.Reply ?? string.Empty),
+                // The word diff is for reviewers of differences: a Match skips it (the report computes it on demand),
+                // which keeps judging fast on the common path.
+                Diff = graded.Verdict == Verdict.Match ? [] : TextDiff.Words(turn.Old.Reply ?? string.Empty, turn.New.Reply ?? string.Empty),
             },
         };
     }

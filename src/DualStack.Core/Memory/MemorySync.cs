@@ -274,6 +274,7 @@ public sealed class MemorySync
         var right = (await indexB.ConfigureAwait(false)).Entries;
         var users = new Dictionary<string, UserAccumulator>(StringComparer.Ordinal);
         UserAccumulator User(string id) => users.TryGetValue(id, out var user) ? user : users[id] = new UserAccumulator();
+        long missing = 0, extra = 0, changed = 0;
         foreach (var (id, (userId, fingerprint)) in left)
         {
             var user = User(userId);
@@ -281,10 +282,17 @@ public sealed class MemorySync
             if (!right.TryGetValue(id, out var other))
             {
                 user.Missing.Add(id);
+                missing++;
             }
             else if (other.Fingerprint != fingerprint)
             {
                 user.Changed.Add(id);
+                changed++;
+                if (!string.Equals(other.UserId, userId, StringComparison.Ordinal))
+                {
+                    // Moved to another user: that user's memory differs too.
+                    User(other.UserId).Changed.Add(id);
+                }
             }
         }
 
@@ -295,6 +303,7 @@ public sealed class MemorySync
             if (!left.ContainsKey(id))
             {
                 user.Extra.Add(id);
+                extra++;
             }
         }
 
@@ -303,7 +312,7 @@ public sealed class MemorySync
             .OrderBy(u => u.Key, StringComparer.Ordinal)
             .Select(u => new UserMemoryDiff(u.Key, u.Value.CountA, u.Value.CountB, Sorted(u.Value.Missing), Sorted(u.Value.Extra), Sorted(u.Value.Changed)))
             .ToArray();
-        return new MemoryDiffResult(left.Count, right.Count, users.Count - differing.Length, differing);
+        return new MemoryDiffResult(left.Count, right.Count, missing, extra, changed, users.Count - differing.Length, differing);
     }
 
     /// <summary>

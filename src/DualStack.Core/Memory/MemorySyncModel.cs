@@ -59,16 +59,19 @@ public sealed record ReplicationResult(long Read, long Applied, long Pages, stri
 /// <summary>Outcome of <see cref="MemorySync.DiffAsync"/>: A is the reference, B the stack compared with it.</summary>
 /// <param name="EntriesA">Distinct entry ids on A.</param>
 /// <param name="EntriesB">Distinct entry ids on B.</param>
+/// <param name="Missing">Ids on A, not on B.</param>
+/// <param name="Extra">Ids on B, not on A.</param>
+/// <param name="Changed">Ids on both with different content (counted once, even when the entry moved between users).</param>
 /// <param name="IdenticalUsers">Users whose entries are the same on both stacks.</param>
 /// <param name="Users">Users with at least one difference, ordered by user id.</param>
-public sealed record MemoryDiffResult(long EntriesA, long EntriesB, int IdenticalUsers, IReadOnlyList<UserMemoryDiff> Users)
+public sealed record MemoryDiffResult(long EntriesA, long EntriesB, long Missing, long Extra, long Changed, int IdenticalUsers, IReadOnlyList<UserMemoryDiff> Users)
 {
     /// <summary>True when both stacks hold the same ids with the same user, text and conversation.</summary>
     public bool Identical => Users.Count == 0;
 }
 
 /// <summary>Differences of one user's memory; lists hold entry ids in ordinal order.</summary>
-/// <param name="UserId">The user (A's user for an entry that moved to another user).</param>
+/// <param name="UserId">The user; an entry that moved to another user is listed as changed for both users.</param>
 /// <param name="CountA">The user's entries on A.</param>
 /// <param name="CountB">The user's entries on B.</param>
 /// <param name="Missing">On A, not on B.</param>

@@ -487,7 +487,10 @@ public static partial class HtmlReport
 
     private static void WriteReplies(TextWriter w, TurnResult turn, ReplyDetail? detail)
     {
-        var diff = detail is { Diff.Count: > 0 } && turn.Old.Succeeded && turn.New.Succeeded ? Coalesce(detail.Diff) : null;
+        var segments = detail is { Diff.Count: > 0 } ? detail.Diff
+            : detail is not null && turn.Old.Reply is { } a && turn.New.Reply is { } b && !string.Equals(a, b, StringComparison.Ordinal) ? TextDiff.Words(a, b)
+            : null;
+        var diff = segments is { Count: > 0 } && turn.Old.Succeeded && turn.New.Succeeded ? Coalesce(segments) : null;
         w.Write("<div class=\"replies\">\n<div class=\"reply reply-old\"><div class=\"col-head\">Old (A) · ");
         Enc(w, turn.Old.Stack);
         w.Write("</div><div class=\"reply-text\">");

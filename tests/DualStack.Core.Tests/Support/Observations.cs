@@ -40,7 +40,7 @@ internal static class Observations
         Status = status,
     };
 
-    public static MemoryObservation Memory(string[] retrieved, string[] written) => new()
+    public static MemoryObservation MemoryOf(string[] retrieved, string[] written) => new()
     {
         Retrieved = retrieved.Select((t, i) => new MemoryHit { Id = $"m-{i}", Text = t, Score = 0.9 }).ToArray(),
         Written = written.Select((t, i) => new MemoryHit { Id = $"w-{i}", Text = t }).ToArray(),
