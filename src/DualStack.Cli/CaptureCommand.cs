@@ -29,16 +29,19 @@ internal static class CaptureCommand
         var redact = new Option<string[]>("--redact") { Description = "Extra regexes to redact before disk (e-mails, phones and card numbers always are)", AllowMultipleArgumentsPerToken = true };
         var headers = new Option<string[]>("--allow-header") { Description = "Headers stored with their value (others are stored as [Redacted]; Authorization and cookies never)", AllowMultipleArgumentsPerToken = true };
         var verbose = new Option<bool>("--verbose") { Description = "Log every shadow verdict" };
+        var lexical = new Option<bool>("--lexical") { Description = "Judge shadow reply meaning lexically (skip the local MiniLM model; reworded replies then read as minor regressions)" };
         var command = new Command("capture", "Run the capture proxy in front of the old stack: forward everything unchanged, record redacted exchanges to SQLite off the request path, optionally mirror turns to a shadow stack and compare. Serves /metrics and /healthz. Runs until Ctrl+C.");
-        foreach (var option in new Option[] { listen, old, store, noCapture, shadow, shadowAdapter, sample, keyHeader, keyJson, keyRoute, maxBody, redact, headers, verbose })
+        foreach (var option in new Option[] { listen, old, store, noCapture, shadow, shadowAdapter, sample, keyHeader, keyJson, keyRoute, maxBody, redact, headers, verbose, lexical })
         {
             command.Options.Add(option);
         }
 
         command.SetAction(async (parse, ct) =>
         {
+            using var semantic = parse.GetValue(shadow) is not null && !parse.GetValue(lexical) ? new DualStack.Semantic.MiniLmSimilarity() : null;
             var options = new ProxyOptions
             {
+                Semantic = semantic,
                 Listen = CliArgs.Url(parse.GetValue(listen)!, "--listen"),
                 Old = CliArgs.Url(parse.GetValue(old)!, "--old"),
                 StorePath = parse.GetValue(noCapture) ? null : parse.GetValue(store),

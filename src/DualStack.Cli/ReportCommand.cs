@@ -17,6 +17,7 @@ internal static class ReportCommand
         var allureResults = new Option<string?>("--allure-results") { Description = "Render this allure-results folder (e.g. the one `dotnet test` wrote) instead of a run" };
         var output = new Option<string?>("--out") { Description = "With --allure-results: output folder (default: allure-report next to it)" };
         var source = new Option<string?>("--source") { Description = "Build the run from a capture store's shadow comparisons (captures.db written by `capture --shadow`)" };
+        var lexical = new Option<bool>("--lexical") { Description = "With --source: judge reply meaning lexically (no MiniLM model)" };
         var command = new Command("report", "Render a run's self-contained HTML report (index.html) and, with --allure, its Allure results and Allure HTML. Exit 0 ok, 2 no such run or not a results file.");
         command.Options.Add(run);
         command.Options.Add(reports);
@@ -25,6 +26,7 @@ internal static class ReportCommand
         command.Options.Add(allureResults);
         command.Options.Add(output);
         command.Options.Add(source);
+        command.Options.Add(lexical);
         command.SetAction(async (parse, ct) =>
         {
             if (parse.GetValue(source) is { } capturePath)
@@ -38,7 +40,8 @@ internal static class ReportCommand
                 try
                 {
                     await using var shadowStore = await ShadowResultStore.OpenAsync(capturePath, ct);
-                    shadowRun = await ShadowRun.BuildAsync(shadowStore, Path.GetFileName(capturePath), new Core.Comparison.ComparisonConfig(), null, null, ct);
+                    using var semantic = parse.GetValue(lexical) ? null : new DualStack.Semantic.MiniLmSimilarity();
+                    shadowRun = await ShadowRun.BuildAsync(shadowStore, Path.GetFileName(capturePath), new Core.Comparison.ComparisonConfig(), semantic, null, ct);
                 }
                 catch (InvalidDataException ex)
                 {

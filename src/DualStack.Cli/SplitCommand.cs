@@ -40,8 +40,11 @@ internal static class SplitCommand
                 plan = LoadRamp(rampPath);
             }
 
+            // Shadow answers are judged by meaning with the local MiniLM model, as in capture mode.
+            using var semantic = parse.GetValue(shadow) is not null ? new DualStack.Semantic.MiniLmSimilarity() : null;
             var options = new ProxyOptions
             {
+                Semantic = semantic,
                 Listen = CliArgs.Url(parse.GetValue(listen)!, "--listen"),
                 Old = CliArgs.Url(parse.GetValue(old)!, "--old"),
                 New = CliArgs.Url(parse.GetValue(@new)!, "--new"),

@@ -29,7 +29,7 @@ internal sealed class MemoryStore
     // Ids are unique across stacks (like the UUIDs real stores use), so entries can be merged between stacks by id.
     private readonly string _idPrefix = "m-" + Guid.NewGuid().ToString("N")[..8] + "-";
 
-    /// <summary>Writes a new entry with a generated id <c>m-<instance>-N</c> that does not collide with upserted ids.</summary>
+    /// <summary>Writes a new entry with a generated id <c>m-&lt;instance&gt;-N</c> that does not collide with upserted ids.</summary>
     public MemoryEntry Add(string userId, string text, string? conversationId, DateTimeOffset createdAt)
     {
         lock (_gate)

@@ -13,6 +13,8 @@ namespace DualStack.Proxy.Tests;
 
 public sealed class CaptureProxyTests
 {
+    // Shadow answers are judged like verify judges them: meaning by the local MiniLM model, as `dualstack capture` does by default.
+    private static readonly Lazy<DualStack.Semantic.MiniLmSimilarity> Semantic = new(() => new DualStack.Semantic.MiniLmSimilarity());
     private string _dir = null!;
 
     [SetUp]
@@ -252,7 +254,7 @@ public sealed class CaptureProxyTests
     {
         await using var oldAgent = await SampleAgentServer.StartAsync(new SampleAgentOptions { Profile = "v1" });
         await using var newAgent = await SampleAgentServer.StartAsync(new SampleAgentOptions { Profile = "v2", Faults = ["drop-skill"] });
-        await using var proxy = await ProxyServer.StartAsync(new ProxyOptions { Old = oldAgent.BaseAddress, StorePath = StorePath, Shadow = newAgent.BaseAddress });
+        await using var proxy = await ProxyServer.StartAsync(new ProxyOptions { Old = oldAgent.BaseAddress, StorePath = StorePath, Shadow = newAgent.BaseAddress, Semantic = Semantic.Value });
         using var http = new HttpClient { BaseAddress = proxy.BaseAddress };
 
         using var first = await http.PostAsync("v1/conversations/c-7/turns", Json("""{"userId":"u-7","message":"Where is order 4411?"}"""));
@@ -264,7 +266,7 @@ public sealed class CaptureProxyTests
         Assert.That(proxy.Metrics.Verdicts(Verdict.Regression), Is.EqualTo(1));
         Assert.That(proxy.Metrics.Verdicts(Verdict.Match) + proxy.Metrics.Verdicts(Verdict.Noise), Is.EqualTo(1));
         await using var results = await ShadowResultStore.OpenAsync(StorePath, CancellationToken.None);
-        var run = await ShadowRun.BuildAsync(results, "captures.db", new DualStack.Core.Comparison.ComparisonConfig(), null, null, CancellationToken.None);
+        var run = await ShadowRun.BuildAsync(results, "captures.db", new DualStack.Core.Comparison.ComparisonConfig(), Semantic.Value, null, CancellationToken.None);
         Assert.That(run.Conversations.Single().Verdict, Is.EqualTo(Verdict.Regression));
         Assert.That(run.Conversations.Single().Reason, Does.Contain("send_email"));
         Assert.That(run.Conversations.Single().Turns.Select(t => t.Index), Is.EqualTo(new[] { 0, 1 }), "mirrored in conversation order");
@@ -275,7 +277,7 @@ public sealed class CaptureProxyTests
     {
         await using var oldAgent = await SampleAgentServer.StartAsync(new SampleAgentOptions { Profile = "v1" });
         await using var newAgent = await SampleAgentServer.StartAsync(new SampleAgentOptions { Profile = "v2", Nondeterministic = true });
-        await using var proxy = await ProxyServer.StartAsync(new ProxyOptions { Old = oldAgent.BaseAddress, StorePath = StorePath, Shadow = newAgent.BaseAddress, Semantic = null });
+        await using var proxy = await ProxyServer.StartAsync(new ProxyOptions { Old = oldAgent.BaseAddress, StorePath = StorePath, Shadow = newAgent.BaseAddress, Semantic = Semantic.Value });
         using var http = new HttpClient { BaseAddress = proxy.BaseAddress };
 
         foreach (var message in new[] { "Where is order 4411?", "Please remember that I prefer email.", "Please refund $25.00 for order 4411." })
