@@ -155,12 +155,15 @@ public sealed class SplitProxyTests
     {
         await using var old = await SampleAgentServer.StartAsync(new SampleAgentOptions());
         await using var @new = await SampleAgentServer.StartAsync(new SampleAgentOptions { Profile = "v2" });
-        var plan = new RampPlan { Steps = [25, 100], HoldSeconds = 0, WindowSeconds = 60, MinRequests = 30, Gates = new GateConfig { P95SlackMs = 50 } };
+        // Generous latency slack: on a busy CI machine two identical stacks differ by tens of milliseconds at p95.
+        var plan = new RampPlan { Steps = [25, 100], HoldSeconds = 0, WindowSeconds = 60, MinRequests = 30, Gates = new GateConfig { P95SlackMs = 500 } };
         await using var proxy = await Split(old.BaseAddress, @new.BaseAddress, 0, ramp: plan);
 
-        var promoted = await LoadUntil(proxy, () => proxy.Split!.State.Snapshot.Percent >= 100, maxRequests: 4000);
+        var promoted = await LoadUntil(proxy, () => proxy.Split!.State.Snapshot.Percent >= 100 || proxy.Split.State.Snapshot.RolledBack, maxRequests: 6000);
 
-        Assert.That(promoted, Is.True);
+        var status = proxy.Split!.Status();
+        var story = string.Join("; ", status.History.Select(h => $"{h.Action} {h.FromPercent}→{h.ToPercent}: {h.Reason}")) + " | gates: " + string.Join("; ", status.Gates.Select(g => $"{g.Name} {g.Status} {g.Evidence}"));
+        Assert.That(promoted && proxy.Split.State.Snapshot.Percent >= 100, Is.True, story);
         Assert.That(proxy.Split!.State.Snapshot.RolledBack, Is.False);
         Assert.That(proxy.Split.Status().History.Select(h => h.Action), Has.Some.EqualTo("auto-advance"));
     }

@@ -103,38 +103,7 @@ public static class ScenarioLoader
         return Load(path).Conversations;
     }
 
-    private static ScenarioFile? ReadFile(string path, string display, List<string> errors)
-    {
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            errors.Add($"{display}: cannot read: {ex.Message}");
-            return null;
-        }
-
-        try
-        {
-            var file = JsonSerializer.Deserialize<ScenarioFile>(text, DualStackJson.Options);
-            if (file is null)
-            {
-                errors.Add($"{display}: file is empty or 'null'");
-            }
-
-            return file;
-        }
-        catch (JsonException ex)
-        {
-            var where = ex.LineNumber is { } line ? $" at line {line + 1}, position {ex.BytePositionInLine + 1}" : string.Empty;
-            var field = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? string.Empty : $" ({ex.Path})";
-            var reason = ex.Message.Split(" Path:", 2)[0];
-            errors.Add($"{display}: invalid JSON{where}{field}: {reason}");
-            return null;
-        }
-    }
+    private static ScenarioFile? ReadFile(string path, string display, List<string> errors) => Gates.ConfigFile.Read<ScenarioFile>(path, display, errors);
 
     private static void CollectConversations(ScenarioFile file, string path, string display, List<Conversation> output, List<string> errors, HashSet<string> visited)
     {
