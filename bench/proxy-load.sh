@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Proxy overhead on the primary path, side by side: direct to a backend, nginx (plain reverse proxy, keepalive
-# upstream), `dualstack capture`, and `dualstack capture --shadow`. Same wrk load for each, several rounds in
+# upstream), DualStack forwarding only (YARP, no capture), `dualstack capture`, `dualstack capture --shadow`, and
+# `dualstack split --percent 50` with capture. Same wrk load for each, several rounds in
 # alternating order; prints req/s, p50, p99 and ratios; writes reports/bench/proxy-load.{json,md}.
 #   bash bench/proxy-load.sh [duration-seconds=10] [rounds=2] [connections=16]
 # Needs wrk and nginx (Debian packages); installs them when missing and possible.
@@ -22,7 +23,7 @@ dotnet build src/DualStack.Cli -c Release -nologo -v q -clp:ErrorsOnly >&2
 CLI="$ROOT/src/DualStack.Cli/bin/Release/net10.0/dualstack.dll"
 AGENT="$ROOT/src/DualStack.SampleAgent/bin/Release/net10.0/DualStack.SampleAgent.dll"
 
-OLD=5401; NEW=5402; NGINX=5410; CAPTURE=5411; SHADOW=5412
+OLD=5401; NEW=5402; NGINX=5410; CAPTURE=5411; SHADOW=5412; FORWARD=5413; SPLIT=5414
 dotnet "$AGENT" --urls "http://127.0.0.1:$OLD" >"$WORK/old.log" 2>&1 & PIDS+=($!)
 dotnet "$AGENT" --urls "http://127.0.0.1:$NEW" --profile v2 >"$WORK/new.log" 2>&1 & PIDS+=($!)
 mkdir -p "$WORK/nginx/logs"
@@ -43,14 +44,16 @@ http {
 CONF
 nginx -p "$WORK/nginx" -c "$WORK/nginx.conf"
 dotnet "$CLI" capture --listen "http://127.0.0.1:$CAPTURE" --old "http://127.0.0.1:$OLD" --store "$WORK/capture.db" >"$WORK/capture.log" 2>&1 & PIDS+=($!); CAPTURE_PID=$!
+dotnet "$CLI" capture --listen "http://127.0.0.1:$FORWARD" --old "http://127.0.0.1:$OLD" --no-capture >"$WORK/forward.log" 2>&1 & PIDS+=($!)
+DUALSTACK_ADMIN_TOKEN=bench-token dotnet "$CLI" split --listen "http://127.0.0.1:$SPLIT" --old "http://127.0.0.1:$OLD" --new "http://127.0.0.1:$NEW" --percent 50 --store "$WORK/split.db" --audit "$WORK/audit.jsonl" >"$WORK/split.log" 2>&1 & PIDS+=($!)
 dotnet "$CLI" capture --listen "http://127.0.0.1:$SHADOW" --old "http://127.0.0.1:$OLD" --store "$WORK/shadow.db" --shadow "http://127.0.0.1:$NEW" >"$WORK/shadow.log" 2>&1 & PIDS+=($!); SHADOW_PID=$!
 
-for port in $OLD $NEW $NGINX $CAPTURE $SHADOW; do
+for port in $OLD $NEW $NGINX $CAPTURE $SHADOW $FORWARD $SPLIT; do
   for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$port/v1/health" && break; sleep 0.2; done
 done
 
-declare -A NAMES=([direct]=$OLD [nginx]=$NGINX [capture]=$CAPTURE [capture+shadow]=$SHADOW)
-ORDER=(direct nginx capture capture+shadow)
+declare -A NAMES=([direct]=$OLD [nginx]=$NGINX [forward-only]=$FORWARD [capture]=$CAPTURE [capture+shadow]=$SHADOW [split50+capture]=$SPLIT)
+ORDER=(direct nginx forward-only capture capture+shadow split50+capture)
 # warm up every target (JIT, connection pools)
 for name in "${ORDER[@]}"; do wrk -t1 -c"$CONNECTIONS" -d3s -s bench/turn.lua "http://127.0.0.1:${NAMES[$name]}" >/dev/null; done
 
@@ -79,13 +82,13 @@ mkdir -p reports/bench
 awk -F'\t' -v rss_c="$CAPTURE_RSS" -v rss_s="$SHADOW_RSS" -v written="$WRITTEN" -v dropped="$DROPPED" -v sdrop="$SHADOW_DROPPED" -v scmp="$SHADOW_COMPARED" -v dur="$DURATION" -v rounds="$ROUNDS" -v conns="$CONNECTIONS" '
   { n[$2]++; rps[$2]+=$3; p50[$2]+=$4; p99[$2]+=$5 }
   END {
-    split("direct nginx capture capture+shadow", order, " ");
-    for (i=1;i<=4;i++) { k=order[i]; r[k]=rps[k]/n[k]; a[k]=p50[k]/n[k]; b[k]=p99[k]/n[k] }
+    split("direct nginx forward-only capture capture+shadow split50+capture", order, " ");
+    for (i=1;i<=6;i++) { k=order[i]; r[k]=rps[k]/n[k]; a[k]=p50[k]/n[k]; b[k]=p99[k]/n[k] }
     md = "| target | req/s | p50 ms | p99 ms | × direct | × nginx | added p99 vs direct (ms) |\n|---|---|---|---|---|---|---|\n";
     json = "{\n  \"durationSeconds\": " dur ", \"rounds\": " rounds ", \"connections\": " conns ",\n  \"targets\": {\n";
-    for (i=1;i<=4;i++) { k=order[i];
+    for (i=1;i<=6;i++) { k=order[i];
       md = md sprintf("| %s | %.0f | %.2f | %.2f | %.2f | %.2f | %+.2f |\n", k, r[k], a[k], b[k], r[k]/r["direct"], r[k]/r["nginx"], b[k]-b["direct"]);
-      json = json sprintf("    \"%s\": { \"rps\": %.0f, \"p50Ms\": %.3f, \"p99Ms\": %.3f, \"ratioDirect\": %.3f, \"ratioNginx\": %.3f }%s\n", k, r[k], a[k], b[k], r[k]/r["direct"], r[k]/r["nginx"], i<4?",":"");
+      json = json sprintf("    \"%s\": { \"rps\": %.0f, \"p50Ms\": %.3f, \"p99Ms\": %.3f, \"ratioDirect\": %.3f, \"ratioNginx\": %.3f }%s\n", k, r[k], a[k], b[k], r[k]/r["direct"], r[k]/r["nginx"], i<6?",":"");
     }
     md = md sprintf("\nShadow cost on the primary path p99: %+.1f %% (capture+shadow vs capture). Peak RSS: capture %.0f MB, capture+shadow %.0f MB. Captures written %s, dropped %s; shadow compared %s, dropped %s.\n", (b["capture+shadow"]/b["capture"]-1)*100, rss_c, rss_s, written, dropped, scmp, sdrop);
     json = json sprintf("  },\n  \"shadowP99CostPercent\": %.2f, \"peakRssMb\": { \"capture\": %.0f, \"captureShadow\": %.0f },\n  \"capturesWritten\": %s, \"capturesDropped\": %s, \"shadowCompared\": %s, \"shadowDropped\": %s\n}\n", (b["capture+shadow"]/b["capture"]-1)*100, rss_c, rss_s, written+0, dropped+0, scmp+0, sdrop+0);

@@ -116,6 +116,13 @@ internal sealed class ShadowMirror : IAsyncDisposable
                 return; // not a v1 turn (e.g. malformed client request): nothing to mirror
             }
 
+            if (_turns.Count > 200_000)
+            {
+                // Bounded memory: forgetting turn counters restarts numbering for long-lived conversations, which only
+                // affects the turn index shown in reports, never the comparison.
+                _turns.Clear();
+            }
+
             var index = _turns.AddOrUpdate(work.ConversationKey, 0, (_, n) => n + 1);
             var primary = NativeContract.ParseTurnResponse("old", work.ConversationKey, index, work.PrimaryStatus, System.Text.Encoding.UTF8.GetString(work.PrimaryBody), work.PrimaryLatencyMs, work.PrimaryError);
             _metrics.ShadowSentOne();

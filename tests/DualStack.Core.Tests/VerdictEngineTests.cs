@@ -153,6 +153,21 @@ public sealed class VerdictEngineTests
         Assert.That(result.Summary.ByVerdict[Verdict.Noise], Is.EqualTo(3));
     }
 
+    [TestCase(1, Verdict.Noise)]
+    [TestCase(3, Verdict.Regression)]
+    public void Finish_SlowNewTurns_LatencyReportedOnlyFromMinLatencyTurns(int slowTurns, Verdict expected)
+    {
+        var conversations = Enumerable.Range(0, 10).Select(i => Judge($"l-{i}", Replayed(
+            Ok("old", "Hello!", memory: SameMemory, latencyMs: 20),
+            Ok("old", "Hello!", memory: SameMemory, latencyMs: 22),
+            Ok("new", "Hello!", memory: SameMemory, latencyMs: i < slowTurns ? 900 : 21)))).ToArray();
+
+        var result = Engine.Finish(Draft(conversations));
+
+        Assert.That(result.Conversations.Take(slowTurns).Select(c => c.Verdict), Has.All.EqualTo(expected), "one slow turn is a GC pause, three are a slower stack");
+        Assert.That(result.Keys.Single(k => k.Key == "latency").Reported, Is.EqualTo(expected == Verdict.Regression));
+    }
+
     [Test]
     public void Finish_RareKeyWithoutNoise_IsReportedAndStaysRegression()
     {

@@ -120,4 +120,10 @@ public sealed record AggregationConfig
 
     /// <summary>(raw − noise) / turns must exceed this; default 0.001 (0.1 %).</summary>
     public double AbsoluteThreshold { get; init; } = 0.001;
+
+    /// <summary>
+    /// Latency is reported only when at least this many turns were slow; default 3. One GC pause or cold path is not a
+    /// regression, while a slower stack is slow on many turns.
+    /// </summary>
+    public int MinLatencyTurns { get; init; } = 3;
 }

@@ -206,7 +206,8 @@ public sealed class VerdictEngine
             var excess = r - n;
             var reported = excess > 0
                 && (double)excess / Math.Max(1, comparedTurns) > agg.AbsoluteThreshold
-                && (n == 0 || (double)excess / n > agg.RelativeThreshold);
+                && (n == 0 || (double)excess / n > agg.RelativeThreshold)
+                && (key != "latency" || r >= agg.MinLatencyTurns);
             return new KeyStatistic(key, comparedTurns, r, n, reported);
         }).ToList();
     }

@@ -161,6 +161,14 @@ public sealed class MemorySyncTests
         source.Write("late-1", "u-9", "Please remember that my dog is called Rex", "c-late");
         source.Write(Id(3), "u-3", "edited on the source");
         await WaitUntil(() => target.Entries().ContainsKey("late-1") && target.Entries()[Id(3)].Text == "edited on the source");
+        // Stop only once the follower has polled again and found nothing new, so "caught up" was reported.
+        await WaitUntil(() =>
+        {
+            lock (reports)
+            {
+                return reports.Count > 0 && reports[^1].CaughtUp && reports[^1].Cursor == "32";
+            }
+        });
         await stop.CancelAsync();
         var result = await run;
 
