@@ -147,8 +147,8 @@ public static class DrillRunner
         }
 
         var merged = await merge(started, cancellationToken).ConfigureAwait(false);
-        var written = await MemoryIdsSinceAsync(control, targets.New, started, cancellationToken).ConfigureAwait(false);
-        var onOld = await MemoryIdsSinceAsync(control, targets.Old, DateTimeOffset.MinValue, cancellationToken).ConfigureAwait(false);
+        var written = await MemoryIdsSinceAsync(targets.New, started, time, cancellationToken).ConfigureAwait(false);
+        var onOld = await MemoryIdsSinceAsync(targets.Old, DateTimeOffset.MinValue, time, cancellationToken).ConfigureAwait(false);
         var lost = written.Count(id => !onOld.Contains(id));
         progress?.Report($"memory: {written.Count} entries written on new during the window, {merged} merged, {lost} missing on old");
 
@@ -226,29 +226,19 @@ public static class DrillRunner
         }
     }
 
-    private static async Task<HashSet<string>> MemoryIdsSinceAsync(HttpClient http, Uri stack, DateTimeOffset since, CancellationToken cancellationToken)
+    private static async Task<HashSet<string>> MemoryIdsSinceAsync(Uri stack, DateTimeOffset since, TimeProvider time, CancellationToken cancellationToken)
     {
+        // The memory API's own paging (one implementation, shared with `memory snapshot|diff|merge`).
+        using var client = Memory.MemoryClient.Create(stack.AbsoluteUri);
         var ids = new HashSet<string>(StringComparer.Ordinal);
-        string? cursor = null;
-        while (true)
+        await foreach (var entry in new Memory.MemoryFeed(new Memory.MemorySyncOptions(), time).ReadAllAsync(client, cancellationToken).ConfigureAwait(false))
         {
-            var url = new Uri(stack, "v1/memory?limit=500" + (cursor is null ? string.Empty : "&since=" + Uri.EscapeDataString(cursor)));
-            var page = await http.GetFromJsonAsync<NativeMemoryPage>(url, DualStackJson.Options, cancellationToken).ConfigureAwait(false);
-            var entries = page?.Entries ?? [];
-            foreach (var entry in entries)
+            if (entry.Id is { } id && (entry.CreatedAt ?? DateTimeOffset.MaxValue) >= since)
             {
-                if (entry.Id is { } id && (entry.CreatedAt ?? DateTimeOffset.MaxValue) >= since)
-                {
-                    ids.Add(id);
-                }
+                ids.Add(id);
             }
-
-            if (entries.Count == 0 || page?.Cursor is null || page.Cursor == cursor)
-            {
-                return ids;
-            }
-
-            cursor = page.Cursor;
         }
+
+        return ids;
     }
 }
