@@ -494,15 +494,7 @@ public static partial class HtmlReport
         w.Write("<div class=\"replies\">\n<div class=\"reply reply-old\"><div class=\"col-head\">Old (A) · ");
         Enc(w, turn.Old.Stack);
         w.Write("</div><div class=\"reply-text\">");
-        if (diff is not null)
-        {
-            WriteDiffColumn(w, diff, DiffKind.Deleted);
-        }
-        else
-        {
-            WriteReplyOrError(w, turn.Old);
-        }
-
+        WriteReplyText(w, diff, DiffKind.Deleted, turn.Old);
         w.Write("</div>");
         if (turn.OldRepeat is { } repeat)
         {
@@ -514,15 +506,7 @@ public static partial class HtmlReport
         w.Write("</div>\n<div class=\"reply reply-new\"><div class=\"col-head\">New (B) · ");
         Enc(w, turn.New.Stack);
         w.Write("</div><div class=\"reply-text\">");
-        if (diff is not null)
-        {
-            WriteDiffColumn(w, diff, DiffKind.Inserted);
-        }
-        else
-        {
-            WriteReplyOrError(w, turn.New);
-        }
-
+        WriteReplyText(w, diff, DiffKind.Inserted, turn.New);
         w.Write("</div></div>\n</div>\n");
         if (detail is not null)
         {
@@ -590,6 +574,19 @@ public static partial class HtmlReport
 
     // One column of the diff: equal text plain, this side's changes marked; the other side's changes are skipped
     // without closing the mark, so "25" "." "00" becomes one <del>25.00</del>.
+    /// <summary>One side of the side-by-side replies: the word diff when there is one, else the reply or the error.</summary>
+    private static void WriteReplyText(TextWriter w, List<DiffSegment>? diff, DiffKind side, StackObservation observation)
+    {
+        if (diff is not null)
+        {
+            WriteDiffColumn(w, diff, side);
+        }
+        else
+        {
+            WriteReplyOrError(w, observation);
+        }
+    }
+
     private static void WriteDiffColumn(TextWriter w, List<DiffSegment> diff, DiffKind side)
     {
         var (tag, css) = side == DiffKind.Deleted ? ("del", "diff-del") : ("ins", "diff-ins");
