@@ -63,26 +63,13 @@ public sealed record DrillConfig
     /// <summary>Loads and validates a drill file; throws <see cref="InvalidDataException"/> with every problem, naming the file.</summary>
     public static DrillConfig Load(string path)
     {
-        DrillConfig? config;
-        try
-        {
-            config = JsonSerializer.Deserialize<DrillConfig>(File.ReadAllText(path), DualStackJson.Options);
-        }
-        catch (JsonException ex)
-        {
-            throw new InvalidDataException($"{path}: invalid JSON{(ex.LineNumber is { } l ? $" at line {l + 1}" : string.Empty)}: {ex.Message.Split(" Path:", 2)[0]}", ex);
-        }
-        catch (IOException ex)
-        {
-            throw new InvalidDataException($"{path}: cannot read: {ex.Message}", ex);
-        }
-
+        var errors = new List<string>();
+        var config = Gates.ConfigFile.Read<DrillConfig>(path, path, errors);
         if (config is null)
         {
-            throw new InvalidDataException($"{path}: empty drill file");
+            throw new InvalidDataException(string.Join(Environment.NewLine, errors));
         }
 
-        var errors = new List<string>();
         if (config.RampTo is <= 0 or > 100)
         {
             errors.Add($"{path}: rampTo: {config.RampTo} must be in (0, 100]");
