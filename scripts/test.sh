@@ -59,6 +59,24 @@ for trx in "$RESULTS"/*.trx; do
   failed=$((failed + $(get failed) + $(get error) + $(get timeout) + $(get aborted)))
   skipped=$((skipped + $(get notExecuted)))
 done
+if [ $failed -gt 0 ]; then
+  # Name every failed test with the first line of its message, so a CI log tail says what broke.
+  log "failed tests:"
+  for trx in "$RESULTS"/*.trx; do
+    [ -f "$trx" ] || continue
+    python3 - "$trx" >&2 <<'PY' 2>/dev/null || grep -o 'testName="[^"]*"[^>]*outcome="Failed"' "$trx" >&2
+import sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+root = ET.parse(sys.argv[1]).getroot()
+for r in root.iterfind(".//t:UnitTestResult", ns):
+    if r.get("outcome") != "Failed":
+        continue
+    msg = r.find(".//t:ErrorInfo/t:Message", ns)
+    first = (msg.text or "").strip().splitlines()[:3] if msg is not None else []
+    print(f"  FAILED {r.get('testName')} ({r.get('duration')}): {' | '.join(first)[:600]}")
+PY
+  done
+fi
 if [ $status -ne 0 ] && [ $failed -eq 0 ]; then
   failed=1   # the run itself failed (crash, missing TRX): never report green
 fi

@@ -34,6 +34,11 @@ public sealed class CaptureProcessTests
                 using var response = await http.PostAsync($"v1/conversations/k-{i % 7}/turns", new StringContent($$"""{"userId":"u-{{i % 7}}","message":"Where is order {{4400 + i}}?"}""", Encoding.UTF8, "application/json"));
                 Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
                 sent++;
+                if (i == 59)
+                {
+                    // Mid-run means some batches are on disk and more traffic is in flight when the process dies.
+                    await WaitUntilWritten(http);
+                }
             }
 
             process.Kill(entireProcessTree: true); // SIGKILL: no flush, no orderly shutdown
@@ -76,9 +81,26 @@ public sealed class CaptureProcessTests
         }
     }
 
+    private static async Task WaitUntilWritten(HttpClient http)
+    {
+        for (var attempt = 0; attempt < 300; attempt++)
+        {
+            var metrics = await http.GetStringAsync("metrics");
+            var line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith("dualstack_captures_written_total ", StringComparison.Ordinal));
+            if (line is not null && long.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) > 0)
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Fail("no capture batch was written within 30 s");
+    }
+
     private static async Task WaitUntilUp(HttpClient http)
     {
-        for (var attempt = 0; attempt < 100; attempt++)
+        for (var attempt = 0; attempt < 600; attempt++)
         {
             try
             {

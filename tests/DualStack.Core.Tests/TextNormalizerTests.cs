@@ -115,6 +115,15 @@ public sealed class TextNormalizerTests
     }
 
     [Test]
+    public void LexicalSimilarity_RepeatedWordsAndPunctuation_CountsWordsAsAMultiset()
+    {
+        // a: order, 4411, order, 4411 — b: order, 4411 — each word of b matches one occurrence in a: 2·2 / (4 + 2).
+        var similarity = LexicalSimilarity.Instance.Similarity("order 4411, order 4411.", "...order -4411'");
+
+        Assert.That(similarity, Is.EqualTo(2.0 * 2 / 6).Within(1e-9));
+    }
+
+    [Test]
     public void Words_ChangedAmount_IsDeletedAndInsertedWithSurroundingWordsEqual()
     {
         var diff = TextDiff.Words("Refund of 25.00 USD approved for order 4411.", "Refund of 27.50 USD approved for order 4411.");

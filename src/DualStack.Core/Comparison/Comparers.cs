@@ -89,9 +89,10 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
     /// <inheritdoc />
     public DimensionResult Compare(TurnReplay turn)
     {
-        var a = _normalizer.Normalize(turn.Old.Reply ?? string.Empty);
-        var b = _normalizer.Normalize(turn.New.Reply ?? string.Empty);
-        var a2 = turn.OldRepeat is { Succeeded: true, Reply: { } r } ? (string.Equals(r, turn.Old.Reply, StringComparison.Ordinal) ? a : _normalizer.Normalize(r)) : null;
+        // Each reply is normalised, stripped to its meaning and scanned for facts once, however many pairs it is in.
+        var a = Prepare(turn.Old.Reply);
+        var b = string.Equals(turn.New.Reply, turn.Old.Reply, StringComparison.Ordinal) ? a : Prepare(turn.New.Reply);
+        var a2 = turn.OldRepeat is { Succeeded: true, Reply: { } r } ? (string.Equals(r, turn.Old.Reply, StringComparison.Ordinal) ? a : Prepare(r)) : null;
 
         var (findings, lexical, sem) = Differences(a, b, "new");
         List<Finding> noise = [];
@@ -103,7 +104,7 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
             noiseLexical = lex2;
         }
 
-        var reason = a == b
+        var reason = a.Normalized == b.Normalized
             ? "identical after normalisation"
             : $"reworded, same meaning ({(sem is { } s ? $"semantic {s:0.00}, " : string.Empty)}lexical {lexical:0.00}) and same facts";
         var graded = Grading.Grade(Dimension.Reply, findings, noise, key => key == "reply.facts" ? Severity.Major : Severity.Minor, reason);
@@ -115,8 +116,8 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
                 Semantic = sem,
                 NoiseLexical = noiseLexical,
                 NoiseSemantic = noiseSem,
-                OldFacts = TextNormalizer.Facts(a),
-                NewFacts = TextNormalizer.Facts(b),
+                OldFacts = a.Facts,
+                NewFacts = b.Facts,
                 // The word diff is for reviewers of differences: a Match skips it (the report computes it on demand),
                 // which keeps judging fast on the common path.
                 Diff = graded.Verdict == Verdict.Match ? [] : TextDiff.Words(turn.Old.Reply ?? string.Empty, turn.New.Reply ?? string.Empty),
@@ -124,42 +125,49 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
         };
     }
 
-    private (List<Finding> Findings, double Lexical, double? Semantic) Differences(string a, string b, string other)
+    private PreparedReply Prepare(string? reply)
+    {
+        var normalized = _normalizer.Normalize(reply ?? string.Empty);
+        return new PreparedReply(normalized, new Lazy<string>(() => TextNormalizer.MeaningText(normalized), LazyThreadSafetyMode.None), TextNormalizer.Facts(normalized));
+    }
+
+    private (List<Finding> Findings, double Lexical, double? Semantic) Differences(PreparedReply a, PreparedReply b, string other)
     {
         var findings = new List<Finding>();
-        if (a == b)
+        if (a.Normalized == b.Normalized)
         {
             return (findings, 1, semantic is null ? null : 1);
         }
 
-        var meaningA = TextNormalizer.MeaningText(a);
-        var meaningB = TextNormalizer.MeaningText(b);
+        var meaningA = a.Meaning.Value;
+        var meaningB = b.Meaning.Value;
         var lexical = LexicalSimilarity.Instance.Similarity(meaningA, meaningB);
         var sem = semantic?.Similarity(meaningA, meaningB);
         if (config.CompareFacts)
         {
-            var factsA = TextNormalizer.Facts(a);
-            var factsB = TextNormalizer.Facts(b);
-            var missing = factsA.Except(factsB).ToArray();
-            var extra = factsB.Except(factsA).ToArray();
+            var missing = a.Facts.Except(b.Facts).ToArray();
+            var extra = b.Facts.Except(a.Facts).ToArray();
             if (missing.Length > 0 || extra.Length > 0)
             {
                 findings.Add(new Finding(
                     "reply.facts",
                     $"reply facts differ: old states [{string.Join(", ", missing)}], {other} states [{string.Join(", ", extra)}]",
-                    string.Join(", ", factsA),
-                    string.Join(", ", factsB)));
+                    string.Join(", ", a.Facts),
+                    string.Join(", ", b.Facts)));
             }
         }
 
         var (measure, threshold, name) = sem is { } s ? (s, config.SemanticThreshold, semantic!.Name) : (lexical, config.LexicalThreshold, "lexical");
         if (measure < threshold)
         {
-            findings.Add(new Finding("reply.meaning", $"reply meaning differs: {name} similarity {measure:0.00} < {threshold:0.00}", a, b));
+            findings.Add(new Finding("reply.meaning", $"reply meaning differs: {name} similarity {measure:0.00} < {threshold:0.00}", a.Normalized, b.Normalized));
         }
 
         return (findings, lexical, sem);
     }
+
+    /// <summary>A reply as compared: normalised text, its meaning text (computed when first needed) and its facts.</summary>
+    private sealed record PreparedReply(string Normalized, Lazy<string> Meaning, IReadOnlyList<string> Facts);
 }
 
 /// <summary>Skill calls: trajectory alignment by name (strict, unordered, subset, superset), argument diff per JSON path, status.</summary>

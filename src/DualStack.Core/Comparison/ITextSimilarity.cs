@@ -27,22 +27,27 @@ public sealed class LexicalSimilarity : ITextSimilarity
             return 1;
         }
 
-        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        // Tokens are looked up as spans: a token string is allocated only the first time a word of a is seen, none for b.
+        var counts = new Dictionary<string, int>(64, StringComparer.Ordinal);
+        var lookup = counts.GetAlternateLookup<ReadOnlySpan<char>>();
         var totalA = 0;
-        foreach (var token in TextNormalizer.Tokens(a))
+        var rest = a.AsSpan();
+        while (TextNormalizer.NextToken(ref rest, out var token))
         {
-            counts[token] = counts.GetValueOrDefault(token) + 1;
+            ref var n = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(lookup, token, out _);
+            n++;
             totalA++;
         }
 
         var totalB = 0;
         var common = 0;
-        foreach (var token in TextNormalizer.Tokens(b))
+        rest = b.AsSpan();
+        while (TextNormalizer.NextToken(ref rest, out var token))
         {
             totalB++;
-            if (counts.TryGetValue(token, out var n) && n > 0)
+            if (lookup.TryGetValue(token, out var n) && n > 0)
             {
-                counts[token] = n - 1;
+                lookup[token] = n - 1;
                 common++;
             }
         }

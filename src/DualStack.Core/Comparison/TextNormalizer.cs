@@ -63,41 +63,56 @@ public sealed partial class TextNormalizer
     public static IReadOnlyList<string> Facts(string normalized)
     {
         var facts = new List<string>();
-        foreach (Match match in Fact().Matches(normalized))
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var lookup = seen.GetAlternateLookup<ReadOnlySpan<char>>();
+        foreach (var match in Fact().EnumerateMatches(normalized))
         {
-            var value = match.Value.TrimEnd('.', ',');
-            if (!facts.Contains(value))
+            var value = normalized.AsSpan(match.Index, match.Length).TrimEnd(".,");
+            if (!lookup.Contains(value))
             {
-                facts.Add(value);
+                var text = value.ToString();
+                seen.Add(text);
+                facts.Add(text);
             }
         }
 
         return facts;
     }
 
-    /// <summary>Lower-case word tokens (letters, digits and the masks), punctuation dropped.</summary>
-    public static IEnumerable<string> Tokens(string normalized)
+    /// <summary>
+    /// The next lower-case word token of <paramref name="rest"/> (letters, digits and the masks; punctuation dropped)
+    /// without allocating; advances
+    /// <paramref name="rest"/> past it. False when no token is left.
+    /// </summary>
+    public static bool NextToken(ref ReadOnlySpan<char> rest, out ReadOnlySpan<char> token)
     {
-        var start = -1;
-        for (var i = 0; i <= normalized.Length; i++)
+        while (!rest.IsEmpty)
         {
-            var inWord = i < normalized.Length && (char.IsLetterOrDigit(normalized[i]) || normalized[i] is '<' or '>' or '.' or '-' or '\'');
-            if (inWord && start < 0)
+            var start = 0;
+            while (start < rest.Length && !IsWordChar(rest[start]))
             {
-                start = i;
+                start++;
             }
-            else if (!inWord && start >= 0)
-            {
-                var token = normalized.AsSpan(start, i - start).Trim(".-'");
-                if (!token.IsEmpty)
-                {
-                    yield return token.ToString();
-                }
 
-                start = -1;
+            var end = start;
+            while (end < rest.Length && IsWordChar(rest[end]))
+            {
+                end++;
+            }
+
+            token = rest[start..end].Trim(".-'");
+            rest = rest[end..];
+            if (!token.IsEmpty)
+            {
+                return true;
             }
         }
+
+        token = default;
+        return false;
     }
+
+    private static bool IsWordChar(char c) => char.IsLetterOrDigit(c) || c is '<' or '>' or '.' or '-' or '\'';
 
     private static string Amount(string number, string currency)
     {

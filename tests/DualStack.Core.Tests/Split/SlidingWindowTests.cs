@@ -179,8 +179,9 @@ public sealed class SlidingWindowTests
             window.Record(i, error: false);
         }
 
-        // One allocation per call would be 240 KB or more; allow for a rare one-off by the runtime.
-        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.LessThan(4_096));
+        // One allocation per call would be 240 KB or more; the runtime itself allocates now and then on this thread
+        // under load (4 KB seen in CI), hence an allowance of under 3 bytes per call instead of exactly zero.
+        Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.LessThan(32 * 1024));
     }
 
     [Test]
