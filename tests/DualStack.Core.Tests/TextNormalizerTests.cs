@@ -124,6 +124,26 @@ public sealed class TextNormalizerTests
     }
 
     [Test]
+    public void LexicalSimilarity_OneLetterWords_CountsEveryWord()
+    {
+        // As many words as a text of this length can hold: one letter each, one space between.
+        var a = string.Join(' ', Enumerable.Range(0, 41).Select(i => (char)('a' + (i % 26))));
+
+        Assert.That(LexicalSimilarity.Instance.Similarity(a, a + " z"), Is.EqualTo(2.0 * 41 / 83).Within(1e-9));
+    }
+
+    [Test]
+    public void Normalize_AmountsInEveryForm_BecomeOneCanonicalForm()
+    {
+        var normalizer = new TextNormalizer(new ReplyComparisonConfig());
+
+        Assert.That(
+            new[] { "Refund: $25", "Refund: 25.00 USD", "Refund: USD 25.0", "Refund: 25 usd", "refund:   $25.00 " }.Select(normalizer.Normalize),
+            Is.All.EqualTo("refund: 25.00 usd"));
+        Assert.That(normalizer.Normalize("Total 1,250.5 EUR\tand £07.10"), Is.EqualTo("total 1250.50 eur and 7.10 gbp"));
+    }
+
+    [Test]
     public void Words_ChangedAmount_IsDeletedAndInsertedWithSurroundingWordsEqual()
     {
         var diff = TextDiff.Words("Refund of 25.00 USD approved for order 4411.", "Refund of 27.50 USD approved for order 4411.");

@@ -27,31 +27,46 @@ public sealed class LexicalSimilarity : ITextSimilarity
             return 1;
         }
 
-        // Tokens are looked up as spans: a token string is allocated only the first time a word of a is seen, none for b.
-        var counts = new Dictionary<string, int>(64, StringComparer.Ordinal);
-        var lookup = counts.GetAlternateLookup<ReadOnlySpan<char>>();
-        var totalA = 0;
-        var rest = a.AsSpan();
-        while (TextNormalizer.NextToken(ref rest, out var token))
+        // Tokens are looked up as spans: a token string is allocated only the first time a word of a is seen, none for
+        // b. The dictionary maps a word to a slot of a count array, so each token of b costs one hash lookup.
+        var slots = new Dictionary<string, int>(64, StringComparer.Ordinal);
+        var lookup = slots.GetAlternateLookup<ReadOnlySpan<char>>();
+        var counts = System.Buffers.ArrayPool<int>.Shared.Rent((a.Length / 2) + 2); // a word is at least one character plus a separator
+        try
         {
-            ref var n = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(lookup, token, out _);
-            n++;
-            totalA++;
-        }
-
-        var totalB = 0;
-        var common = 0;
-        rest = b.AsSpan();
-        while (TextNormalizer.NextToken(ref rest, out var token))
-        {
-            totalB++;
-            if (lookup.TryGetValue(token, out var n) && n > 0)
+            var totalA = 0;
+            var rest = a.AsSpan();
+            while (TextNormalizer.NextToken(ref rest, out var token))
             {
-                lookup[token] = n - 1;
-                common++;
-            }
-        }
+                ref var slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(lookup, token, out var seen);
+                if (!seen)
+                {
+                    slot = slots.Count - 1;
+                    counts[slot] = 0;
+                }
 
-        return totalA + totalB == 0 ? 1 : 2.0 * common / (totalA + totalB);
+                counts[slot]++;
+                totalA++;
+            }
+
+            var totalB = 0;
+            var common = 0;
+            rest = b.AsSpan();
+            while (TextNormalizer.NextToken(ref rest, out var token))
+            {
+                totalB++;
+                if (lookup.TryGetValue(token, out var slot) && counts[slot] > 0)
+                {
+                    counts[slot]--;
+                    common++;
+                }
+            }
+
+            return totalA + totalB == 0 ? 1 : 2.0 * common / (totalA + totalB);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<int>.Shared.Return(counts);
+        }
     }
 }

@@ -29,9 +29,9 @@ public sealed partial class TextNormalizer
             result = Timestamp().Replace(result, "<timestamp>");
             result = Uuid().Replace(result, "<uuid>");
             result = Reference().Replace(result, "<ref>");
-            result = SymbolAmount().Replace(result, m => Amount(m.Groups["num"].Value, Currency(m.Groups["sym"].Value)));
-            result = CodeAmount().Replace(result, m => Amount(m.Groups["num"].Value, m.Groups["code"].Value.ToUpperInvariant()));
-            result = CodeFirstAmount().Replace(result, m => Amount(m.Groups["num"].Value, m.Groups["code"].Value.ToUpperInvariant()));
+            result = ReplaceAmounts(SymbolAmount(), result, "sym");
+            result = ReplaceAmounts(CodeAmount(), result, "code");
+            result = ReplaceAmounts(CodeFirstAmount(), result, "code");
         }
 
         foreach (var (pattern, replacement) in _custom)
@@ -39,7 +39,75 @@ public sealed partial class TextNormalizer
             result = pattern.Replace(result, replacement);
         }
 
-        return Whitespace().Replace(result, " ").Trim().ToLowerInvariant();
+        return CollapseWhitespaceAndLower(result);
+    }
+
+    /// <summary>
+    /// Rewrites each amount to its canonical form ("25.00 USD"); an amount already in that form (up to case, which the
+    /// lower-casing at the end removes anyway) is left alone, so the common reply is not copied at all.
+    /// </summary>
+    private static string ReplaceAmounts(Regex regex, string text, string currencyGroup)
+    {
+        StringBuilder? rewritten = null;
+        var last = 0;
+        for (var match = regex.Match(text); match.Success; match = match.NextMatch())
+        {
+            var number = match.Groups["num"].ValueSpan;
+            var currency = match.Groups[currencyGroup].Value;
+            var code = currencyGroup == "sym" ? Currency(currency) : currency.ToUpperInvariant();
+            if (IsCanonical(text.AsSpan(match.Index, match.Length), number, code))
+            {
+                continue;
+            }
+
+            rewritten ??= new StringBuilder(text.Length + 16);
+            rewritten.Append(text, last, match.Index - last).Append(Amount(number.ToString(), code));
+            last = match.Index + match.Length;
+        }
+
+        return rewritten is null ? text : rewritten.Append(text, last, text.Length - last).ToString();
+    }
+
+    /// <summary>True when <paramref name="amount"/> reads "&lt;digits&gt;.&lt;2 digits&gt; &lt;code&gt;" already.</summary>
+    private static bool IsCanonical(ReadOnlySpan<char> amount, ReadOnlySpan<char> number, string code)
+    {
+        var dot = number.IndexOf('.');
+        return dot > 0 && dot == number.Length - 3 && !number.ContainsAnyExcept("0123456789.") && (number[0] != '0' || dot == 1)
+            && amount.Length == number.Length + 1 + code.Length && amount.StartsWith(number) && amount[number.Length] == ' '
+            && amount[(number.Length + 1)..].Equals(code, StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>Trims, collapses every run of white space to one space and lower-cases, in one copy.</summary>
+    private static string CollapseWhitespaceAndLower(string text)
+    {
+        var buffer = System.Buffers.ArrayPool<char>.Shared.Rent(Math.Max(1, text.Length));
+        try
+        {
+            var length = 0;
+            var pendingSpace = false;
+            foreach (var c in text)
+            {
+                if (char.IsWhiteSpace(c))
+                {
+                    pendingSpace = length > 0;
+                    continue;
+                }
+
+                if (pendingSpace)
+                {
+                    buffer[length++] = ' ';
+                    pendingSpace = false;
+                }
+
+                buffer[length++] = c;
+            }
+
+            return string.Create(length, buffer, static (destination, source) => source.AsSpan(0, destination.Length).ToLowerInvariant(destination));
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<char>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>
@@ -54,6 +122,12 @@ public sealed partial class TextNormalizer
     /// </summary>
     public static string MeaningText(string normalized)
     {
+        // Masks all contain '<'; without one and without empty brackets, the normalised text is its own meaning text.
+        if (!normalized.Contains('<', StringComparison.Ordinal) && !EmptyBrackets().IsMatch(normalized))
+        {
+            return normalized;
+        }
+
         var stripped = Mask().Replace(normalized, string.Empty);
         stripped = EmptyBrackets().Replace(stripped, string.Empty);
         return Whitespace().Replace(stripped, " ").Trim();
