@@ -28,10 +28,11 @@ internal static class CaptureCommand
         var maxBody = new Option<int>("--max-body") { Description = "Bytes of each body kept (default 65536); longer bodies are cut and flagged", DefaultValueFactory = _ => 64 * 1024 };
         var redact = new Option<string[]>("--redact") { Description = "Extra regexes to redact before disk (e-mails, phones and card numbers always are)", AllowMultipleArgumentsPerToken = true };
         var headers = new Option<string[]>("--allow-header") { Description = "Headers stored with their value (others are stored as [Redacted]; Authorization and cookies never)", AllowMultipleArgumentsPerToken = true };
+        var linger = new Option<int>("--batch-linger") { Description = "Milliseconds the capture writer waits to fill a batch before committing (default 10; 0 commits at once)", DefaultValueFactory = _ => 10 };
         var verbose = new Option<bool>("--verbose") { Description = "Log every shadow verdict" };
         var lexical = new Option<bool>("--lexical") { Description = "Judge shadow reply meaning lexically (skip the local MiniLM model; reworded replies then read as minor regressions)" };
         var command = new Command("capture", "Run the capture proxy in front of the old stack: forward everything unchanged, record redacted exchanges to SQLite off the request path, optionally mirror turns to a shadow stack and compare. Serves /metrics and /healthz. Runs until Ctrl+C.");
-        foreach (var option in new Option[] { listen, old, store, noCapture, shadow, shadowAdapter, sample, keyHeader, keyJson, keyRoute, maxBody, redact, headers, verbose, lexical })
+        foreach (var option in new Option[] { listen, old, store, noCapture, shadow, shadowAdapter, sample, keyHeader, keyJson, keyRoute, maxBody, redact, headers, linger, verbose, lexical })
         {
             command.Options.Add(option);
         }
@@ -59,6 +60,7 @@ internal static class CaptureCommand
                     MaxBodyBytes = parse.GetValue(maxBody) is > 0 and var m ? m : throw new UsageException("--max-body must be positive"),
                     RedactPatterns = ValidRegexes(parse.GetValue(redact) ?? []),
                     AllowedHeaders = parse.GetValue(headers) is { Length: > 0 } allowed ? [.. new CaptureOptions().AllowedHeaders, .. allowed] : new CaptureOptions().AllowedHeaders,
+                    BatchLinger = parse.GetValue(linger) is >= 0 and var ms ? TimeSpan.FromMilliseconds(ms) : throw new UsageException("--batch-linger must be 0 or more milliseconds"),
                 },
             };
             ProxyServer proxy;

@@ -308,6 +308,7 @@ public sealed class ProxyServer : IAsyncDisposable
         {
             ProxyMetrics.Counter(s, "dualstack_captures_enqueued_total", "Exchanges handed to the capture writer.", writer.Enqueued);
             ProxyMetrics.Counter(s, "dualstack_captures_written_total", "Exchanges written to the capture store.", writer.Written);
+            ProxyMetrics.Counter(s, "dualstack_capture_batches_total", "Store transactions committed (exchanges written per batch = written / batches).", writer.Batches);
             ProxyMetrics.Counter(s, "dualstack_captures_dropped_total", "Exchanges not captured (queue full or store failure); traffic was served.", writer.Dropped);
             ProxyMetrics.Counter(s, "dualstack_capture_store_failures_total", "Failed store writes.", writer.StoreFailures);
         }

@@ -86,6 +86,13 @@ public sealed record CaptureOptions
     /// <summary>Exchanges written per store transaction at most; default 256.</summary>
     public int BatchSize { get; init; } = 256;
 
+    /// <summary>
+    /// How long the writer waits for more exchanges when fewer than <see cref="BatchSize"/> are queued, so that a busy
+    /// proxy commits a few large transactions instead of one per request (each SQLite commit rewrites whole pages into
+    /// the WAL); default 10 ms. Zero writes whatever is queued at once.
+    /// </summary>
+    public TimeSpan BatchLinger { get; init; } = TimeSpan.FromMilliseconds(10);
+
     /// <summary>Extra regexes whose matches are redacted (besides e-mails, phone numbers and Luhn-valid card numbers).</summary>
     public IReadOnlyList<string> RedactPatterns { get; init; } = [];
 }

@@ -3,7 +3,7 @@
 # upstream), DualStack forwarding only (YARP, no capture), `dualstack capture`, `dualstack capture --shadow`, and
 # `dualstack split --percent 50` with capture. Same wrk load for each, several rounds in
 # alternating order; prints req/s, p50, p99 and ratios; writes reports/bench/proxy-load.{json,md}.
-#   bash bench/proxy-load.sh [duration-seconds=10] [rounds=2] [connections=16]
+#   bash bench/run.sh [duration-seconds=10] [rounds=2] [connections=16]
 # Needs wrk and nginx (Debian packages); installs them when missing and possible.
 set -euo pipefail
 cd "$(dirname "$0")/.."
