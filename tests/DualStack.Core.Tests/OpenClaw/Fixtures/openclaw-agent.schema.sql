@@ -1,4 +1,20 @@
 -- Copied verbatim from openclaw 2026.9.6: <state>/agents/main/agent/openclaw-agent.sqlite (sqlite_master), 2026-11-30.
+CREATE TABLE conversations (
+  conversation_id TEXT NOT NULL PRIMARY KEY,
+  channel TEXT NOT NULL,
+  account_id TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('direct', 'group', 'channel')),
+  peer_id TEXT NOT NULL,
+  delivery_target TEXT NOT NULL,
+  parent_conversation_id TEXT,
+  thread_id TEXT,
+  native_channel_id TEXT,
+  native_direct_user_id TEXT,
+  label TEXT,
+  metadata_json TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
 CREATE TABLE session_nodes (
   session_key TEXT NOT NULL PRIMARY KEY,
   current_session_id TEXT NOT NULL,
