@@ -2,6 +2,7 @@
 # Installs what the tests need when it is missing (idempotent), then runs every test.
 #   - Debian's chromium for the Playwright browser tests (no browser download works here)
 #   - the npm package `allure` (3.18.0) to render Allure HTML, in .tools/ (git-ignored)
+#   - Node 24 and openclaw 2026.9.6 for the OpenClaw integration tests, in .tools/openclaw/ (scripts/openclaw-install.sh)
 # Prints one closing line: "N passed, N failed[, N skipped]" counted from the TRX files. Exit code 0 only when nothing failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +29,11 @@ if [ ! -x "$ROOT/.tools/node_modules/.bin/allure" ]; then
   fi
 fi
 export PATH="$ROOT/.tools/node_modules/.bin:$PATH"
+
+# Node 24 + openclaw for the OpenClaw integration tests ([Category("OpenClaw")]); cached in .tools/openclaw/.
+# When this fails (no network), those tests fail with the script's message rather than pass silently.
+log "checking Node 24 + openclaw in .tools/openclaw (scripts/openclaw-install.sh)…"
+bash "$ROOT/scripts/openclaw-install.sh" >/dev/null || log "could not install openclaw: the OpenClaw tests will fail"
 
 RESULTS="$ROOT/TestResults"
 rm -rf "$RESULTS" "$ROOT/reports/allure-results"

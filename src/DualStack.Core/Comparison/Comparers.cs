@@ -76,6 +76,15 @@ public static class Grading
         Verdict = Verdict.NotObserved,
         Reason = $"{dimension.ToString().ToLowerInvariant()} not observed: {who} does not expose it",
     };
+
+    /// <summary>Result for a dimension one side did not observe, with the adapter's reason when it gave one.</summary>
+    public static DimensionResult NotObserved(Dimension dimension, string who, StackObservation observation)
+    {
+        var key = dimension.ToString().ToLowerInvariant();
+        return observation.NotObserved is { } reasons && reasons.TryGetValue(key, out var reason)
+            ? new DimensionResult { Dimension = dimension, Verdict = Verdict.NotObserved, Reason = $"{key} not observed: {who}: {reason}" }
+            : NotObserved(dimension, who);
+    }
 }
 
 /// <summary>Reply text: facts stated (numbers, amounts, dates, ids) and meaning (semantic or lexical similarity) against old-vs-old.</summary>
@@ -181,12 +190,12 @@ public sealed class SkillComparer(SkillComparisonConfig config) : ITurnComparer
     {
         if (turn.Old.SkillCalls is not { } a)
         {
-            return Grading.NotObserved(Dimension.Skills, $"old stack '{turn.Old.Stack}'");
+            return Grading.NotObserved(Dimension.Skills, $"old stack '{turn.Old.Stack}'", turn.Old);
         }
 
         if (turn.New.SkillCalls is not { } b)
         {
-            return Grading.NotObserved(Dimension.Skills, $"new stack '{turn.New.Stack}'");
+            return Grading.NotObserved(Dimension.Skills, $"new stack '{turn.New.Stack}'", turn.New);
         }
 
         var findings = Differences(a, b, "new");
@@ -378,12 +387,12 @@ public sealed class MemoryComparer(MemoryComparisonConfig config, TextNormalizer
     {
         if (turn.Old.Memory is not { } a)
         {
-            return Grading.NotObserved(Dimension.Memory, $"old stack '{turn.Old.Stack}'");
+            return Grading.NotObserved(Dimension.Memory, $"old stack '{turn.Old.Stack}'", turn.Old);
         }
 
         if (turn.New.Memory is not { } b)
         {
-            return Grading.NotObserved(Dimension.Memory, $"new stack '{turn.New.Stack}'");
+            return Grading.NotObserved(Dimension.Memory, $"new stack '{turn.New.Stack}'", turn.New);
         }
 
         if ((a.Retrieved is null) != (b.Retrieved is null) || (config.CompareWritten && (a.Written is null) != (b.Written is null)))
@@ -395,7 +404,7 @@ public sealed class MemoryComparer(MemoryComparisonConfig config, TextNormalizer
         var noise = turn.OldRepeat is { Succeeded: true, Memory: { } a2 } ? Differences(a, a2, "old′").Findings : [];
         var retrievedCount = a.Retrieved?.Count ?? 0;
         var writtenCount = a.Written?.Count ?? 0;
-        return Grading.Grade(Dimension.Memory, findings, noise, _ => Severity.Major, $"same memory: {retrievedCount} retrieved, {writtenCount} written") with
+        return Grading.Grade(Dimension.Memory, findings, noise, _ => Severity.Major, $"same memory: {(a.Retrieved is null ? "retrieval not observed" : $"{retrievedCount} retrieved")}, {writtenCount} written") with
         {
             Memory = new MemoryDetail(jaccard, recall),
         };

@@ -64,6 +64,12 @@ public sealed record StackObservation
     /// <summary>Memory activity; null when the stack does not expose it (not observed).</summary>
     public MemoryObservation? Memory { get; init; }
 
+    /// <summary>The stack's own id for this turn (OpenAI-compatible: the completion <c>id</c>; OpenClaw: the run id); null when none.</summary>
+    public string? RunId { get; init; }
+
+    /// <summary>Why a dimension is not observed, by dimension name (<c>skills</c>, <c>memory</c>); null when the adapter gives no reason.</summary>
+    public IReadOnlyDictionary<string, string>? NotObserved { get; init; }
+
     /// <summary>Error instead of an answer; null on success.</summary>
     public ObservationError? Error { get; init; }
 

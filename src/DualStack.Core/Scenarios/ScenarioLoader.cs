@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using DualStack.Core.Comparison;
 using DualStack.Core.Model;
+using DualStack.Core.Stacks;
 
 namespace DualStack.Core.Scenarios;
 
@@ -13,7 +14,7 @@ public sealed class ScenarioException(IReadOnlyList<string> errors) : Exception(
 }
 
 /// <summary>Loads scenario files (with includes), validates them collecting all errors, and resolves defaults.</summary>
-public static class ScenarioLoader
+public static partial class ScenarioLoader
 {
     private static readonly HashSet<string> KnownIntents = ["order_status", "refund", "address_change", "product_question", "small_talk", "memory"];
 
@@ -28,7 +29,7 @@ public static class ScenarioLoader
             throw new ScenarioException(errors);
         }
 
-        ValidateSettings(root, display, errors);
+        ValidateSettings(root, path, display, errors);
         var conversations = new List<Conversation>();
         CollectConversations(root, path, display, conversations, errors, new HashSet<string>(StringComparer.Ordinal) { Path.GetFullPath(path) });
 
@@ -54,8 +55,8 @@ public static class ScenarioLoader
         {
             Name = root.Name ?? Path.GetFileNameWithoutExtension(path),
             SourceFile = display,
-            Old = root.Stacks?.Old ?? new(),
-            New = root.Stacks?.New ?? new(),
+            Old = ResolvePaths(root.Stacks?.Old ?? new(), path),
+            New = ResolvePaths(root.Stacks?.New ?? new(), path),
             Replay = root.Replay ?? new(),
             Synthetic = root.Synthetic ?? new(),
             Comparison = root.Comparison ?? new(),
@@ -176,7 +177,7 @@ public static class ScenarioLoader
         }
     }
 
-    private static void ValidateSettings(ScenarioFile file, string display, List<string> errors)
+    private static void ValidateSettings(ScenarioFile file, string path, string display, List<string> errors)
     {
         foreach (var (name, stack) in new[] { ("old", file.Stacks?.Old), ("new", file.Stacks?.New) })
         {
@@ -194,6 +195,14 @@ public static class ScenarioLoader
             {
                 errors.Add($"{display}: stacks.{name}.url: credentials in the URL are not allowed; use tokenEnv");
             }
+
+            ValidateOpenClaw(stack, name, path, display, errors);
+        }
+
+        if (file.Stacks is { Old: { Adapter: AdapterKind.OpenClaw, Workspace: { Length: > 0 } oldWorkspace }, New: { Adapter: AdapterKind.OpenClaw, Workspace: { Length: > 0 } newWorkspace } }
+            && string.Equals(ResolvePath(oldWorkspace, path), ResolvePath(newWorkspace, path), StringComparison.Ordinal))
+        {
+            errors.Add($"{display}: stacks.new.workspace: '{newWorkspace}' is the old stack's workspace too; each stack needs its own, or memory writes cannot be told apart");
         }
 
         if (file.Replay is { } replay)
@@ -273,12 +282,12 @@ public static class ScenarioLoader
                 }
             }
 
-            foreach (var path in comparison.Skills.IgnoreArguments)
+            foreach (var ignored in comparison.Skills.IgnoreArguments)
             {
-                var jsonPath = path.Contains(':', StringComparison.Ordinal) ? path[(path.IndexOf(':', StringComparison.Ordinal) + 1)..] : path;
+                var jsonPath = ignored.Contains(':', StringComparison.Ordinal) ? ignored[(ignored.IndexOf(':', StringComparison.Ordinal) + 1)..] : ignored;
                 if (!jsonPath.StartsWith('$'))
                 {
-                    errors.Add($"{display}: comparison.skills.ignoreArguments: '{path}' must be a JSON path starting with '$' (optionally prefixed 'skill:')");
+                    errors.Add($"{display}: comparison.skills.ignoreArguments: '{ignored}' must be a JSON path starting with '$' (optionally prefixed 'skill:')");
                 }
             }
         }
@@ -291,6 +300,72 @@ public static class ScenarioLoader
             }
         }
     }
+
+    private static void ValidateOpenClaw(StackConfig stack, string name, string path, string display, List<string> errors)
+    {
+        var prefix = $"{display}: stacks.{name}";
+        if (stack.Adapter != AdapterKind.OpenClaw)
+        {
+            foreach (var (field, value) in new[] { ("agentId", stack.AgentId), ("stateDir", stack.StateDir), ("workspace", stack.Workspace) })
+            {
+                if (value is not null)
+                {
+                    errors.Add($"{prefix}.{field}: '{value}' is only used by adapter 'openclaw' (this stack's adapter is '{stack.Adapter.ToString().ToLowerInvariant()}')");
+                }
+            }
+
+            return;
+        }
+
+        if (stack.AgentId is { } agentId && !AgentIdPattern().IsMatch(agentId))
+        {
+            errors.Add($"{prefix}.agentId: '{agentId}' is not an agent id (letters, digits, '-', '_', up to 64)");
+        }
+
+        foreach (var (field, value) in new[] { ("stateDir", stack.StateDir), ("workspace", stack.Workspace) })
+        {
+            if (value is null)
+            {
+                continue;
+            }
+
+            if (string.IsNullOrWhiteSpace(value))
+            {
+                errors.Add($"{prefix}.{field}: is empty (leave it out to mark the dimension not observed)");
+            }
+            else if (!Directory.Exists(ResolvePath(value, path)))
+            {
+                errors.Add($"{prefix}.{field}: folder '{value}' does not exist ({ResolvePath(value, path)})");
+            }
+        }
+
+        if (string.IsNullOrWhiteSpace(stack.SessionHeader))
+        {
+            errors.Add($"{prefix}.sessionHeader: is empty; OpenClaw keeps a conversation by session key (x-openclaw-session-key)");
+        }
+
+        if (stack.SendHistory)
+        {
+            errors.Add($"{prefix}.sendHistory: true is not supported by adapter 'openclaw' (the gateway keeps the session; history would be said twice)");
+        }
+
+        if (stack.TrajectoryWaitSeconds is <= 0 or > 600)
+        {
+            errors.Add($"{prefix}.trajectoryWaitSeconds: {stack.TrajectoryWaitSeconds} must be above 0 and at most 600");
+        }
+    }
+
+    private static StackConfig ResolvePaths(StackConfig stack, string scenarioPath) => stack with
+    {
+        StateDir = stack.StateDir is { Length: > 0 } state ? ResolvePath(state, scenarioPath) : stack.StateDir,
+        Workspace = stack.Workspace is { Length: > 0 } workspace ? ResolvePath(workspace, scenarioPath) : stack.Workspace,
+    };
+
+    private static string ResolvePath(string folder, string scenarioPath) =>
+        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(scenarioPath)) ?? ".", folder)).TrimEnd(Path.DirectorySeparatorChar);
+
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
+    private static partial Regex AgentIdPattern();
 
     private static string DisplayPath(string path)
     {

@@ -77,6 +77,7 @@ internal sealed class OpenAiAgentStack : IAgentStack
                     HttpStatus = status,
                     LatencyMs = latency,
                     Reply = parsed.Reply,
+                    RunId = parsed.Id,
                     SkillCalls = _config.ToolCallsAreSkills ? parsed.ToolCalls : null,
                     Memory = null,
                     RawResponse = ObservationErrors.Truncate(parsed.Raw),
@@ -154,6 +155,7 @@ internal sealed class OpenAiAgentStack : IAgentStack
                 return new ParsedCompletion(null, null, body, "choices[0] has no 'message'");
             }
 
+            var id = doc.RootElement.TryGetProperty("id", out var idElement) && idElement.ValueKind == JsonValueKind.String ? idElement.GetString() : null;
             var content = message.TryGetProperty("content", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : string.Empty;
             var calls = new List<SkillCall>();
             if (message.TryGetProperty("tool_calls", out var toolCalls) && toolCalls.ValueKind == JsonValueKind.Array)
@@ -169,7 +171,7 @@ internal sealed class OpenAiAgentStack : IAgentStack
                 }
             }
 
-            return new ParsedCompletion(content, calls, body, null);
+            return new ParsedCompletion(content, calls, body, null) { Id = id };
         }
         catch (JsonException ex)
         {
@@ -184,6 +186,7 @@ internal sealed class OpenAiAgentStack : IAgentStack
         var toolNames = new SortedDictionary<int, string?>();
         var toolArgs = new SortedDictionary<int, StringBuilder>();
         var done = false;
+        string? id = null;
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         using var reader = new StreamReader(stream, Encoding.UTF8);
         while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
@@ -208,6 +211,11 @@ internal sealed class OpenAiAgentStack : IAgentStack
             try
             {
                 using var chunk = JsonDocument.Parse(data.ToString());
+                if (id is null && chunk.RootElement.TryGetProperty("id", out var chunkId) && chunkId.ValueKind == JsonValueKind.String)
+                {
+                    id = chunkId.GetString();
+                }
+
                 if (!chunk.RootElement.TryGetProperty("choices", out var choices) || choices.ValueKind != JsonValueKind.Array || choices.GetArrayLength() == 0)
                 {
                     continue;
@@ -264,7 +272,7 @@ internal sealed class OpenAiAgentStack : IAgentStack
         }
 
         var skills = toolNames.Select(kv => ToSkill(kv.Value, toolArgs.TryGetValue(kv.Key, out var sb) ? sb.ToString() : null)).ToArray();
-        return new ParsedCompletion(reply.ToString(), skills, raw.ToString(), null);
+        return new ParsedCompletion(reply.ToString(), skills, raw.ToString(), null) { Id = id };
     }
 
     private static SkillCall ToSkill(string? name, string? arguments)
@@ -287,5 +295,9 @@ internal sealed class OpenAiAgentStack : IAgentStack
         return new SkillCall { Name = name ?? "(unnamed)", Arguments = args, Status = "requested" };
     }
 
-    internal sealed record ParsedCompletion(string? Reply, IReadOnlyList<SkillCall>? ToolCalls, string? Raw, string? Error);
+    internal sealed record ParsedCompletion(string? Reply, IReadOnlyList<SkillCall>? ToolCalls, string? Raw, string? Error)
+    {
+        /// <summary>The completion's <c>id</c> (OpenClaw: the run id); null when absent.</summary>
+        public string? Id { get; init; }
+    }
 }

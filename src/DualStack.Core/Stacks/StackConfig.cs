@@ -10,6 +10,12 @@ public enum AdapterKind
 
     /// <summary>OpenAI-compatible <c>POST /v1/chat/completions</c>; memory is not observed.</summary>
     OpenAi,
+
+    /// <summary>
+    /// An OpenClaw gateway's chat completions endpoint: per-conversation session keys, agent selection, skill calls read
+    /// from the agent's trajectory store and memory from the workspace's memory files (when their folders are given).
+    /// </summary>
+    OpenClaw,
 }
 
 /// <summary>How to reach one stack. Secrets never live here: only the names of environment variables that hold them.</summary>
@@ -42,4 +48,24 @@ public sealed record StackConfig
 
     /// <summary>OpenAI adapter: report <c>tool_calls</c> as the turn's skill calls; default true. False marks skills not observed.</summary>
     public bool ToolCallsAreSkills { get; init; } = true;
+
+    /// <summary>OpenClaw adapter: the agent to talk to (sent as model <c>openclaw/&lt;agentId&gt;</c> and <c>x-openclaw-agent-id</c>); default <c>main</c>.</summary>
+    public string? AgentId { get; init; }
+
+    /// <summary>
+    /// OpenClaw adapter: the gateway's state folder (<c>OPENCLAW_STATE_DIR</c>), read only, never written; skill calls are
+    /// read from <c>agents/&lt;agentId&gt;/agent/openclaw-agent.sqlite</c> in it. None (default) = skills not observed.
+    /// Relative paths are resolved against the scenario file's folder.
+    /// </summary>
+    public string? StateDir { get; init; }
+
+    /// <summary>
+    /// OpenClaw adapter: the agent's workspace folder; memory writes are observed by diffing <c>MEMORY.md</c> and
+    /// <c>memory/*.md</c> around each turn (turns to this stack then run one at a time). None (default) = memory not observed.
+    /// Relative paths are resolved against the scenario file's folder.
+    /// </summary>
+    public string? Workspace { get; init; }
+
+    /// <summary>OpenClaw adapter: seconds to wait for a turn's trajectory to be complete in the store; default 10.</summary>
+    public double TrajectoryWaitSeconds { get; init; } = 10;
 }

@@ -7,7 +7,7 @@ public static class StackFactory
 {
     /// <summary>
     /// Creates the adapter for <paramref name="config"/>; throws <see cref="ArgumentException"/> naming a bad URL or a
-    /// missing variable. <paramref name="turnTimeout"/> bounds each turn (default 30 s native, 60 s OpenAI).
+    /// missing variable. <paramref name="turnTimeout"/> bounds each turn (default 30 s native, 60 s OpenAI and OpenClaw).
     /// </summary>
     public static IAgentStack Create(string name, StackConfig config, TimeProvider? timeProvider = null, Func<string, string?>? environment = null, TimeSpan? turnTimeout = null)
     {
@@ -28,6 +28,22 @@ public static class StackFactory
         {
             var token = environment(tokenEnv) ?? throw new ArgumentException($"stack '{name}': tokenEnv '{tokenEnv}' is not set in the environment");
             headers["Authorization"] = "Bearer " + token;
+        }
+
+        if (config.Adapter == AdapterKind.OpenClaw)
+        {
+            var agentId = string.IsNullOrWhiteSpace(config.AgentId) ? "main" : config.AgentId;
+            headers["x-openclaw-agent-id"] = agentId;
+            // The gateway keeps the session by key, so history is never resent; its internal tool calls are not in the
+            // response, so skills come from the trajectory store (OpenClawAgentStack), not from tool_calls.
+            var chatConfig = config with
+            {
+                Model = config.Model is { Length: > 0 } model && model != "default" ? model : "openclaw/" + agentId,
+                SendHistory = false,
+                ToolCallsAreSkills = false,
+            };
+            var chat = new OpenAiAgentStack(name, CreateHttpClient(baseUri, headers), chatConfig, timeProvider, turnTimeout);
+            return new OpenClaw.OpenClawAgentStack(name, chat, config, timeProvider);
         }
 
         var client = CreateHttpClient(baseUri, headers);
