@@ -141,6 +141,38 @@ public sealed class CaptureWriterTests
     }
 
     [Test]
+    public async Task TryEnqueue_MoreArriveWhileTheWriterLingers_OneTransaction()
+    {
+        var store = new MemoryCaptureStore();
+        var writer = new CaptureWriter(store, new CaptureOptions { BatchSize = 256, BatchLinger = TimeSpan.FromSeconds(1) }, Redactor());
+        writer.TryEnqueue(Pending(0));
+        await Task.Delay(50); // the loop has woken for exchange 0 and is waiting for more
+        for (var i = 1; i < 100; i++)
+        {
+            writer.TryEnqueue(Pending(i));
+        }
+
+        await writer.FlushAsync(CancellationToken.None);
+        await writer.DisposeAsync();
+
+        Assert.That(store.BatchSizes, Is.EqualTo(new[] { 100 }), "a partial batch waits for the exchanges in flight instead of committing one row");
+        Assert.That(writer.Written, Is.EqualTo(100));
+    }
+
+    [Test]
+    public async Task Dispose_WhileLingering_WritesWhatIsQueued()
+    {
+        var store = new MemoryCaptureStore();
+        var writer = new CaptureWriter(store, new CaptureOptions { BatchLinger = TimeSpan.FromMilliseconds(200) }, Redactor());
+        writer.TryEnqueue(Pending(1));
+
+        await writer.DisposeAsync();
+
+        Assert.That(writer.Written, Is.EqualTo(1));
+        Assert.That(store.Stored, Has.Count.EqualTo(1));
+    }
+
+    [Test]
     public async Task TryEnqueue_StoreThrows_BatchDroppedAndLaterBatchesWritten()
     {
         var time = new FakeTimeProvider(T0.AddHours(1));
