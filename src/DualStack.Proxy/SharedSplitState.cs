@@ -269,7 +269,7 @@ internal sealed class SharedSplitState : IAsyncDisposable
                         await WriteChangeAsync(change, token).ConfigureAwait(false);
                         break;
                     }
-                    catch (Exception ex) when (ex is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException or InvalidOperationException && !token.IsCancellationRequested)
+                    catch (Exception ex) when (!token.IsCancellationRequested)
                     {
                         Interlocked.Increment(ref _writeFailures);
                         Log.SharedWriteFailed(_logger, change.Entry.Action, PostgresConnection.Redact(ex.Message));
@@ -311,7 +311,17 @@ internal sealed class SharedSplitState : IAsyncDisposable
                     await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
                     Log.SharedStepSuperseded(_logger, change.Entry.Action, change.Snapshot.Percent);
                     Interlocked.Exchange(ref _knownVersion, -1);
-                    await ReadAndApplyAsync(connection, cancellationToken).ConfigureAwait(false);
+                    // This change no longer counts as pending: the stored state must be applied over it.
+                    Interlocked.Decrement(ref _pendingWrites);
+                    try
+                    {
+                        await ReadAndApplyAsync(connection, cancellationToken).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        Interlocked.Increment(ref _pendingWrites);
+                    }
+
                     return;
                 }
 
@@ -331,15 +341,24 @@ internal sealed class SharedSplitState : IAsyncDisposable
                     await audit.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }
 
-                if (snapshot.RolledBack)
+                await PostgresSchema.ExecuteAsync(connection, $"SELECT pg_notify('{Channel}', '{version}')", cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            // _knownVersion is not raised here: the listener reads this row back (NOTIFY) and re-applies it only if a
+            // change from elsewhere slipped in locally while this one was being written.
+            if (snapshot.RolledBack)
+            {
+                // After the commit, so the rollback's NOTIFY goes out first; every instance drops new-stack pins itself,
+                // so a failure here only leaves rows that imports ignore while rolled back (never retried as a change).
+                try
                 {
                     await PostgresSchema.ExecuteAsync(connection, "DELETE FROM split_pins WHERE stack = 1", cancellationToken).ConfigureAwait(false);
                 }
-
-                await PostgresSchema.ExecuteAsync(connection, $"SELECT pg_notify('{Channel}', '{version}')", cancellationToken).ConfigureAwait(false);
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                // _knownVersion is not raised here: the listener reads this row back (NOTIFY) and re-applies it only if
-                // a change from elsewhere slipped in locally while this one was being written.
+                catch (NpgsqlException ex)
+                {
+                    Log.SharedPinsFailed(_logger, PostgresConnection.Redact(ex.Message));
+                }
             }
         }
     }
@@ -400,6 +419,20 @@ internal sealed class SharedSplitState : IAsyncDisposable
     /// <summary>Reads the state row; applies it when it is newer than what this instance knows and no local change is waiting to be written.</summary>
     private async Task ReadAndApplyAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
+        // Read and apply under one gate, so an older read can never be applied after a newer one.
+        await _applyGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await ReadAndApplyLockedAsync(connection, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _applyGate.Release();
+        }
+    }
+
+    private async Task ReadAndApplyLockedAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
         await using var command = new NpgsqlCommand(
             """
             SELECT s.percent, s.rolled_back, s.rollback_reason, s.ramp_step, s.changed_at, s.version, a.who, a.action, a.reason
@@ -424,27 +457,23 @@ internal sealed class SharedSplitState : IAsyncDisposable
         var why = reader.IsDBNull(8) ? "state read from PostgreSQL" : reader.GetString(8);
         Interlocked.Exchange(ref _lastReadTimestamp, _time.GetTimestamp());
 
-        await _applyGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (version <= Interlocked.Read(ref _knownVersion) || Volatile.Read(ref _pendingWrites) > 0)
-            {
-                return;
-            }
+        await reader.DisposeAsync().ConfigureAwait(false);
 
-            var local = _state.Snapshot;
-            if (local.Percent != percent || local.RolledBack != rolledBack || local.RampStep != step)
-            {
-                _state.ApplyShared(percent, rolledBack, reason, step, new AuditEntry(at, who, action, local.Percent, percent, why));
-                RequestImport();
-            }
-
-            InterlockedMax(ref _knownVersion, version);
-        }
-        finally
+        // Any version other than the known one is applied, lower ones too: a database restored from a backup or failed
+        // over with its last commits lost is still the truth all instances must agree on.
+        if (version == Interlocked.Read(ref _knownVersion) || Volatile.Read(ref _pendingWrites) > 0)
         {
-            _applyGate.Release();
+            return;
         }
+
+        var local = _state.Snapshot;
+        if (local.Percent != percent || local.RolledBack != rolledBack || local.RampStep != step)
+        {
+            _state.ApplyShared(percent, rolledBack, reason, step, new AuditEntry(at, who, action, local.Percent, percent, why));
+            RequestImport();
+        }
+
+        Interlocked.Exchange(ref _knownVersion, version);
     }
 
     private async Task PinLoopAsync()
@@ -544,21 +573,6 @@ internal sealed class SharedSplitState : IAsyncDisposable
     }
 
     private void RequestImport() => Interlocked.Exchange(ref _importRequestedAt, _time.GetTimestamp());
-
-    private static void InterlockedMax(ref long target, long value)
-    {
-        var current = Interlocked.Read(ref target);
-        while (value > current)
-        {
-            var seen = Interlocked.CompareExchange(ref target, value, current);
-            if (seen == current)
-            {
-                return;
-            }
-
-            current = seen;
-        }
-    }
 
     public async ValueTask DisposeAsync()
     {
