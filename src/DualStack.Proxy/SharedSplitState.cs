@@ -53,7 +53,8 @@ internal sealed class SharedSplitState : IAsyncDisposable
             rollback_reason text,
             ramp_step       integer          NOT NULL,
             changed_at      timestamptz      NOT NULL,
-            version         bigint           NOT NULL
+            version         bigint           NOT NULL,
+            change_id       uuid             NOT NULL DEFAULT gen_random_uuid()
         );
         CREATE TABLE IF NOT EXISTS split_audit (
             id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -92,6 +93,9 @@ internal sealed class SharedSplitState : IAsyncDisposable
     private Task _listener = Task.CompletedTask;
     private Task _pinWriter = Task.CompletedTask;
     private long _knownVersion;
+
+    // Identity of the last applied row: versions alone can repeat after a database lost its last commits.
+    private volatile string? _knownChange;
     private long _lastReadTimestamp;
     private int _pendingWrites;
     private long _writeFailures;
@@ -181,7 +185,7 @@ internal sealed class SharedSplitState : IAsyncDisposable
                 await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            Interlocked.Exchange(ref shared._knownVersion, -1);
+            shared._knownChange = null;
             var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             await using (connection.ConfigureAwait(false))
             {
@@ -296,7 +300,7 @@ internal sealed class SharedSplitState : IAsyncDisposable
             await using (transaction.ConfigureAwait(false))
             {
                 await using var update = new NpgsqlCommand(
-                    "UPDATE split_state SET percent = @p, rolled_back = @rb, rollback_reason = @reason, ramp_step = @step, changed_at = @at, version = version + 1 WHERE id = 1"
+                    "UPDATE split_state SET percent = @p, rolled_back = @rb, rollback_reason = @reason, ramp_step = @step, changed_at = @at, version = version + 1, change_id = gen_random_uuid() WHERE id = 1"
                     + (change.Conditional ? " AND version = @base" : string.Empty) + " RETURNING version",
                     connection, transaction);
                 update.Parameters.AddWithValue("p", snapshot.Percent);
@@ -310,7 +314,7 @@ internal sealed class SharedSplitState : IAsyncDisposable
                     // Another instance changed the split after this automatic step was decided: theirs stands.
                     await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
                     Log.SharedStepSuperseded(_logger, change.Entry.Action, change.Snapshot.Percent);
-                    Interlocked.Exchange(ref _knownVersion, -1);
+                    _knownChange = null;
                     // This change no longer counts as pending: the stored state must be applied over it.
                     Interlocked.Decrement(ref _pendingWrites);
                     try
@@ -345,7 +349,7 @@ internal sealed class SharedSplitState : IAsyncDisposable
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            // _knownVersion is not raised here: the listener reads this row back (NOTIFY) and re-applies it only if a
+            // The known change is not updated here: the listener reads this row back (NOTIFY) and re-applies it only if a
             // change from elsewhere slipped in locally while this one was being written.
             if (snapshot.RolledBack)
             {
@@ -435,7 +439,7 @@ internal sealed class SharedSplitState : IAsyncDisposable
     {
         await using var command = new NpgsqlCommand(
             """
-            SELECT s.percent, s.rolled_back, s.rollback_reason, s.ramp_step, s.changed_at, s.version, a.who, a.action, a.reason
+            SELECT s.percent, s.rolled_back, s.rollback_reason, s.ramp_step, s.changed_at, s.version, a.who, a.action, a.reason, s.change_id::text
             FROM split_state s LEFT JOIN LATERAL (SELECT who, action, reason FROM split_audit WHERE version = s.version ORDER BY id DESC LIMIT 1) a ON true
             WHERE s.id = 1
             """,
@@ -455,13 +459,15 @@ internal sealed class SharedSplitState : IAsyncDisposable
         var who = reader.IsDBNull(6) ? "shared-state" : reader.GetString(6);
         var action = reader.IsDBNull(7) ? "sync" : reader.GetString(7);
         var why = reader.IsDBNull(8) ? "state read from PostgreSQL" : reader.GetString(8);
+        var changeId = reader.GetString(9);
         Interlocked.Exchange(ref _lastReadTimestamp, _time.GetTimestamp());
 
         await reader.DisposeAsync().ConfigureAwait(false);
 
-        // Any version other than the known one is applied, lower ones too: a database restored from a backup or failed
-        // over with its last commits lost is still the truth all instances must agree on.
-        if (version == Interlocked.Read(ref _knownVersion) || Volatile.Read(ref _pendingWrites) > 0)
+        // Any row other than the one last applied is applied, older versions too: a database restored from a backup or
+        // failed over with its last commits lost is still the truth all instances must agree on (and may even reuse a
+        // version number, hence the change id).
+        if (changeId == _knownChange || Volatile.Read(ref _pendingWrites) > 0)
         {
             return;
         }
@@ -474,6 +480,7 @@ internal sealed class SharedSplitState : IAsyncDisposable
         }
 
         Interlocked.Exchange(ref _knownVersion, version);
+        _knownChange = changeId;
     }
 
     private async Task PinLoopAsync()
