@@ -3,6 +3,7 @@
 #   - Debian's chromium for the Playwright browser tests (no browser download works here)
 #   - the npm package `allure` (3.18.0) to render Allure HTML, in .tools/ (git-ignored)
 #   - Node 24 and openclaw 2026.9.6 for the OpenClaw integration tests, in .tools/openclaw/ (scripts/openclaw-install.sh)
+#   - Debian's postgresql server binaries for the PostgreSQL tests (each test process starts a private cluster)
 # Prints one closing line: "N passed, N failed[, N skipped]" counted from the TRX files. Exit code 0 only when nothing failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,14 @@ if [ ! -x /usr/bin/chromium ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null 2>&1 || true
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 \
     || log "could not install chromium: browser tests will fail"
+fi
+
+# PostgreSQL tests start a private cluster from Debian's server binaries (scale-out: capture store, shared split, replay queue).
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  log "installing Debian postgresql (PostgreSQL tests)…"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null 2>&1 || true
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null 2>&1 \
+    || log "could not install postgresql: PostgreSQL tests will fail"
 fi
 
 if [ ! -x "$ROOT/.tools/node_modules/.bin/allure" ]; then

@@ -17,7 +17,8 @@ internal static class CaptureCommand
     {
         var listen = new Option<string>("--listen") { Description = "Address to listen on, e.g. http://0.0.0.0:8080 (default http://127.0.0.1:8080)", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
         var old = new Option<string>("--old") { Description = "The old (primary) stack every request is forwarded to", Required = true };
-        var store = new Option<string?>("--store") { Description = "SQLite capture file (default captures.db); --no-capture to only forward/shadow", DefaultValueFactory = _ => "captures.db" };
+        var store = new Option<string?>("--store") { Description = "Capture store: a SQLite file (default captures.db) or PostgreSQL (postgres://user@host/db or Host=…;Database=…; password from PGPASSWORD or the string); --no-capture to only forward/shadow", DefaultValueFactory = _ => "captures.db" };
+        var retain = new Option<string?>("--retain") { Description = "Delete captures older than this (e.g. 14d, 36h); checked at start and then periodically (default: keep)" };
         var noCapture = new Option<bool>("--no-capture") { Description = "Do not record exchanges" };
         var shadow = new Option<string?>("--shadow") { Description = "New stack to mirror turns to (answers compared, never returned)" };
         var shadowAdapter = new Option<AdapterKind>("--shadow-adapter") { Description = "Contract of the shadow stack (default native)", DefaultValueFactory = _ => AdapterKind.Native };
@@ -32,7 +33,7 @@ internal static class CaptureCommand
         var verbose = new Option<bool>("--verbose") { Description = "Log every shadow verdict" };
         var lexical = new Option<bool>("--lexical") { Description = "Judge shadow reply meaning lexically (skip the local MiniLM model; reworded replies then read as minor regressions)" };
         var command = new Command("capture", "Run the capture proxy in front of the old stack: forward everything unchanged, record redacted exchanges to SQLite off the request path, optionally mirror turns to a shadow stack and compare. Serves /metrics and /healthz. Runs until Ctrl+C.");
-        foreach (var option in new Option[] { listen, old, store, noCapture, shadow, shadowAdapter, sample, keyHeader, keyJson, keyRoute, maxBody, redact, headers, linger, verbose, lexical })
+        foreach (var option in new Option[] { listen, old, store, retain, noCapture, shadow, shadowAdapter, sample, keyHeader, keyJson, keyRoute, maxBody, redact, headers, linger, verbose, lexical })
         {
             command.Options.Add(option);
         }
@@ -46,6 +47,7 @@ internal static class CaptureCommand
                 Listen = CliArgs.Url(parse.GetValue(listen)!, "--listen"),
                 Old = CliArgs.Url(parse.GetValue(old)!, "--old"),
                 StorePath = parse.GetValue(noCapture) ? null : parse.GetValue(store),
+                Retain = CliArgs.Retention(parse.GetValue(retain)),
                 Shadow = parse.GetValue(shadow) is { } s ? CliArgs.Url(s, "--shadow") : null,
                 ShadowAdapter = parse.GetValue(shadowAdapter),
                 ShadowSamplePercent = CliArgs.Percent(parse.GetValue(sample)!, "--sample"),
@@ -68,7 +70,7 @@ internal static class CaptureCommand
             {
                 proxy = await ProxyServer.StartAsync(options, parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning, ct);
             }
-            catch (InvalidDataException ex)
+            catch (Exception ex) when (ex is InvalidDataException or ArgumentException)
             {
                 throw new UsageException(ex.Message);
             }
@@ -79,7 +81,7 @@ internal static class CaptureCommand
 
             await using (proxy)
             {
-                Console.WriteLine($"capture proxy on {proxy.BaseAddress} → {options.Old}; store: {options.StorePath ?? "off"}; shadow: {(options.Shadow is null ? "off" : $"{options.Shadow} ({options.ShadowSamplePercent}% of conversations)")}; metrics at {proxy.BaseAddress}metrics");
+                Console.WriteLine($"capture proxy on {proxy.BaseAddress} → {options.Old}; store: {(options.StorePath is null ? "off" : CaptureStores.Describe(options.StorePath))}; shadow: {(options.Shadow is null ? "off" : $"{options.Shadow} ({options.ShadowSamplePercent}% of conversations)")}; metrics at {proxy.BaseAddress}metrics");
                 try
                 {
                     await Task.Delay(Timeout.Infinite, ct);
@@ -99,7 +101,7 @@ internal static class CaptureCommand
 
     public static Command BuildCaptures()
     {
-        var storeOption = () => new Option<string>("--store") { Description = "SQLite capture file (default captures.db)", DefaultValueFactory = _ => "captures.db" };
+        var storeOption = () => new Option<string>("--store") { Description = "Capture store: SQLite file (default captures.db) or PostgreSQL connection string", DefaultValueFactory = _ => "captures.db" };
         var list = new Command("list", "One line per captured exchange: id, time, method, path, status, key, duration, truncation.");
         var listStore = storeOption();
         var limit = new Option<int>("--limit") { Description = "Lines at most (default 100; 0 = all)", DefaultValueFactory = _ => 100 };
@@ -193,7 +195,22 @@ internal static class CaptureCommand
             return ExitCodes.Ok;
         });
 
-        var captures = new Command("captures", "Inspect and export a capture store.");
+        var prune = new Command("prune", "Delete captures older than --retain (the same rule `capture --retain` applies periodically).");
+        var pruneStore = storeOption();
+        var pruneRetain = new Option<string>("--retain") { Description = "Keep this much, e.g. 14d, 36h, 2w", Required = true };
+        prune.Options.Add(pruneStore);
+        prune.Options.Add(pruneRetain);
+        prune.SetAction(async (parse, ct) =>
+        {
+            var keep = CliArgs.Retention(parse.GetValue(pruneRetain))!.Value;
+            await using var store = await Open(parse.GetValue(pruneStore)!, ct);
+            var deleted = await store.DeleteBeforeAsync(DateTimeOffset.UtcNow - keep, ct);
+            Console.WriteLine($"deleted {deleted} exchanges recorded before {DateTimeOffset.UtcNow - keep:O}");
+            return ExitCodes.Ok;
+        });
+
+        var captures = new Command("captures", "Inspect, export and prune a capture store (SQLite file or PostgreSQL).");
+        captures.Subcommands.Add(prune);
         captures.Subcommands.Add(list);
         captures.Subcommands.Add(export);
         captures.Subcommands.Add(stats);
@@ -233,18 +250,18 @@ internal static class CaptureCommand
         return command;
     }
 
-    private static async Task<SqliteCaptureStore> Open(string path, CancellationToken ct)
+    internal static async Task<ICaptureStore> Open(string value, CancellationToken ct, string option = "--store")
     {
-        if (!File.Exists(path))
+        if (!Core.Postgres.PostgresConnection.IsPostgres(value) && !File.Exists(value))
         {
-            throw new UsageException($"--store: '{path}' does not exist");
+            throw new UsageException($"{option}: '{value}' does not exist");
         }
 
         try
         {
-            return await SqliteCaptureStore.OpenAsync(path, ct);
+            return await CaptureStores.OpenAsync(value, ct, option);
         }
-        catch (InvalidDataException ex)
+        catch (Exception ex) when (ex is InvalidDataException or ArgumentException)
         {
             throw new UsageException(ex.Message);
         }

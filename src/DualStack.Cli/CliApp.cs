@@ -18,6 +18,7 @@ internal static class CliApp
         root.Subcommands.Add(SynthCommand.Build());
         root.Subcommands.Add(VerifyCommand.Build());
         root.Subcommands.Add(VerifyCommand.BuildDemo());
+        root.Subcommands.Add(WorkerCommand.Build());
         root.Subcommands.Add(ReportCommand.Build());
         root.Subcommands.Add(CaptureCommand.Build());
         root.Subcommands.Add(CaptureCommand.BuildCaptures());

@@ -22,6 +22,24 @@ internal static class CliArgs
         }
     }
 
+    /// <summary>A retention period (<c>14d</c>, <c>36h</c>, …) or null when not given.</summary>
+    public static TimeSpan? Retention(string? text, string option = "--retain")
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return Core.Capture.CaptureStores.ParseRetention(text, option);
+        }
+        catch (FormatException ex)
+        {
+            throw new UsageException(ex.Message);
+        }
+    }
+
     /// <summary>The admin token from a file (when given) or an environment variable; never echoed.</summary>
     public static string Token(string? tokenEnv, string? tokenFile)
     {

@@ -31,7 +31,8 @@ internal static class ReportCommand
         {
             if (parse.GetValue(source) is { } capturePath)
             {
-                if (!File.Exists(capturePath))
+                var isPostgres = Core.Postgres.PostgresConnection.IsPostgres(capturePath);
+                if (!isPostgres && !File.Exists(capturePath))
                 {
                     throw new UsageException($"--source: '{capturePath}' does not exist");
                 }
@@ -39,17 +40,17 @@ internal static class ReportCommand
                 RunResult shadowRun;
                 try
                 {
-                    await using var shadowStore = await ShadowResultStore.OpenAsync(capturePath, ct);
+                    await using var shadowStore = await ShadowResultStores.OpenAsync(capturePath, ct, "--source");
                     using var semantic = parse.GetValue(lexical) ? null : new DualStack.Semantic.MiniLmSimilarity();
-                    shadowRun = await ShadowRun.BuildAsync(shadowStore, Path.GetFileName(capturePath), new Core.Comparison.ComparisonConfig(), semantic, null, ct);
+                    shadowRun = await ShadowRun.BuildAsync(shadowStore, isPostgres ? "postgresql" : Path.GetFileName(capturePath), new Core.Comparison.ComparisonConfig(), semantic, null, ct);
                 }
-                catch (InvalidDataException ex)
+                catch (Exception ex) when (ex is InvalidDataException or ArgumentException)
                 {
                     throw new UsageException(ex.Message);
                 }
 
                 var runDirectory = Path.Combine(parse.GetValue(reports)!, shadowRun.RunId);
-                Console.WriteLine($"shadow run from {capturePath}: {shadowRun.Summary.Conversations} conversations, {shadowRun.Summary.Turns} turns, {shadowRun.Summary.Regressions} regressions");
+                Console.WriteLine($"shadow run from {CaptureStores.Describe(capturePath)}: {shadowRun.Summary.Conversations} conversations, {shadowRun.Summary.Turns} turns, {shadowRun.Summary.Regressions} regressions");
                 Console.WriteLine($"results: {await ResultsFile.WriteAsync(shadowRun, runDirectory, ct)}");
                 foreach (var line in await ReportWriter.WriteAsync(shadowRun, runDirectory, parse.GetValue(allure), parse.GetValue(history), ct))
                 {

@@ -19,14 +19,17 @@ internal static class SplitCommand
         var @new = new Option<string>("--new") { Description = "New stack URL", Required = true };
         var percent = new Option<string>("--percent") { Description = "Initial share of conversations on the new stack (default 0%)", DefaultValueFactory = _ => "0" };
         var ramp = new Option<string?>("--ramp") { Description = "Ramp plan (e.g. scenarios/ramp.json): steps, hold, gates; advances and rolls back automatically" };
-        var store = new Option<string?>("--store") { Description = "Also capture exchanges to this SQLite file" };
+        var store = new Option<string?>("--store") { Description = "Also capture exchanges to this store: a SQLite file or a PostgreSQL connection string" };
+        var retain = new Option<string?>("--retain") { Description = "Delete captures older than this (e.g. 14d)" };
+        var sharedState = new Option<string?>("--shared-state") { Description = "PostgreSQL connection string: share percentage, ramp step, rollback, pins and the audit log with every instance using the same database" };
+        var statePoll = new Option<int>("--state-poll-ms") { Description = "With --shared-state: read the shared state at least this often besides LISTEN/NOTIFY (default 1000)", DefaultValueFactory = _ => 1000 };
         var shadow = new Option<string?>("--shadow") { Description = "Also mirror old-served turns to this stack" };
-        var audit = new Option<string>("--audit") { Description = "Audit log (JSONL) of every change (default split-audit.jsonl)", DefaultValueFactory = _ => "split-audit.jsonl" };
+        var audit = new Option<string?>("--audit") { Description = "Audit log (JSONL) of every change (default split-audit.jsonl; with --shared-state the audit is the split_audit table and no file is written unless given)" };
         var pinIdle = new Option<int>("--pin-idle-minutes") { Description = "A conversation stays on its stack until idle this long (default 30)", DefaultValueFactory = _ => 30 };
         var tokenEnv = TokenEnvOption();
         var tokenFile = TokenFileOption();
         var command = new Command("split", "Run the split proxy: route a percentage of conversations (sticky, by hash of the conversation key) to the new stack, watch error rate and p95 per stack, roll back automatically when a gate breaks. Admin API and dashboard at /admin (token required). Subcommands drive a running proxy.");
-        foreach (var option in new Option[] { listen, old, @new, percent, ramp, store, shadow, audit, pinIdle, tokenEnv, tokenFile })
+        foreach (var option in new Option[] { listen, old, @new, percent, ramp, store, retain, sharedState, statePoll, shadow, audit, pinIdle, tokenEnv, tokenFile })
         {
             command.Options.Add(option);
         }
@@ -49,13 +52,22 @@ internal static class SplitCommand
                 Old = CliArgs.Url(parse.GetValue(old)!, "--old"),
                 New = CliArgs.Url(parse.GetValue(@new)!, "--new"),
                 StorePath = parse.GetValue(store),
+                Retain = CliArgs.Retention(parse.GetValue(retain)),
                 Shadow = parse.GetValue(shadow) is { } s ? CliArgs.Url(s, "--shadow") : null,
                 Split = new SplitSettings
                 {
                     InitialPercent = CliArgs.Percent(parse.GetValue(percent)!, "--percent"),
                     Ramp = plan,
                     AdminToken = token,
-                    AuditPath = parse.GetValue(audit),
+                    AuditPath = parse.GetValue(audit) ?? (parse.GetValue(sharedState) is null ? "split-audit.jsonl" : null),
+                    Shared = parse.GetValue(sharedState) is { } conn
+                        ? new SharedStateSettings
+                        {
+                            ConnectionString = conn,
+                            PollInterval = parse.GetValue(statePoll) is > 0 and var pollMs ? TimeSpan.FromMilliseconds(pollMs) : throw new UsageException($"--state-poll-ms: {parse.GetValue(statePoll)} must be positive"),
+                            StaleAfter = TimeSpan.FromMilliseconds(Math.Max(5000, 3 * parse.GetValue(statePoll))),
+                        }
+                        : null,
                     PinIdleTimeout = TimeSpan.FromMinutes(Math.Max(1, parse.GetValue(pinIdle))),
                 },
             };
@@ -75,7 +87,7 @@ internal static class SplitCommand
 
             await using (proxy)
             {
-                Console.WriteLine($"split proxy on {proxy.BaseAddress}: old {options.Old}, new {options.New}, {options.Split.InitialPercent}% of conversations to new; ramp {(plan is null ? "off (gates still roll back automatically)" : string.Join(" → ", plan.Steps.Select(x => x + "%")))}; dashboard {proxy.BaseAddress}admin/ui; audit {options.Split.AuditPath}");
+                Console.WriteLine($"split proxy on {proxy.BaseAddress}: old {options.Old}, new {options.New}, {options.Split.InitialPercent}% of conversations to new; ramp {(plan is null ? "off (gates still roll back automatically)" : string.Join(" → ", plan.Steps.Select(x => x + "%")))}; dashboard {proxy.BaseAddress}admin/ui; audit {(options.Split.Shared is { } sh ? "split_audit table, state shared through " + Core.Postgres.PostgresConnection.Redact(sh.ConnectionString) : options.Split.AuditPath)}");
                 try
                 {
                     await Task.Delay(Timeout.Infinite, ct);

@@ -30,6 +30,11 @@ internal static class VerifyCommand
         public bool Demo { get; init; }
         public bool Allure { get; init; }
         public string? AllureHistory { get; init; }
+        public string? Queue { get; init; }
+        public int Workers { get; init; }
+        public string? RunId { get; init; }
+        public int Batch { get; init; } = 4;
+        public TimeSpan Lease { get; init; } = TimeSpan.FromSeconds(30);
     }
 
     public static Command Build()
@@ -37,7 +42,7 @@ internal static class VerifyCommand
         var scenario = new Option<string>("--scenario") { Description = "Scenario file (default scenarios/demo.json)", DefaultValueFactory = _ => Path.Combine("scenarios", "demo.json") };
         var oldUrl = new Option<string?>("--old") { Description = "Old stack URL (overrides the scenario); empty everywhere = embedded sample stacks" };
         var newUrl = new Option<string?>("--new") { Description = "New stack URL (overrides the scenario)" };
-        var source = new Option<string[]>("--source") { Description = "Extra conversations: a JSONL file from `synth`/`captures export` or another scenario file (repeatable)", AllowMultipleArgumentsPerToken = true };
+        var source = new Option<string[]>("--source") { Description = "Extra conversations: a JSONL file from `synth`/`captures export`, another scenario file, or a capture store (captures.db or a PostgreSQL connection string) (repeatable)", AllowMultipleArgumentsPerToken = true };
         var synthetic = new Option<int?>("--synthetic") { Description = "Synthetic conversations to add (overrides synthetic.count)" };
         var seed = new Option<int?>("--seed") { Description = "Synthetic seed (overrides synthetic.seed)" };
         var reports = new Option<string>("--reports") { Description = "Folder for run results (default reports)", DefaultValueFactory = _ => "reports" };
@@ -46,8 +51,13 @@ internal static class VerifyCommand
         var concurrency = new Option<int?>("--concurrency") { Description = "Conversations in flight (overrides replay.concurrency)" };
         var allure = new Option<bool>("--allure") { Description = "Also render the Allure HTML report (needs the npm package 'allure')" };
         var history = new Option<string?>("--allure-history") { Description = "Allure history file (JSONL) kept between runs for trends" };
+        var queue = new Option<string?>("--queue") { Description = "Distributed replay: PostgreSQL connection string of the work queue; conversations are claimed in batches by --workers here and by any `dualstack worker` on the same queue" };
+        var workers = new Option<int?>("--workers") { Description = "Distributed replay: worker loops in this process (default 1 with --queue; 0 = only external `dualstack worker` processes)" };
+        var runId = new Option<string?>("--run-id") { Description = "Distributed replay: run id; an existing run is resumed (nothing re-enqueued, judged conversations kept)" };
+        var batch = new Option<int>("--batch") { Description = "Distributed replay: conversations per claim (default 4)", DefaultValueFactory = _ => 4 };
+        var lease = new Option<int>("--lease-seconds") { Description = "Distributed replay: a claim expires unless renewed within this many seconds (default 30)", DefaultValueFactory = _ => 30 };
         var command = new Command("verify", "Replay conversations to the old stack (twice) and the new stack, judge every turn beyond the noise floor, write reports/<run>/results.json. Exit 0 no regression, 1 regressions, 2 config error, 130 interrupted.");
-        foreach (var option in new Option[] { scenario, oldUrl, newUrl, source, synthetic, seed, reports, lexical, faults, concurrency, allure, history })
+        foreach (var option in new Option[] { scenario, oldUrl, newUrl, source, synthetic, seed, reports, lexical, faults, concurrency, allure, history, queue, workers, runId, batch, lease })
         {
             command.Options.Add(option);
         }
@@ -67,6 +77,11 @@ internal static class VerifyCommand
                 Concurrency = parse.GetValue(concurrency),
                 Allure = parse.GetValue(allure),
                 AllureHistory = parse.GetValue(history),
+                Queue = parse.GetValue(queue),
+                Workers = parse.GetValue(workers) is { } w ? (w >= 0 ? w : throw new UsageException($"--workers: {w} must not be negative")) : (parse.GetValue(queue) is null ? 0 : 1),
+                RunId = parse.GetValue(runId),
+                Batch = parse.GetValue(batch) is > 0 and var b ? b : throw new UsageException($"--batch: {parse.GetValue(batch)} must be at least 1"),
+                Lease = parse.GetValue(lease) is > 0 and var l ? TimeSpan.FromSeconds(l) : throw new UsageException($"--lease-seconds: {parse.GetValue(lease)} must be at least 1"),
             },
             ct));
         return command;
@@ -130,12 +145,7 @@ internal static class VerifyCommand
         var conversations = new List<Conversation>(scenario.Conversations);
         foreach (var source in options.Sources)
         {
-            if (!File.Exists(source))
-            {
-                throw new UsageException($"--source: '{source}' does not exist");
-            }
-
-            conversations.AddRange(ScenarioLoader.LoadConversations(source));
+            conversations.AddRange(await LoadSourceAsync(source, cancellationToken));
         }
 
         var synthetic = scenario.Synthetic with { Count = options.Synthetic ?? scenario.Synthetic.Count, Seed = options.Seed ?? scenario.Synthetic.Seed };
@@ -195,7 +205,14 @@ internal static class VerifyCommand
                 Semantic = semantic,
                 Seed = synthetic.Count > 0 ? synthetic.Seed : null,
             };
-            var result = await RunWithProgressAsync(request, conversations.Count, cancellationToken);
+            if ((options.Workers > 0 || options.RunId is not null) && options.Queue is null)
+            {
+                throw new UsageException("--workers and --run-id need --queue (a PostgreSQL connection string)");
+            }
+
+            var result = options.Queue is null
+                ? await RunWithProgressAsync(request, conversations.Count, cancellationToken)
+                : await RunDistributedAsync(options, request, synthetic.Count > 0 ? synthetic.Seed : null, cancellationToken);
             var directory = Path.Combine(options.ReportsDir, result.RunId);
             var resultsPath = await ResultsFile.WriteAsync(result, directory, CancellationToken.None);
             PrintSummary(result, resultsPath);
@@ -227,6 +244,116 @@ internal static class VerifyCommand
                 await stacks.DisposeAsync();
             }
         }
+    }
+
+    private static async Task<RunResult> RunDistributedAsync(VerifyOptions options, VerificationRequest request, int? seed, CancellationToken cancellationToken)
+    {
+        if (!Core.Postgres.PostgresConnection.IsPostgres(options.Queue))
+        {
+            throw new UsageException($"--queue: '{options.Queue}' is not a PostgreSQL connection string (postgres://… or Host=…)");
+        }
+
+        Core.Postgres.ReplayQueue queue;
+        try
+        {
+            queue = await Core.Postgres.ReplayQueue.OpenAsync(options.Queue!, "--queue", cancellationToken);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or ArgumentException)
+        {
+            throw new UsageException(ex.Message);
+        }
+
+        await using (queue)
+        {
+            var started = DateTimeOffset.UtcNow;
+            var runId = options.RunId ?? VerificationRunner.NewRunId(started);
+            var settings = new Core.Postgres.ReplayRunSettings(
+                request.Scenario with { Old = request.Scenario.Old with { Url = request.Old.BaseAddress.AbsoluteUri }, New = request.Scenario.New with { Url = request.New.BaseAddress.AbsoluteUri }, Conversations = [] },
+                request.Semantic is null,
+                seed);
+            try
+            {
+                if (!await queue.EnqueueAsync(runId, settings, request.Conversations, cancellationToken))
+                {
+                    settings = await queue.GetSettingsAsync(runId, cancellationToken) ?? settings;
+                    Console.WriteLine($"resuming run {runId}: judged conversations are kept, the rest are claimed again");
+                }
+            }
+            catch (ArgumentException ex)
+            {
+                throw new UsageException(ex.Message);
+            }
+
+            Console.WriteLine($"distributed run {runId} on {Core.Postgres.PostgresConnection.Redact(options.Queue!)}: {options.Workers} worker(s) here; more can join with: dualstack worker --queue <same connection> --run {runId}");
+            var similarity = request.Semantic is null ? null : new LockedSimilarity(request.Semantic);
+            var workers = Enumerable.Range(0, options.Workers).Select(i => new Core.Postgres.ReplayWorker(queue, runId, settings, similarity) { BatchSize = options.Batch, Lease = options.Lease }.RunAsync(cancellationToken)).ToArray();
+            var lastDone = -1;
+            while (true)
+            {
+                var progress = await queue.ProgressAsync(runId, CancellationToken.None);
+                if (progress.Done != lastDone)
+                {
+                    lastDone = progress.Done;
+                    Console.WriteLine($"progress: {progress.Done}/{progress.Total} conversations judged, {progress.Leased} claimed, {progress.Pending} waiting, {progress.Reclaimed} re-claimed after an expired lease");
+                }
+
+                if (progress.Done == progress.Total || cancellationToken.IsCancellationRequested)
+                {
+                    break;
+                }
+
+                await Task.WhenAny(Task.WhenAll(workers), Task.Delay(500, CancellationToken.None));
+            }
+
+            try
+            {
+                await Task.WhenAll(workers);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+            }
+
+            return await Core.Postgres.DistributedRun.BuildAsync(queue, runId, settings, request.Semantic, started, cancellationToken.IsCancellationRequested, CancellationToken.None);
+        }
+    }
+
+    /// <summary>One similarity model shared by several in-process workers, one call at a time.</summary>
+    private sealed class LockedSimilarity(Core.Comparison.ITextSimilarity inner) : Core.Comparison.ITextSimilarity
+    {
+        private readonly Lock _lock = new();
+
+        public string Name => inner.Name;
+
+        public double Similarity(string a, string b)
+        {
+            lock (_lock)
+            {
+                return inner.Similarity(a, b);
+            }
+        }
+    }
+
+    /// <summary>Conversations of a <c>--source</c>: a capture store (PostgreSQL connection string or a SQLite <c>.db</c> file) or a JSONL/scenario file.</summary>
+    internal static async Task<IReadOnlyList<Conversation>> LoadSourceAsync(string source, CancellationToken cancellationToken)
+    {
+        if (Core.Postgres.PostgresConnection.IsPostgres(source) || source.EndsWith(".db", StringComparison.OrdinalIgnoreCase))
+        {
+            await using var store = await CaptureCommand.Open(source, cancellationToken, "--source");
+            var captured = new List<Conversation>();
+            await foreach (var conversation in Core.Capture.CaptureConversations.ReadAsync(store, new Core.Capture.ConversationKeyOptions().Routes, cancellationToken))
+            {
+                captured.Add(conversation);
+            }
+
+            return captured;
+        }
+
+        if (!File.Exists(source))
+        {
+            throw new UsageException($"--source: '{source}' does not exist");
+        }
+
+        return ScenarioLoader.LoadConversations(source);
     }
 
     private static IAgentStack Create(string name, StackConfig config, Scenario scenario)

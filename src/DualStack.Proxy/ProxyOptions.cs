@@ -14,8 +14,11 @@ public sealed record ProxyOptions
     /// <summary>The old (primary) stack every request is forwarded to.</summary>
     public required Uri Old { get; init; }
 
-    /// <summary>SQLite file for captures; null = forward only.</summary>
+    /// <summary>Capture store: a SQLite file, or a PostgreSQL connection string (<c>postgres://…</c> or <c>Host=…</c>); null = forward only.</summary>
     public string? StorePath { get; init; }
+
+    /// <summary>Captures older than this are deleted (at start, then periodically); null = kept forever.</summary>
+    public TimeSpan? Retain { get; init; }
 
     /// <summary>Capture limits, header allow-list, queue and redaction.</summary>
     public CaptureOptions Capture { get; init; } = new();
@@ -89,6 +92,9 @@ public sealed record SplitSettings
 
     /// <summary>Sliding window of the per-stack metrics without a ramp plan, in seconds; default 60.</summary>
     public int WindowSeconds { get; init; } = 60;
+
+    /// <summary>Split state shared with other instances through PostgreSQL; null = this instance only.</summary>
+    public SharedStateSettings? Shared { get; init; }
 
     /// <summary>How often the ramp controller evaluates the gates; default 1 s.</summary>
     public TimeSpan TickInterval { get; init; } = TimeSpan.FromSeconds(1);

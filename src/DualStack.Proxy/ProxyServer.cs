@@ -31,8 +31,9 @@ public sealed class ProxyServer : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly string _destination;
     private ICaptureStore? _store;
-    private ShadowResultStore? _shadowResults;
+    private IShadowResultStore? _shadowResults;
     private AdminEndpoints? _admin;
+    private CaptureRetention? _retention;
 
     private ProxyServer(WebApplication app, ProxyOptions options)
     {
@@ -93,11 +94,16 @@ public sealed class ProxyServer : IAsyncDisposable
         {
             if (options.StorePath is { } path)
             {
-                server._store = await SqliteCaptureStore.OpenAsync(path, cancellationToken).ConfigureAwait(false);
+                server._store = await CaptureStores.OpenAsync(path, cancellationToken).ConfigureAwait(false);
                 server.Writer = new CaptureWriter(server._store, options.Capture, new Redactor(options.Capture.RedactPatterns));
+                if (options.Retain is { } retain)
+                {
+                    server._retention = new CaptureRetention(server._store, retain);
+                }
+
                 if (options.Shadow is not null)
                 {
-                    server._shadowResults = await ShadowResultStore.OpenAsync(path, cancellationToken).ConfigureAwait(false);
+                    server._shadowResults = await ShadowResultStores.OpenAsync(path, cancellationToken).ConfigureAwait(false);
                 }
             }
 
@@ -114,6 +120,11 @@ public sealed class ProxyServer : IAsyncDisposable
                 }
 
                 server.Split = new SplitRouter(options, TimeProvider.System, server._logger);
+                if (options.Split.Shared is { } shared)
+                {
+                    await server.Split.ShareAsync(shared, options.Split.PinIdleTimeout, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+                }
+
                 server._admin = new AdminEndpoints(server.Split, options.Split.AdminToken, server._logger);
             }
 
@@ -160,7 +171,7 @@ public sealed class ProxyServer : IAsyncDisposable
         if (Split is not null)
         {
             var key = await RoutingKeyAsync(context, path).ConfigureAwait(false);
-            choice = Split.State.Route(key);
+            choice = Split.Route(key);
             destination = Split.Destination(choice);
             // Tells clients and drills which stack served the request.
             context.Response.Headers[StackHeader] = choice == StackChoice.New ? "new" : "old";
@@ -312,6 +323,24 @@ public sealed class ProxyServer : IAsyncDisposable
             ProxyMetrics.Counter(s, "dualstack_captures_dropped_total", "Exchanges not captured (queue full or store failure); traffic was served.", writer.Dropped);
             ProxyMetrics.Counter(s, "dualstack_capture_store_failures_total", "Failed store writes.", writer.StoreFailures);
         }
+
+        if (_retention is { } retention)
+        {
+            ProxyMetrics.Counter(s, "dualstack_capture_retention_deleted_total", "Captures deleted by retention (--retain).", retention.Deleted);
+            ProxyMetrics.Counter(s, "dualstack_capture_retention_failures_total", "Retention rounds that failed (retried).", retention.Failures);
+        }
+
+        if (Split?.Shared is { } shared)
+        {
+            ProxyMetrics.Gauge(s, "dualstack_shared_state_stale", "1 when the shared split state could not be read from PostgreSQL recently: routing runs on the last known state.", shared.Stale ? 1 : 0);
+            ProxyMetrics.Gauge(s, "dualstack_shared_state_age_seconds", "Seconds since the shared split state was last read from PostgreSQL.", Math.Round(shared.Age.TotalSeconds, 3));
+            ProxyMetrics.Gauge(s, "dualstack_shared_state_version", "Version of the shared split state this instance knows.", shared.Version);
+            ProxyMetrics.Gauge(s, "dualstack_shared_state_pending_writes", "Local split changes not yet written to PostgreSQL.", shared.PendingWrites);
+            ProxyMetrics.Counter(s, "dualstack_shared_state_write_failures_total", "Failed writes of split changes (retried).", shared.WriteFailures);
+            ProxyMetrics.Counter(s, "dualstack_shared_state_read_failures_total", "Failed reads or lost LISTEN connections.", shared.ReadFailures);
+            ProxyMetrics.Counter(s, "dualstack_shared_pins_written_total", "Conversation pins written for the other instances.", shared.PinsWritten);
+            ProxyMetrics.Counter(s, "dualstack_shared_pins_dropped_total", "Conversation pins not shared (queue full or database unreachable).", shared.PinsDropped);
+        }
     }
 
     /// <summary>Waits until captured exchanges queued so far are written (or dropped) and queued shadow turns are compared.</summary>
@@ -340,6 +369,11 @@ public sealed class ProxyServer : IAsyncDisposable
         if (Writer is not null)
         {
             await Writer.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_retention is not null)
+        {
+            await _retention.DisposeAsync().ConfigureAwait(false);
         }
 
         if (_store is not null)

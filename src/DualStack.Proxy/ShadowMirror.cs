@@ -25,7 +25,7 @@ internal sealed class ShadowMirror : IAsyncDisposable
     private readonly Task[] _workers;
     private readonly IAgentStack _shadow;
     private readonly VerdictEngine _engine;
-    private readonly ShadowResultStore? _results;
+    private readonly IShadowResultStore? _results;
     private readonly ProxyMetrics _metrics;
     private readonly ILogger _logger;
     private readonly double _samplePercent;
@@ -34,7 +34,7 @@ internal sealed class ShadowMirror : IAsyncDisposable
     private readonly ConcurrentDictionary<string, byte> _outOfStep = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
 
-    public ShadowMirror(ProxyOptions options, ShadowResultStore? results, ProxyMetrics metrics, ILogger logger)
+    public ShadowMirror(ProxyOptions options, IShadowResultStore? results, ProxyMetrics metrics, ILogger logger)
     {
         _shadow = StackFactory.Create("new", new StackConfig { Url = options.Shadow!.AbsoluteUri, Adapter = options.ShadowAdapter }, turnTimeout: options.ShadowTimeout);
         _engine = new VerdictEngine(options.Comparison, options.Semantic);

@@ -45,6 +45,26 @@ internal sealed class SplitRouter : IAsyncDisposable
 
     public SplitState State { get; }
 
+    /// <summary>The state shared with other instances through PostgreSQL; null when this instance decides alone.</summary>
+    public SharedSplitState? Shared { get; private set; }
+
+    /// <summary>Connects the shared state (see <see cref="SharedSplitState.StartAsync"/>).</summary>
+    public async Task ShareAsync(SharedStateSettings settings, TimeSpan pinIdle, TimeProvider time, CancellationToken cancellationToken) =>
+        Shared = await SharedSplitState.StartAsync(State, settings, pinIdle, time, _logger, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Routes a request and queues the pin for the other instances (never waits on the database).</summary>
+    public StackChoice Route(string key)
+    {
+        var choice = State.Route(key);
+        // Requests without a conversation key ("req:…") are one-offs: nothing to share.
+        if (Shared is { } shared && !key.StartsWith("req:", StringComparison.Ordinal))
+        {
+            shared.RecordRoute(key, choice);
+        }
+
+        return choice;
+    }
+
     public SlidingWindow OldWindow { get; }
 
     public SlidingWindow NewWindow { get; }
@@ -181,6 +201,11 @@ internal sealed class SplitRouter : IAsyncDisposable
     {
         await _stop.CancelAsync().ConfigureAwait(false);
         await _ticker.ConfigureAwait(false);
+        if (Shared is not null)
+        {
+            await Shared.DisposeAsync().ConfigureAwait(false);
+        }
+
         _stop.Dispose();
         (_audit as IDisposable)?.Dispose();
     }

@@ -69,6 +69,9 @@ public interface ICaptureStore : IAsyncDisposable
 
     /// <summary>Counts.</summary>
     Task<CaptureStats> GetStatsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Deletes exchanges recorded before <paramref name="cutoff"/> (retention); returns how many.</summary>
+    Task<long> DeleteBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken);
 }
 
 /// <summary>Capture settings.</summary>

@@ -15,8 +15,28 @@ namespace DualStack.Core.Capture;
 /// <param name="Shadow">The new stack's answer, never returned to anyone.</param>
 public sealed record ShadowTurn(string ConversationKey, int TurnIndex, DateTimeOffset Timestamp, string Message, string UserId, StackObservation Primary, StackObservation Shadow);
 
-/// <summary>Shadow comparisons in the capture database (table <c>shadow_turns</c>), read back by <c>dualstack report --source</c>.</summary>
-public sealed class ShadowResultStore : IAsyncDisposable
+/// <summary>Where shadow comparisons are kept (beside the captures), read back by <c>dualstack report --source</c>.</summary>
+public interface IShadowResultStore : IAsyncDisposable
+{
+    /// <summary>Appends one comparison.</summary>
+    Task AppendAsync(ShadowTurn turn, CancellationToken cancellationToken);
+
+    /// <summary>Streams every stored comparison ordered by conversation, then turn.</summary>
+    IAsyncEnumerable<ShadowTurn> ReadAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>Opens the shadow result store a <c>--store</c>/<c>--source</c> value names.</summary>
+public static class ShadowResultStores
+{
+    /// <summary>PostgreSQL for a connection string (see <see cref="CaptureStores.OpenAsync"/>), else the SQLite file.</summary>
+    public static async Task<IShadowResultStore> OpenAsync(string value, CancellationToken cancellationToken, string option = "--store") =>
+        Postgres.PostgresConnection.IsPostgres(value)
+            ? await Postgres.PostgresShadowResultStore.OpenAsync(value, option, cancellationToken).ConfigureAwait(false)
+            : await ShadowResultStore.OpenAsync(value, cancellationToken).ConfigureAwait(false);
+}
+
+/// <summary>Shadow comparisons in the SQLite capture database (table <c>shadow_turns</c>), read back by <c>dualstack report --source</c>.</summary>
+public sealed class ShadowResultStore : IShadowResultStore
 {
     private readonly SqliteConnection _connection;
     private readonly SemaphoreSlim _gate = new(1, 1);

@@ -13,7 +13,7 @@ public static class ShadowRun
     /// Judges every stored shadow turn (primary = old, shadow = new; live traffic has no A′, so noise comes only from
     /// the run-level aggregation and normalisation) and builds a run result named after the capture file.
     /// </summary>
-    public static async Task<RunResult> BuildAsync(ShadowResultStore store, string sourceName, ComparisonConfig comparison, ITextSimilarity? semantic, TimeProvider? timeProvider, CancellationToken cancellationToken)
+    public static async Task<RunResult> BuildAsync(IShadowResultStore store, string sourceName, ComparisonConfig comparison, ITextSimilarity? semantic, TimeProvider? timeProvider, CancellationToken cancellationToken)
     {
         var time = timeProvider ?? TimeProvider.System;
         var engine = new VerdictEngine(comparison, semantic);

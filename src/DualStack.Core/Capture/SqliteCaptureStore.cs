@@ -178,6 +178,29 @@ public sealed class SqliteCaptureStore : ICaptureStore
         }
     }
 
+    /// <inheritdoc />
+    public async Task<long> DeleteBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        // On the write connection, between appends: SQLite has one writer at a time anyway.
+        await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (connection.ConfigureAwait(false))
+            {
+                using var command = connection.CreateCommand();
+                command.CommandText = "DELETE FROM exchanges WHERE ts < $cutoff";
+                command.Parameters.AddWithValue("$cutoff", FormatTimestamp(cutoff));
+                return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            _writeGate.Release();
+        }
+    }
+
     /// <summary>Waits for a running append, then closes the write connection. Idempotent.</summary>
     public async ValueTask DisposeAsync()
     {

@@ -38,6 +38,9 @@ public sealed class SplitState
     private int _routing;
     private int _pinCount;
 
+    // True while a change decided elsewhere (shared state) is being applied; only touched under _changeLock.
+    private bool _applyingShared;
+
     /// <summary>Creates the split at <see cref="SplitOptions.InitialPercent"/>; throws <see cref="ArgumentOutOfRangeException"/> for invalid options.</summary>
     public SplitState(SplitOptions options, TimeProvider time)
     {
@@ -223,6 +226,102 @@ public sealed class SplitState
         return Apply(percent, rolledBack: false, rollbackReason: null, rampStep, action, who, why, expectedVersion);
     }
 
+    /// <summary>
+    /// True while <see cref="Changed"/> handlers run for a change applied by <see cref="ApplyShared"/> (read it from a
+    /// handler: a shared-state sync must not write such a change back).
+    /// </summary>
+    internal bool IsApplyingShared => _applyingShared;
+
+    /// <summary>
+    /// Applies a state decided elsewhere (another proxy instance, through the shared store) with the same effects as a
+    /// local change — routing, rollback sweep of new-stack pins, <see cref="Changed"/> with <paramref name="entry"/>.
+    /// </summary>
+    internal SplitSnapshot ApplyShared(double percent, bool rolledBack, string? rollbackReason, int rampStep, AuditEntry entry)
+    {
+        CheckPercent(percent, nameof(percent));
+        lock (_changeLock)
+        {
+            _applyingShared = true;
+            try
+            {
+                return Apply(percent, rolledBack, rolledBack ? rollbackReason ?? string.Empty : null, rampStep, entry.Action, entry.Who, entry.Reason, expectedVersion: -1, entry.At)!;
+            }
+            finally
+            {
+                _applyingShared = false;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Adds a pin made by another instance: <paramref name="key"/> on <paramref name="stack"/>, last seen
+    /// <paramref name="idleFor"/> ago. A live local pin of the key wins; a pin already idle is ignored; a new-stack pin is
+    /// ignored while rolled back. Returns true when the pin was added or replaced an idle one.
+    /// </summary>
+    internal bool ImportPin(string key, StackChoice stack, TimeSpan idleFor)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        if (idleFor < TimeSpan.Zero)
+        {
+            // Clocks of two hosts disagree a little: a pin "from the future" is simply fresh.
+            idleFor = TimeSpan.Zero;
+        }
+
+        var idleTicks = (long)(idleFor.TotalSeconds * _time.TimestampFrequency);
+        if (_sets == 0 || idleTicks > _idleTicks)
+        {
+            return false;
+        }
+
+        var hash = key.GetHashCode();
+        var set = SetOf(hash);
+        var tag = hash | 1;
+        var first = set * Ways;
+        var now = _time.GetTimestamp();
+        lock (_stripes[set & _stripeMask])
+        {
+            var routing = Volatile.Read(ref _routing);
+            if (routing < 0 && stack == StackChoice.New)
+            {
+                return false;
+            }
+
+            var found = Find(first, tag, key, out var empty);
+            if (found >= 0)
+            {
+                if (now - _pins[found].LastSeen <= _idleTicks)
+                {
+                    return false;
+                }
+
+                _pins[found] = new Pin { Key = key, LastSeen = now - idleTicks, Stack = stack };
+                return true;
+            }
+
+            int slot;
+            if (empty != 0)
+            {
+                slot = first + BitOperations.TrailingZeroCount(empty);
+                Interlocked.Increment(ref _pinCount);
+            }
+            else
+            {
+                slot = first;
+                for (var i = first + 1; i < first + Ways; i++)
+                {
+                    if (_pins[i].LastSeen < _pins[slot].LastSeen)
+                    {
+                        slot = i;
+                    }
+                }
+            }
+
+            _tags[slot] = tag;
+            _pins[slot] = new Pin { Key = key, LastSeen = now - idleTicks, Stack = stack };
+            return true;
+        }
+    }
+
     internal SplitSnapshot Rollback(string who, string reason, string action) =>
         Apply(0, rolledBack: true, rollbackReason: reason ?? string.Empty, rampStep: -1, action, who, reason);
 
@@ -265,7 +364,7 @@ public sealed class SplitState
     private SplitSnapshot Apply(double percent, bool rolledBack, string? rollbackReason, int rampStep, string action, string? who, string? reason) =>
         Apply(percent, rolledBack, rollbackReason, rampStep, action, who, reason, expectedVersion: -1)!;
 
-    private SplitSnapshot? Apply(double percent, bool rolledBack, string? rollbackReason, int rampStep, string action, string? who, string? reason, long expectedVersion)
+    private SplitSnapshot? Apply(double percent, bool rolledBack, string? rollbackReason, int rampStep, string action, string? who, string? reason, long expectedVersion, DateTimeOffset? at = null)
     {
         lock (_changeLock)
         {
@@ -275,7 +374,7 @@ public sealed class SplitState
                 return null;
             }
 
-            var now = _time.GetUtcNow();
+            var now = at ?? _time.GetUtcNow();
             Volatile.Write(ref _routing, rolledBack ? -1 : ConversationHash.Threshold(percent));
             var next = new SplitSnapshot(percent, rolledBack, rollbackReason, rampStep, now, before.Version + 1, PinCount: 0);
             Volatile.Write(ref _snapshot, next);

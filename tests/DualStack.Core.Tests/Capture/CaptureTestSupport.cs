@@ -86,6 +86,26 @@ internal sealed class MemoryCaptureStore : ICaptureStore
             all.Count(e => e.Error is not null || e.Status == 0)));
     }
 
+    public Task<long> DeleteBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
+    {
+        var kept = new List<CapturedExchange>();
+        long deleted = 0;
+        while (_stored.TryDequeue(out var exchange))
+        {
+            if (exchange.Timestamp < cutoff)
+            {
+                deleted++;
+            }
+            else
+            {
+                kept.Add(exchange);
+            }
+        }
+
+        kept.ForEach(_stored.Enqueue);
+        return Task.FromResult(deleted);
+    }
+
     public void Add(CapturedExchange exchange) => _stored.Enqueue(exchange with { Id = Interlocked.Increment(ref _nextId) });
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;

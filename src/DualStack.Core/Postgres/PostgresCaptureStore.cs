@@ -1,0 +1,270 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using DualStack.Core.Capture;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace DualStack.Core.Postgres;
+
+/// <summary>
+/// A capture store in PostgreSQL (table <c>capture_exchanges</c>), shared by any number of proxy instances. Each batch
+/// is written with one binary <c>COPY</c> (one round trip, one transaction); ids come from a sequence, so they order
+/// the exchanges of one proxy exactly and those of several proxies by arrival at the database. Indexed by
+/// conversation key (then id) and by time. Reads stream with a server-side cursor (batches of rows, never the whole
+/// table). Schema version kept in <c>dualstack_schema</c> (component <c>captures</c>).
+/// </summary>
+public sealed class PostgresCaptureStore : ICaptureStore
+{
+    private const string Columns = "id, ts, method, path, query, conversation_key, request_headers, request_body, request_truncated, status, response_headers, response_body, response_truncated, duration_ms, error";
+
+    internal static readonly IReadOnlyList<string> Migrations =
+    [
+        """
+        CREATE TABLE IF NOT EXISTS capture_exchanges (
+            id                 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            ts                 timestamptz      NOT NULL,
+            method             text             NOT NULL,
+            path               text             NOT NULL,
+            query              text             NOT NULL DEFAULT '',
+            conversation_key   text,
+            request_headers    jsonb            NOT NULL DEFAULT '{}',
+            request_body       text,
+            request_truncated  boolean          NOT NULL DEFAULT false,
+            status             integer          NOT NULL,
+            response_headers   jsonb            NOT NULL DEFAULT '{}',
+            response_body      text,
+            response_truncated boolean          NOT NULL DEFAULT false,
+            duration_ms        double precision NOT NULL,
+            error              text
+        );
+        CREATE INDEX IF NOT EXISTS ix_capture_exchanges_conversation ON capture_exchanges (conversation_key, id);
+        CREATE INDEX IF NOT EXISTS ix_capture_exchanges_ts ON capture_exchanges (ts);
+        """,
+    ];
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly bool _ownsDataSource;
+    private int _disposed;
+
+    private PostgresCaptureStore(NpgsqlDataSource dataSource, bool ownsDataSource, string redactedName)
+    {
+        _dataSource = dataSource;
+        _ownsDataSource = ownsDataSource;
+        Name = redactedName;
+    }
+
+    /// <summary>The connection string with its password redacted.</summary>
+    public string Name { get; }
+
+    /// <summary>
+    /// Connects to the database named by <paramref name="connectionString"/> (URL or key/value form) and creates or
+    /// migrates the schema. Throws <see cref="ArgumentException"/> (unparsable) or <see cref="InvalidDataException"/>
+    /// (unreachable, refused, newer schema), both naming <paramref name="option"/> and the value without its password.
+    /// </summary>
+    public static async Task<PostgresCaptureStore> OpenAsync(string connectionString, CancellationToken cancellationToken, string option = "--store")
+    {
+        var dataSource = await PostgresConnection.OpenAsync(connectionString, option, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await OpenAsync(dataSource, ownsDataSource: true, PostgresConnection.Redact(connectionString), cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await dataSource.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    internal static async Task<PostgresCaptureStore> OpenAsync(NpgsqlDataSource dataSource, bool ownsDataSource, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await PostgresSchema.MigrateAsync(dataSource, "captures", Migrations, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NpgsqlException ex)
+        {
+            throw new InvalidDataException($"--store: '{name}': cannot create the capture schema: {PostgresConnection.Redact(ex.Message)}", ex);
+        }
+
+        return new PostgresCaptureStore(dataSource, ownsDataSource, name);
+    }
+
+    /// <inheritdoc />
+    public async Task AppendAsync(IReadOnlyList<CapturedExchange> batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            // COPY is atomic: a failure part-way leaves none of the batch behind.
+            var importer = await connection.BeginBinaryImportAsync(
+                "COPY capture_exchanges (ts, method, path, query, conversation_key, request_headers, request_body, request_truncated, status, response_headers, response_body, response_truncated, duration_ms, error) FROM STDIN (FORMAT BINARY)",
+                cancellationToken).ConfigureAwait(false);
+            await using (importer.ConfigureAwait(false))
+            {
+                foreach (var e in batch)
+                {
+                    await importer.StartRowAsync(cancellationToken).ConfigureAwait(false);
+                    await importer.WriteAsync(e.Timestamp.ToUniversalTime(), NpgsqlDbType.TimestampTz, cancellationToken).ConfigureAwait(false);
+                    await importer.WriteAsync(Text(e.Method), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                    await importer.WriteAsync(Text(e.Path), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                    await importer.WriteAsync(Text(e.Query ?? string.Empty), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                    await WriteNullableAsync(importer, e.ConversationKey, cancellationToken).ConfigureAwait(false);
+                    await importer.WriteAsync(Headers(e.RequestHeaders), NpgsqlDbType.Jsonb, cancellationToken).ConfigureAwait(false);
+                    await WriteNullableAsync(importer, e.RequestBody, cancellationToken).ConfigureAwait(false);
+                    await importer.WriteAsync(e.RequestTruncated, NpgsqlDbType.Boolean, cancellationToken).ConfigureAwait(false);
+                    await importer.WriteAsync(e.Status, NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
+                    await importer.WriteAsync(Headers(e.ResponseHeaders), NpgsqlDbType.Jsonb, cancellationToken).ConfigureAwait(false);
+                    await WriteNullableAsync(importer, e.ResponseBody, cancellationToken).ConfigureAwait(false);
+                    await importer.WriteAsync(e.ResponseTruncated, NpgsqlDbType.Boolean, cancellationToken).ConfigureAwait(false);
+                    await importer.WriteAsync(e.DurationMs, NpgsqlDbType.Double, cancellationToken).ConfigureAwait(false);
+                    await WriteNullableAsync(importer, e.Error, cancellationToken).ConfigureAwait(false);
+                }
+
+                await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<CapturedExchange> ReadAsync(long afterId, string? conversationKey, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        // Keyset pages: each page is one short query, so a slow consumer holds no transaction or cursor open.
+        const int PageSize = 1000;
+        var after = afterId;
+        while (true)
+        {
+            var page = new List<CapturedExchange>(PageSize);
+            await using (var command = _dataSource.CreateCommand(conversationKey is null
+                ? $"SELECT {Columns} FROM capture_exchanges WHERE id > @after ORDER BY id LIMIT {PageSize}"
+                : $"SELECT {Columns} FROM capture_exchanges WHERE conversation_key = @key AND id > @after ORDER BY id LIMIT {PageSize}"))
+            {
+                command.Parameters.AddWithValue("after", after);
+                if (conversationKey is not null)
+                {
+                    command.Parameters.AddWithValue("key", conversationKey);
+                }
+
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    page.Add(ReadExchange(reader));
+                }
+            }
+
+            foreach (var exchange in page)
+            {
+                yield return exchange;
+            }
+
+            if (page.Count < PageSize)
+            {
+                yield break;
+            }
+
+            after = page[^1].Id;
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<CaptureStats> GetStatsAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        await using var command = _dataSource.CreateCommand("""
+            SELECT COUNT(*), COUNT(DISTINCT conversation_key), MIN(ts), MAX(ts),
+                   COUNT(*) FILTER (WHERE request_truncated OR response_truncated),
+                   COUNT(*) FILTER (WHERE error IS NOT NULL OR status = 0)
+            FROM capture_exchanges
+            """);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return new CaptureStats(
+            reader.GetInt64(0),
+            reader.GetInt64(1),
+            reader.IsDBNull(2) ? null : new DateTimeOffset(reader.GetDateTime(2), TimeSpan.Zero),
+            reader.IsDBNull(3) ? null : new DateTimeOffset(reader.GetDateTime(3), TimeSpan.Zero),
+            reader.GetInt64(4),
+            reader.GetInt64(5));
+    }
+
+    /// <inheritdoc />
+    public async Task<long> DeleteBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        // In slices, so retention never holds a long lock or a huge transaction beside live capture.
+        long total = 0;
+        while (true)
+        {
+            await using var command = _dataSource.CreateCommand(
+                "DELETE FROM capture_exchanges WHERE id IN (SELECT id FROM capture_exchanges WHERE ts < @cutoff ORDER BY ts LIMIT 10000)");
+            command.Parameters.AddWithValue("cutoff", cutoff.ToUniversalTime());
+            var deleted = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            total += deleted;
+            if (deleted < 10000)
+            {
+                return total;
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0 && _ownsDataSource)
+        {
+            await _dataSource.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    // PostgreSQL text cannot hold NUL; a captured body with one keeps everything else (NUL becomes U+FFFD).
+    private static string Text(string value) => value.Contains('\0', StringComparison.Ordinal) ? value.Replace('\0', '\uFFFD') : value;
+
+    private static Task WriteNullableAsync(NpgsqlBinaryImporter importer, string? value, CancellationToken cancellationToken) =>
+        value is null ? importer.WriteNullAsync(cancellationToken) : importer.WriteAsync(Text(value), NpgsqlDbType.Text, cancellationToken);
+
+    private static string Headers(IReadOnlyDictionary<string, string>? headers) =>
+        headers is null || headers.Count == 0 ? "{}" : Text(JsonSerializer.Serialize(headers));
+
+    private static Dictionary<string, string> ReadHeaders(string json)
+    {
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        if (json.Length <= 2)
+        {
+            return headers;
+        }
+
+        using var document = JsonDocument.Parse(json);
+        foreach (var property in document.RootElement.EnumerateObject())
+        {
+            headers[property.Name] = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString()! : property.Value.GetRawText();
+        }
+
+        return headers;
+    }
+
+    private static CapturedExchange ReadExchange(NpgsqlDataReader reader) => new()
+    {
+        Id = reader.GetInt64(0),
+        Timestamp = new DateTimeOffset(reader.GetDateTime(1), TimeSpan.Zero),
+        Method = reader.GetString(2),
+        Path = reader.GetString(3),
+        Query = reader.GetString(4),
+        ConversationKey = reader.IsDBNull(5) ? null : reader.GetString(5),
+        RequestHeaders = ReadHeaders(reader.GetString(6)),
+        RequestBody = reader.IsDBNull(7) ? null : reader.GetString(7),
+        RequestTruncated = reader.GetBoolean(8),
+        Status = reader.GetInt32(9),
+        ResponseHeaders = ReadHeaders(reader.GetString(10)),
+        ResponseBody = reader.IsDBNull(11) ? null : reader.GetString(11),
+        ResponseTruncated = reader.GetBoolean(12),
+        DurationMs = reader.GetDouble(13),
+        Error = reader.IsDBNull(14) ? null : reader.GetString(14),
+    };
+}
