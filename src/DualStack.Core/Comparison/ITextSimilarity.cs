@@ -27,46 +27,44 @@ public sealed class LexicalSimilarity : ITextSimilarity
             return 1;
         }
 
-        // Tokens are looked up as spans: a token string is allocated only the first time a word of a is seen, none for
-        // b. The dictionary maps a word to a slot of a count array, so each token of b costs one hash lookup.
-        var slots = new Dictionary<string, int>(64, StringComparer.Ordinal);
-        var lookup = slots.GetAlternateLookup<ReadOnlySpan<char>>();
-        var counts = System.Buffers.ArrayPool<int>.Shared.Rent((a.Length / 2) + 2); // a word is at least one character plus a separator
-        try
+        // Words are counted by a 64-bit hash of their characters (FNV-1a): no string per token, one lookup each. Two
+        // different words sharing a hash would count as one; at 64 bits that is ~1e-15 for a reply of a few hundred
+        // words, far below what a similarity score can show.
+        var counts = new Dictionary<ulong, int>(64);
+        var totalA = 0;
+        var rest = a.AsSpan();
+        while (TextNormalizer.NextToken(ref rest, out var token))
         {
-            var totalA = 0;
-            var rest = a.AsSpan();
-            while (TextNormalizer.NextToken(ref rest, out var token))
-            {
-                ref var slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(lookup, token, out var seen);
-                if (!seen)
-                {
-                    slot = slots.Count - 1;
-                    counts[slot] = 0;
-                }
-
-                counts[slot]++;
-                totalA++;
-            }
-
-            var totalB = 0;
-            var common = 0;
-            rest = b.AsSpan();
-            while (TextNormalizer.NextToken(ref rest, out var token))
-            {
-                totalB++;
-                if (lookup.TryGetValue(token, out var slot) && counts[slot] > 0)
-                {
-                    counts[slot]--;
-                    common++;
-                }
-            }
-
-            return totalA + totalB == 0 ? 1 : 2.0 * common / (totalA + totalB);
+            ref var n = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(counts, Hash(token), out _);
+            n++;
+            totalA++;
         }
-        finally
+
+        var totalB = 0;
+        var common = 0;
+        rest = b.AsSpan();
+        while (TextNormalizer.NextToken(ref rest, out var token))
         {
-            System.Buffers.ArrayPool<int>.Shared.Return(counts);
+            totalB++;
+            ref var n = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(counts, Hash(token));
+            if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref n) && n > 0)
+            {
+                n--;
+                common++;
+            }
         }
+
+        return totalA + totalB == 0 ? 1 : 2.0 * common / (totalA + totalB);
+    }
+
+    private static ulong Hash(ReadOnlySpan<char> word)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var c in word)
+        {
+            hash = (hash ^ c) * 1099511628211UL;
+        }
+
+        return hash;
     }
 }

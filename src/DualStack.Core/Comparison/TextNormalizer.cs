@@ -29,9 +29,9 @@ public sealed partial class TextNormalizer
             result = Timestamp().Replace(result, "<timestamp>");
             result = Uuid().Replace(result, "<uuid>");
             result = Reference().Replace(result, "<ref>");
-            result = ReplaceAmounts(SymbolAmount(), result, "sym");
-            result = ReplaceAmounts(CodeAmount(), result, "code");
-            result = ReplaceAmounts(CodeFirstAmount(), result, "code");
+            result = ReplaceAmounts(SymbolAmount(), result, AmountForm.SymbolFirst);
+            result = ReplaceAmounts(CodeAmount(), result, AmountForm.CodeLast);
+            result = ReplaceAmounts(CodeFirstAmount(), result, AmountForm.CodeFirst);
         }
 
         foreach (var (pattern, replacement) in _custom)
@@ -46,16 +46,27 @@ public sealed partial class TextNormalizer
     /// Rewrites each amount to its canonical form ("25.00 USD"); an amount already in that form (up to case, which the
     /// lower-casing at the end removes anyway) is left alone, so the common reply is not copied at all.
     /// </summary>
-    private static string ReplaceAmounts(Regex regex, string text, string currencyGroup)
+    private static string ReplaceAmounts(Regex regex, string text, AmountForm form)
     {
         StringBuilder? rewritten = null;
         var last = 0;
-        for (var match = regex.Match(text); match.Success; match = match.NextMatch())
+        // The patterns fix where the parts are (symbol or code first, or code last), so no Match or Group is allocated.
+        foreach (var match in regex.EnumerateMatches(text))
         {
-            var number = match.Groups["num"].ValueSpan;
-            var currency = match.Groups[currencyGroup].Value;
-            var code = currencyGroup == "sym" ? Currency(currency) : currency.ToUpperInvariant();
-            if (IsCanonical(text.AsSpan(match.Index, match.Length), number, code))
+            var amount = text.AsSpan(match.Index, match.Length);
+            var number = form switch
+            {
+                AmountForm.SymbolFirst => amount[1..].TrimStart(),
+                AmountForm.CodeLast => amount[..^3].TrimEnd(),
+                _ => amount[3..].TrimStart(),
+            };
+            var code = form switch
+            {
+                AmountForm.SymbolFirst => CurrencyOfSymbol(amount[0]),
+                AmountForm.CodeLast => CurrencyOfCode(amount[^3..]),
+                _ => CurrencyOfCode(amount[..3]),
+            };
+            if (IsCanonical(amount, number, code))
             {
                 continue;
             }
@@ -196,13 +207,26 @@ public sealed partial class TextNormalizer
             : number + " " + currency;
     }
 
-    private static string Currency(string symbol) => symbol switch
+    private static string CurrencyOfSymbol(char symbol) => symbol switch
     {
-        "$" => "USD",
-        "€" => "EUR",
-        "£" => "GBP",
-        _ => symbol,
+        '$' => "USD",
+        '€' => "EUR",
+        '£' => "GBP",
+        _ => symbol.ToString(),
     };
+
+    private static string CurrencyOfCode(ReadOnlySpan<char> code) =>
+        code.Equals("usd", StringComparison.OrdinalIgnoreCase) ? "USD"
+        : code.Equals("eur", StringComparison.OrdinalIgnoreCase) ? "EUR"
+        : code.Equals("gbp", StringComparison.OrdinalIgnoreCase) ? "GBP"
+        : code.ToString().ToUpperInvariant();
+
+    private enum AmountForm
+    {
+        SymbolFirst,
+        CodeLast,
+        CodeFirst,
+    }
 
     [GeneratedRegex(@"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?", RegexOptions.CultureInvariant)]
     private static partial Regex Timestamp();
