@@ -368,7 +368,8 @@ public sealed class SqliteCaptureStore : ICaptureStore
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
-    private static Dictionary<string, string> ReadHeaders(string json)
+    /// <summary>Headers as stored (a JSON object of name → value), case-insensitive; shared by every capture store.</summary>
+    internal static Dictionary<string, string> ReadHeaders(string json)
     {
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         if (json.Length <= 2)

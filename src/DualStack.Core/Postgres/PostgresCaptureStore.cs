@@ -232,23 +232,6 @@ public sealed class PostgresCaptureStore : ICaptureStore
     private static string Headers(IReadOnlyDictionary<string, string>? headers) =>
         headers is null || headers.Count == 0 ? "{}" : Text(JsonSerializer.Serialize(headers));
 
-    private static Dictionary<string, string> ReadHeaders(string json)
-    {
-        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        if (json.Length <= 2)
-        {
-            return headers;
-        }
-
-        using var document = JsonDocument.Parse(json);
-        foreach (var property in document.RootElement.EnumerateObject())
-        {
-            headers[property.Name] = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString()! : property.Value.GetRawText();
-        }
-
-        return headers;
-    }
-
     private static CapturedExchange ReadExchange(NpgsqlDataReader reader) => new()
     {
         Id = reader.GetInt64(0),
@@ -257,11 +240,11 @@ public sealed class PostgresCaptureStore : ICaptureStore
         Path = reader.GetString(3),
         Query = reader.GetString(4),
         ConversationKey = reader.IsDBNull(5) ? null : reader.GetString(5),
-        RequestHeaders = ReadHeaders(reader.GetString(6)),
+        RequestHeaders = SqliteCaptureStore.ReadHeaders(reader.GetString(6)),
         RequestBody = reader.IsDBNull(7) ? null : reader.GetString(7),
         RequestTruncated = reader.GetBoolean(8),
         Status = reader.GetInt32(9),
-        ResponseHeaders = ReadHeaders(reader.GetString(10)),
+        ResponseHeaders = SqliteCaptureStore.ReadHeaders(reader.GetString(10)),
         ResponseBody = reader.IsDBNull(11) ? null : reader.GetString(11),
         ResponseTruncated = reader.GetBoolean(12),
         DurationMs = reader.GetDouble(13),

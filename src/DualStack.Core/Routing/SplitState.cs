@@ -134,25 +134,7 @@ public sealed class SplitState
             }
 
             var choice = Decide(conversationKey, routing);
-            int slot;
-            if (empty != 0)
-            {
-                slot = first + BitOperations.TrailingZeroCount(empty);
-                Interlocked.Increment(ref _pinCount);
-            }
-            else
-            {
-                // Full set: evict the least recently seen pin, which is an idle one whenever the set holds one.
-                slot = first;
-                for (var i = first + 1; i < first + Ways; i++)
-                {
-                    if (_pins[i].LastSeen < _pins[slot].LastSeen)
-                    {
-                        slot = i;
-                    }
-                }
-            }
-
+            var slot = ClaimSlot(first, empty);
             _tags[slot] = tag;
             _pins[slot] = new Pin { Key = conversationKey, LastSeen = now, Stack = choice };
             return choice;
@@ -298,24 +280,7 @@ public sealed class SplitState
                 return true;
             }
 
-            int slot;
-            if (empty != 0)
-            {
-                slot = first + BitOperations.TrailingZeroCount(empty);
-                Interlocked.Increment(ref _pinCount);
-            }
-            else
-            {
-                slot = first;
-                for (var i = first + 1; i < first + Ways; i++)
-                {
-                    if (_pins[i].LastSeen < _pins[slot].LastSeen)
-                    {
-                        slot = i;
-                    }
-                }
-            }
-
+            var slot = ClaimSlot(first, empty);
             _tags[slot] = tag;
             _pins[slot] = new Pin { Key = key, LastSeen = now - idleTicks, Stack = stack };
             return true;
@@ -415,6 +380,31 @@ public sealed class SplitState
         {
             throw new AggregateException($"{errors.Count} handler(s) of SplitState.Changed failed; the change ({entry.Action} to {entry.ToPercent} %) was applied", errors);
         }
+    }
+
+    /// <summary>
+    /// The slot for a new pin in the set starting at <paramref name="first"/> (caller holds its stripe lock): a free one
+    /// from the <paramref name="empty"/> bit mask (counted), else the least recently seen pin, which is an idle one
+    /// whenever the set holds one.
+    /// </summary>
+    private int ClaimSlot(int first, uint empty)
+    {
+        if (empty != 0)
+        {
+            Interlocked.Increment(ref _pinCount);
+            return first + BitOperations.TrailingZeroCount(empty);
+        }
+
+        var slot = first;
+        for (var i = first + 1; i < first + Ways; i++)
+        {
+            if (_pins[i].LastSeen < _pins[slot].LastSeen)
+            {
+                slot = i;
+            }
+        }
+
+        return slot;
     }
 
     private int Sweep(Func<Pin, bool> remove)
