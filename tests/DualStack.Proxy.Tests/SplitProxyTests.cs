@@ -133,7 +133,8 @@ public sealed class SplitProxyTests
 
         Assert.That(rolledBack, Is.True, "the error-rate gate must fire");
         Assert.That(proxy.Split!.State.Snapshot.RollbackReason, Does.Contain("error"));
-        Assert.That(proxy.Split.Status().History.First().Action, Is.EqualTo("auto-rollback"));
+        // Routing switches first; the audit entry follows once the new-stack pins are swept, a moment later.
+        Assert.That(() => proxy.Split.Status().History.First().Action, Is.EqualTo("auto-rollback").After(5_000, 50));
     }
 
     [Test]
