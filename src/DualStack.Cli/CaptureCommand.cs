@@ -22,6 +22,7 @@ internal static class CaptureCommand
         var noCapture = new Option<bool>("--no-capture") { Description = "Do not record exchanges" };
         var shadow = new Option<string?>("--shadow") { Description = "New stack to mirror turns to (answers compared, never returned)" };
         var shadowAdapter = new Option<AdapterKind>("--shadow-adapter") { Description = "Contract of the shadow stack (default native)", DefaultValueFactory = _ => AdapterKind.Native };
+        var shadowWorkers = new Option<int>("--shadow-workers") { Description = "Shadow turns mirrored and compared at once, one conversation per worker in order (default 4)", DefaultValueFactory = _ => ProxyOptions.DefaultShadowWorkers };
         var sample = new Option<string>("--sample") { Description = "Share of conversations mirrored, by hash of the key (default 100%)", DefaultValueFactory = _ => "100%" };
         var keyHeader = new Option<string?>("--key-header") { Description = "Header carrying the conversation key (e.g. x-openclaw-session-key)" };
         var keyJson = new Option<string[]>("--key-json") { Description = "JSON paths to the key in the body (default $.conversationId $.user)", AllowMultipleArgumentsPerToken = true };
@@ -33,7 +34,7 @@ internal static class CaptureCommand
         var verbose = new Option<bool>("--verbose") { Description = "Log every shadow verdict" };
         var lexical = new Option<bool>("--lexical") { Description = "Judge shadow reply meaning lexically (skip the local MiniLM model; reworded replies then read as minor regressions)" };
         var command = new Command("capture", "Run the capture proxy in front of the old stack: forward everything unchanged, record redacted exchanges to SQLite off the request path, optionally mirror turns to a shadow stack and compare. Serves /metrics and /healthz. Runs until Ctrl+C.");
-        foreach (var option in new Option[] { listen, old, store, retain, noCapture, shadow, shadowAdapter, sample, keyHeader, keyJson, keyRoute, maxBody, redact, headers, linger, verbose, lexical })
+        foreach (var option in new Option[] { listen, old, store, retain, noCapture, shadow, shadowAdapter, shadowWorkers, sample, keyHeader, keyJson, keyRoute, maxBody, redact, headers, linger, verbose, lexical })
         {
             command.Options.Add(option);
         }
@@ -50,6 +51,7 @@ internal static class CaptureCommand
                 Retain = CliArgs.Retention(parse.GetValue(retain)),
                 Shadow = parse.GetValue(shadow) is { } s ? CliArgs.Url(s, "--shadow") : null,
                 ShadowAdapter = parse.GetValue(shadowAdapter),
+                ShadowWorkers = parse.GetValue(shadowWorkers) is >= 1 and var w ? w : throw new UsageException("--shadow-workers must be 1 or more"),
                 ShadowSamplePercent = CliArgs.Percent(parse.GetValue(sample)!, "--sample"),
                 Keys = new ConversationKeyOptions
                 {

@@ -41,8 +41,11 @@ public sealed record ProxyOptions
     /// <summary>Shadow turns waiting before new ones are dropped; default 1,000.</summary>
     public int ShadowQueueCapacity { get; init; } = 1_000;
 
-    /// <summary>Parallel shadow workers (each conversation stays on one, in order); default 4.</summary>
-    public int ShadowWorkers { get; init; } = 4;
+    /// <summary>Default of <see cref="ShadowWorkers"/>.</summary>
+    public const int DefaultShadowWorkers = 4;
+
+    /// <summary>Parallel shadow workers (each conversation stays on one, in order); default <see cref="DefaultShadowWorkers"/>.</summary>
+    public int ShadowWorkers { get; init; } = DefaultShadowWorkers;
 
     /// <summary>Per-turn timeout on the shadow stack; default 30 s.</summary>
     public TimeSpan ShadowTimeout { get; init; } = TimeSpan.FromSeconds(30);

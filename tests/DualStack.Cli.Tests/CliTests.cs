@@ -51,6 +51,18 @@ public sealed class CliTests
     }
 
     [Test]
+    [TestCase("--shadow-workers", "0")]
+    [TestCase("--batch-linger", "-1")]
+    public async Task Capture_OutOfRangeTuning_ExitsTwoNamingTheOption(string option, string value)
+    {
+        var result = await CliRunner.RunAsync(_workDir, "capture", "--listen", "http://127.0.0.1:0", "--old", "http://127.0.0.1:9", "--no-capture", "--shadow", "http://127.0.0.1:9", "--lexical", option, value);
+
+        Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
+        Assert.That(result.Stderr, Does.Contain(option));
+        Assert.That(result.Stderr, Does.Not.Contain("   at "), "no stack trace");
+    }
+
+    [Test]
     public async Task Verify_MalformedScenario_ListsEveryErrorWithFileAndExitsTwo()
     {
         File.WriteAllText(Path.Combine(_workDir, "bad.json"), """
