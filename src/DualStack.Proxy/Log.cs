@@ -49,4 +49,7 @@ internal static partial class Log
 
     [LoggerMessage(24, LogLevel.Warning, "shared split state: pin batch not written: {Message}")]
     public static partial void SharedPinsFailed(ILogger logger, string message);
+
+    [LoggerMessage(25, LogLevel.Warning, "shared split state: tables were missing in {Name} (database restored or recreated); created them again and seeded the state row from this instance")]
+    public static partial void SharedSchemaRecreated(ILogger logger, string name);
 }

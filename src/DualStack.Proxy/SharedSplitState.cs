@@ -173,17 +173,7 @@ internal sealed class SharedSplitState : IAsyncDisposable
         var shared = new SharedSplitState(dataSource, state, settings, pinIdle, time, logger) { Name = redacted };
         try
         {
-            await PostgresSchema.MigrateAsync(dataSource, "split", Migrations, cancellationToken).ConfigureAwait(false);
-            var seed = state.Snapshot;
-            await using (var insert = dataSource.CreateCommand(
-                "INSERT INTO split_state (id, percent, rolled_back, rollback_reason, ramp_step, changed_at, version) VALUES (1, @p, @rb, @reason, @step, now(), 0) ON CONFLICT (id) DO NOTHING"))
-            {
-                insert.Parameters.AddWithValue("p", seed.Percent);
-                insert.Parameters.AddWithValue("rb", seed.RolledBack);
-                insert.Parameters.AddWithValue("reason", (object?)seed.RollbackReason ?? DBNull.Value);
-                insert.Parameters.AddWithValue("step", seed.RampStep);
-                await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
+            await shared.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
 
             shared._knownChange = null;
             var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -209,6 +199,43 @@ internal sealed class SharedSplitState : IAsyncDisposable
         shared._listener = Task.Run(shared.ListenLoopAsync);
         shared._pinWriter = Task.Run(shared.PinLoopAsync);
         return shared;
+    }
+
+    /// <summary>
+    /// Creates or migrates the tables and seeds the state row from the local state when it is missing. Runs at start
+    /// and again whenever a statement finds a table missing (a database restored from an older backup or recreated),
+    /// so the instances repopulate it instead of retrying against nothing forever.
+    /// </summary>
+    private async Task EnsureSchemaAsync(CancellationToken cancellationToken)
+    {
+        await PostgresSchema.MigrateAsync(_dataSource, "split", Migrations, cancellationToken).ConfigureAwait(false);
+        var seed = _state.Snapshot;
+        await using var insert = _dataSource.CreateCommand(
+            "INSERT INTO split_state (id, percent, rolled_back, rollback_reason, ramp_step, changed_at, version) VALUES (1, @p, @rb, @reason, @step, now(), 0) ON CONFLICT (id) DO NOTHING");
+        insert.Parameters.AddWithValue("p", seed.Percent);
+        insert.Parameters.AddWithValue("rb", seed.RolledBack);
+        insert.Parameters.AddWithValue("reason", (object?)seed.RollbackReason ?? DBNull.Value);
+        insert.Parameters.AddWithValue("step", seed.RampStep);
+        await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>After a failed statement: re-creates the schema when the failure was a missing table; never throws.</summary>
+    private async Task RepairIfTablesMissingAsync(Exception failure, CancellationToken cancellationToken)
+    {
+        if (failure is not PostgresException { SqlState: PostgresErrorCodes.UndefinedTable })
+        {
+            return;
+        }
+
+        try
+        {
+            await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+            Log.SharedSchemaRecreated(_logger, Name);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.SharedWriteFailed(_logger, "schema", PostgresConnection.Redact(ex.Message));
+        }
     }
 
     /// <summary>Queues the stack a conversation was routed to, to be written as a pin; never blocks.</summary>
@@ -277,6 +304,7 @@ internal sealed class SharedSplitState : IAsyncDisposable
                     {
                         Interlocked.Increment(ref _writeFailures);
                         Log.SharedWriteFailed(_logger, change.Entry.Action, PostgresConnection.Redact(ex.Message));
+                        await RepairIfTablesMissingAsync(ex, token).ConfigureAwait(false);
                         await Task.Delay(delay, _time, token).ConfigureAwait(false);
                         delay = TimeSpan.FromMilliseconds(Math.Min(2000, delay.TotalMilliseconds * 2));
                     }
@@ -408,6 +436,7 @@ internal sealed class SharedSplitState : IAsyncDisposable
 
                 try
                 {
+                    await RepairIfTablesMissingAsync(ex, token).ConfigureAwait(false);
                     await Task.Delay(backoff, _time, token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
