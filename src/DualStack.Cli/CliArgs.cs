@@ -52,4 +52,23 @@ internal static class CliArgs
             throw new UsageException(ex.Message);
         }
     }
+
+    /// <summary>Creates (or truncates) the file an option names, with its folder; a failure is a usage error naming the option and path.</summary>
+    public static FileStream CreateFile(string path, string option)
+    {
+        try
+        {
+            var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+            if (directory is not null)
+            {
+                Directory.CreateDirectory(directory);
+            }
+
+            return File.Create(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"{option}: cannot write '{path}': {ex.Message}");
+        }
+    }
 }

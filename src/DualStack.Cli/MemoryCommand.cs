@@ -49,7 +49,7 @@ internal static class MemoryCommand
 
                 // Written beside the target and renamed at the end, so a failed snapshot never looks complete.
                 var partial = path + ".partial";
-                var file = CreateFile(partial, "--out");
+                var file = CliArgs.CreateFile(partial, "--out");
                 long count;
                 try
                 {
@@ -344,24 +344,6 @@ internal static class MemoryCommand
                 last.Restart();
             }
         }));
-    }
-
-    private static FileStream CreateFile(string path, string option)
-    {
-        try
-        {
-            var directory = Path.GetDirectoryName(Path.GetFullPath(path));
-            if (directory is not null)
-            {
-                Directory.CreateDirectory(directory);
-            }
-
-            return File.Create(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new UsageException($"{option}: cannot write '{path}': {ex.Message}");
-        }
     }
 
     private static StreamReader OpenText(string path, string option)

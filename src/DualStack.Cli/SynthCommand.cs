@@ -42,7 +42,7 @@ internal static class SynthCommand
                 return ExitCodes.Ok;
             }
 
-            await using (var writer = new StreamWriter(CreateFile(path)))
+            await using (var writer = new StreamWriter(CliArgs.CreateFile(path, "--out")))
             {
                 await WriteAsync(writer, conversations, ct);
             }
@@ -59,24 +59,6 @@ internal static class SynthCommand
         foreach (var conversation in conversations)
         {
             await writer.WriteLineAsync(JsonSerializer.Serialize(conversation, DualStackJson.Options).AsMemory(), cancellationToken);
-        }
-    }
-
-    private static FileStream CreateFile(string path)
-    {
-        try
-        {
-            var directory = Path.GetDirectoryName(Path.GetFullPath(path));
-            if (directory is not null)
-            {
-                Directory.CreateDirectory(directory);
-            }
-
-            return File.Create(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new UsageException($"--out: cannot write '{path}': {ex.Message}");
         }
     }
 }
