@@ -43,6 +43,15 @@ public sealed record ReplyComparisonConfig
 
     /// <summary>Extra regex rules applied after the built-in ones.</summary>
     public IReadOnlyList<NormalizationRule> Normalize { get; init; } = [];
+
+    /// <summary>
+    /// Culture whose short-date order reads locale-ambiguous numeric dates such as 12/11 (month first for
+    /// <c>en-US</c>, day first for <c>en-GB</c>, <c>de-DE</c>…); default <c>en-US</c>. Any .NET culture name.
+    /// </summary>
+    public string DateLocale { get; init; } = "en-US";
+
+    /// <summary>Mask times of day (<c>11:44</c>, <c>11:44:00 UTC</c>, <c>3:05 pm</c>) like timestamps; default true. False keeps them as facts.</summary>
+    public bool MaskTimesOfDay { get; init; } = true;
 }
 
 /// <summary>A regex replacement applied to replies before comparing.</summary>

@@ -65,6 +65,12 @@ public sealed record ReplayConfig
     /// <summary>Ask the old stack twice (A and A′) to measure its own variance; default true.</summary>
     public bool RepeatOld { get; init; } = true;
 
+    /// <summary>
+    /// Ask the new stack twice as well (B and B′) to measure its own variance; default false (one more call per turn).
+    /// A difference B shows against both old runs while B′ agrees with B is never noise.
+    /// </summary>
+    public bool RepeatNew { get; init; }
+
     /// <summary>Send one "hello" turn to each stack (on a throwaway conversation) before measuring, so cold starts do not read as latency regressions; default true.</summary>
     public bool Warmup { get; init; } = true;
 }
