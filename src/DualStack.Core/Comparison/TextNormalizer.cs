@@ -252,7 +252,7 @@ public sealed partial class TextNormalizer
     [GeneratedRegex(@"[(\[]\s*(?:[,;:]\s*)*[)\]]", RegexOptions.CultureInvariant)]
     private static partial Regex EmptyBrackets();
 
-    [GeneratedRegex(@"~(?:a|a2|b)~[0-9a-f]{6}\b", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"~(?:a|a2|b|b2)~[0-9a-f]{6}\b", RegexOptions.CultureInvariant)]
     private static partial Regex LaneSuffix();
 
     [GeneratedRegex(@"\s+")]

@@ -13,6 +13,9 @@ public enum Lane
 
     /// <summary>The new stack (B).</summary>
     New,
+
+    /// <summary>The new stack asked again on a separate conversation (B′): the new stack's own variance, when <c>replay.repeatNew</c> is on.</summary>
+    NewRepeat,
 }
 
 /// <summary>Why a stack produced no usable answer.</summary>

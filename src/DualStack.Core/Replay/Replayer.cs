@@ -10,7 +10,14 @@ namespace DualStack.Core.Replay;
 /// <param name="Old">Old stack, first run (A).</param>
 /// <param name="OldRepeat">Old stack, second run (A′); null when repeats are off.</param>
 /// <param name="New">New stack (B).</param>
-public sealed record TurnReplay(int Index, Turn Turn, StackObservation Old, StackObservation? OldRepeat, StackObservation New);
+public sealed record TurnReplay(int Index, Turn Turn, StackObservation Old, StackObservation? OldRepeat, StackObservation New)
+{
+    /// <summary>New stack, second run (B′); null unless <see cref="ReplayConfig.RepeatNew"/> is on.</summary>
+    public StackObservation? NewRepeat { get; init; }
+
+    /// <summary>The user's earlier messages in this conversation, oldest first: inputs a reply may ground its facts in.</summary>
+    public IReadOnlyList<string> PriorMessages { get; init; } = [];
+}
 
 /// <summary>A conversation as replayed: the turns that completed, in order.</summary>
 /// <param name="Conversation">The source conversation.</param>
@@ -50,7 +57,7 @@ public sealed class Replayer
     }
 
     /// <summary>The id a lane uses for a conversation or user id.</summary>
-    public string LaneId(string id, Lane lane) => $"{id}~{lane switch { Lane.Old => "a", Lane.OldRepeat => "a2", _ => "b" }}~{_runTag}";
+    public string LaneId(string id, Lane lane) => $"{id}~{lane switch { Lane.Old => "a", Lane.OldRepeat => "a2", Lane.NewRepeat => "b2", _ => "b" }}~{_runTag}";
 
     /// <summary>
     /// Replays every conversation. On cancellation the replay stops starting turns and returns what completed
@@ -93,6 +100,8 @@ public sealed class Replayer
         var historyOld = new List<(string, string?)>();
         var historyRepeat = new List<(string, string?)>();
         var historyNew = new List<(string, string?)>();
+        var historyNewRepeat = new List<(string, string?)>();
+        var priorMessages = new List<string>();
         for (var i = 0; i < conversation.Turns.Count; i++)
         {
             if (cancellationToken.IsCancellationRequested)
@@ -101,7 +110,7 @@ public sealed class Replayer
             }
 
             var turn = conversation.Turns[i];
-            var lanes = _config.RepeatOld ? 3 : 2;
+            var lanes = 2 + (_config.RepeatOld ? 1 : 0) + (_config.RepeatNew ? 1 : 0);
             if (_limiter is not null)
             {
                 for (var l = 0; l < lanes; l++)
@@ -117,8 +126,13 @@ public sealed class Replayer
             var oldTask = _old.SendTurnAsync(Request(conversation, turn, i, Lane.Old, historyOld), cancellationToken).AsTask();
             var repeatTask = _config.RepeatOld ? _old.SendTurnAsync(Request(conversation, turn, i, Lane.OldRepeat, historyRepeat), cancellationToken).AsTask() : Task.FromResult<StackObservation>(null!);
             var newTask = _new.SendTurnAsync(Request(conversation, turn, i, Lane.New, historyNew), cancellationToken).AsTask();
-            await Task.WhenAll(oldTask, repeatTask, newTask).ConfigureAwait(false);
-            var replay = new TurnReplay(i, turn, oldTask.Result, _config.RepeatOld ? repeatTask.Result : null, newTask.Result);
+            var newRepeatTask = _config.RepeatNew ? _new.SendTurnAsync(Request(conversation, turn, i, Lane.NewRepeat, historyNewRepeat), cancellationToken).AsTask() : Task.FromResult<StackObservation>(null!);
+            await Task.WhenAll(oldTask, repeatTask, newTask, newRepeatTask).ConfigureAwait(false);
+            var replay = new TurnReplay(i, turn, oldTask.Result, _config.RepeatOld ? repeatTask.Result : null, newTask.Result)
+            {
+                NewRepeat = _config.RepeatNew ? newRepeatTask.Result : null,
+                PriorMessages = priorMessages.ToArray(),
+            };
             if (IsCancelled(replay))
             {
                 return new ConversationReplay(conversation, turns, Completed: false);
@@ -129,13 +143,16 @@ public sealed class Replayer
             historyOld.Add((turn.Message, replay.Old.Reply));
             historyRepeat.Add((turn.Message, replay.OldRepeat?.Reply));
             historyNew.Add((turn.Message, replay.New.Reply));
+            historyNewRepeat.Add((turn.Message, replay.NewRepeat?.Reply));
+            priorMessages.Add(turn.Message);
         }
 
         return new ConversationReplay(conversation, turns, Completed: true);
     }
 
     private static bool IsCancelled(TurnReplay turn) =>
-        turn.Old.Error?.Kind == ObservationErrorKind.Cancelled || turn.New.Error?.Kind == ObservationErrorKind.Cancelled || turn.OldRepeat?.Error?.Kind == ObservationErrorKind.Cancelled;
+        turn.Old.Error?.Kind == ObservationErrorKind.Cancelled || turn.New.Error?.Kind == ObservationErrorKind.Cancelled || turn.OldRepeat?.Error?.Kind == ObservationErrorKind.Cancelled
+        || turn.NewRepeat?.Error?.Kind == ObservationErrorKind.Cancelled;
 
     private TurnRequest Request(Conversation conversation, Turn turn, int index, Lane lane, List<(string, string?)> history) => new()
     {

@@ -54,12 +54,21 @@ public static class VerificationRunner
 
         var replays = await replayer.RunAsync(request.Conversations, progress, cancellationToken).ConfigureAwait(false);
         var engine = new VerdictEngine(request.Scenario.Comparison, request.Semantic);
-        var conversations = replays.Select(r => engine.JudgeConversation(r, new Dictionary<Lane, string>
+        var conversations = replays.Select(r =>
         {
-            [Lane.Old] = replayer.LaneId(r.Conversation.Id, Lane.Old),
-            [Lane.OldRepeat] = replayer.LaneId(r.Conversation.Id, Lane.OldRepeat),
-            [Lane.New] = replayer.LaneId(r.Conversation.Id, Lane.New),
-        })).ToArray();
+            var lanes = new Dictionary<Lane, string>
+            {
+                [Lane.Old] = replayer.LaneId(r.Conversation.Id, Lane.Old),
+                [Lane.OldRepeat] = replayer.LaneId(r.Conversation.Id, Lane.OldRepeat),
+                [Lane.New] = replayer.LaneId(r.Conversation.Id, Lane.New),
+            };
+            if (request.Scenario.Replay.RepeatNew)
+            {
+                lanes[Lane.NewRepeat] = replayer.LaneId(r.Conversation.Id, Lane.NewRepeat);
+            }
+
+            return engine.JudgeConversation(r, lanes);
+        }).ToArray();
         var draft = new RunResult
         {
             RunId = runId,

@@ -1170,6 +1170,7 @@ public static partial class HtmlReport
     {
         Lane.Old => "old (A)",
         Lane.OldRepeat => "old again (A′)",
+        Lane.NewRepeat => "new again (B′)",
         _ => "new (B)",
     };
 

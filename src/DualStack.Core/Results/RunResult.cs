@@ -128,6 +128,9 @@ public sealed record TurnResult
     /// <summary>Old stack again (A′); null when repeats are off.</summary>
     public StackObservation? OldRepeat { get; init; }
 
+    /// <summary>New stack, second run (B′); null unless <c>replay.repeatNew</c> is on.</summary>
+    public StackObservation? NewRepeat { get; init; }
+
     /// <summary>New stack (B).</summary>
     public required StackObservation New { get; init; }
 

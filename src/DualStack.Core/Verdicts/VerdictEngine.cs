@@ -79,7 +79,7 @@ public sealed class VerdictEngine
             dimensions.Add(CheckExpectations(expect, turn.New));
         }
 
-        return Rejudge(new TurnResult { Index = turn.Index, Message = turn.Turn.Message, Old = turn.Old, OldRepeat = turn.OldRepeat, New = turn.New, Reason = string.Empty }, dimensions);
+        return Rejudge(new TurnResult { Index = turn.Index, Message = turn.Turn.Message, Old = turn.Old, OldRepeat = turn.OldRepeat, New = turn.New, NewRepeat = turn.NewRepeat, Reason = string.Empty }, dimensions);
     }
 
     private static TurnResult Rejudge(TurnResult turn, IReadOnlyList<DimensionResult> dimensions)
