@@ -85,7 +85,7 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
     }
 
     /// <summary>
-    /// Small talk: no facts on either side, no skill calls and no memory written. A meaning difference there is at
+    /// Small talk: no facts or outcome on either side, no skill calls and no memory written. A meaning difference there is at
     /// most minor ("Goodbye, have a great day!" → "Enjoy your day - thanks for chatting.").
     /// </summary>
     private static bool IsSmallTalk(TurnReplay turn, PreparedReply a, PreparedReply b) =>
