@@ -238,8 +238,10 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
                 return true;
             }
 
-            if (candidate.Kind is FactKind.Number or FactKind.Quantity && fact.Kind is FactKind.Number or FactKind.Quantity && candidate.Value == fact.Value)
+            if (candidate.Kind is FactKind.Number or FactKind.Quantity or FactKind.Id && fact.Kind is FactKind.Number or FactKind.Quantity or FactKind.Id
+                && candidate.Value == fact.Value)
             {
+                // "order 9999" (an id) and "the number 9999" (a number) state the same value.
                 return true;
             }
         }
