@@ -429,6 +429,12 @@ public static class EnvironmentCanonicalizer
                 return true;
             }
 
+            if (Roots.Length > 0 && text.Contains("file:", StringComparison.OrdinalIgnoreCase))
+            {
+                // A file URI may percent-encode the root's name.
+                return true;
+            }
+
             foreach (var root in Roots)
             {
                 if (text.Contains(root.LastSegment, root.Comparison))
