@@ -110,7 +110,7 @@ internal sealed partial class FakeModelServer : IAsyncDisposable
 
         if (order.Success)
         {
-            var query = behaviour == ModelBehaviour.A ? $"order {order.Groups[1].Value}" : "recent orders";
+            var query = behaviour == ModelBehaviour.B ? "recent orders" : $"order {order.Groups[1].Value}";
             return ToolCall("tool_call", new JsonObject { ["id"] = "memory_search", ["args"] = new JsonObject { ["query"] = query } });
         }
 
