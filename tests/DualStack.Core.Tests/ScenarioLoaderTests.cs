@@ -220,4 +220,44 @@ public sealed class ScenarioLoaderTests
         Assert.That(conversations[1].Turns, Has.Count.EqualTo(2));
         Assert.That(conversations[0].Source, Is.EqualTo(Model.ConversationSource.Recorded));
     }
+
+    [Test]
+    public void Load_PathRoots_ResolvedAgainstScenarioFolder()
+    {
+        var path = Write(Path.Combine("sub", "roots.json"), """
+            { "stacks": { "old": { "url": "http://127.0.0.1:1", "pathRoots": [ "agent-old/", "/srv/shared" ] },
+                          "new": { "url": "http://127.0.0.1:2", "pathRoots": [ "../agent-new" ] } },
+              "conversations": [ { "id": "c", "turns": [ { "message": "hi" } ] } ] }
+            """);
+
+        var scenario = ScenarioLoader.Load(path);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(scenario.Old.PathRoots, Is.EqualTo(new[] { Path.Combine(_dir, "sub", "agent-old"), "/srv/shared" }));
+            Assert.That(scenario.New.PathRoots, Is.EqualTo(new[] { Path.Combine(_dir, "agent-new") }));
+        });
+    }
+
+    [Test]
+    public void Load_BadPathRoots_EveryErrorNamesFileFieldAndValue()
+    {
+        var path = Write("bad-roots.json", """
+            { "stacks": { "old": { "url": "http://127.0.0.1:1", "pathRoots": [ "/srv/ok", "", "/srv/a\u0000b", "/" ] },
+                          "new": { "url": "http://127.0.0.1:2", "pathRoots": [ "  " ] } },
+              "conversations": [ { "id": "c", "turns": [ { "message": "hi" } ] } ] }
+            """);
+
+        var errors = LoadFails(path).Errors;
+
+        var file = Display(path);
+        Assert.That(errors, Has.Count.EqualTo(4), string.Join("\n", errors));
+        Assert.Multiple(() =>
+        {
+            Assert.That(errors, Has.One.StartsWith($"{file}: stacks.old.pathRoots[1]: '' is empty"));
+            Assert.That(errors, Has.One.StartsWith($"{file}: stacks.old.pathRoots[2]: '/srv/a\\u0000b' contains characters that are not valid in a path"));
+            Assert.That(errors, Has.One.StartsWith($"{file}: stacks.old.pathRoots[3]: '/' is the file system's root"));
+            Assert.That(errors, Has.One.StartsWith($"{file}: stacks.new.pathRoots[0]: '  ' is empty"));
+        });
+    }
 }
