@@ -97,15 +97,16 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
     private PreparedReply Prepare(StackObservation observation, string[] messages, PreparedReply? same)
     {
         var reply = observation.Reply ?? string.Empty;
-        if (same is not null && string.Equals(same.Raw, reply, StringComparison.Ordinal))
+        if (same is not null && string.Equals(same.Raw, reply, StringComparison.Ordinal) && Equals(same.Environment, observation.Environment))
         {
             return same with { SkillCalls = observation.SkillCalls };
         }
 
         var inputs = TurnInputs.Build(messages, observation.SkillCalls, observation.Memory);
-        var text = _normalizer.MaskGenerated(ChatFormatting.Strip(reply));
+        // Paths under the stack's own roots and its own address are compared as <root>/… and <host>.
+        var text = _normalizer.MaskGenerated(ChatFormatting.Strip(EnvironmentCanonicalizer.Canonicalize(reply, observation.Environment)));
         var scanned = FactScanner.Scan(text, inputs, _options);
-        return new PreparedReply(reply, scanned, observation.SkillCalls);
+        return new PreparedReply(reply, scanned, observation.SkillCalls, observation.Environment);
     }
 
     private (List<Finding> Findings, double Lexical, double? Semantic, double Best) Differences(PreparedReply x, PreparedReply y, PreparedReply? xAlternative, string other)
@@ -308,7 +309,7 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
     }
 
     /// <summary>A reply as compared: the raw text, what the scanner read from it, and the skill calls of its lane.</summary>
-    private sealed record PreparedReply(string Raw, ScannedReply Scanned, IReadOnlyList<SkillCall>? SkillCalls)
+    private sealed record PreparedReply(string Raw, ScannedReply Scanned, IReadOnlyList<SkillCall>? SkillCalls, StackEnvironment? Environment)
     {
         private (OutcomePolarity, string?)? _polarity;
 
