@@ -1,54 +1,11 @@
-using DualStack.Core.Model;
-using DualStack.Core.Results;
 using DualStack.Core.Verdicts;
-using static DualStack.Core.Tests.Support.Observations;
+using static DualStack.Core.Tests.Support.Runs;
 
 namespace DualStack.Core.Tests;
 
 /// <summary>The one exit policy: 0 ok, 1 regression at or above fail-on, 3 could not judge.</summary>
 public sealed class RunOutcomeTests
 {
-    // Hand-built results so the policy is tested apart from the judge (which decides the verdicts).
-    private static TurnResult Turn(Verdict verdict, Severity severity = Severity.None, Verdict? dimension = null) => new()
-    {
-        Message = "hello",
-        Old = Ok("old", "hi"),
-        New = verdict == Verdict.Error ? Failed("new", ObservationErrorKind.Connection, "connection refused") : Ok("new", "hi"),
-        Verdict = verdict,
-        Severity = severity,
-        Reason = verdict.ToString(),
-        Dimensions = [new DimensionResult { Dimension = Dimension.Reply, Verdict = dimension ?? verdict, Severity = severity, Reason = "unit" }],
-    };
-
-    private static ConversationResult Conversation(string id, params TurnResult[] turns) => Conversation(id, completed: true, turns);
-
-    private static ConversationResult Conversation(string id, bool completed, params TurnResult[] turns)
-    {
-        var verdict = turns.Length == 0 ? Verdict.Error : turns.Max(t => t.Verdict);
-        return new ConversationResult
-        {
-            Conversation = new Conversation { Id = id, UserId = "u-" + id, Turns = turns.Select(t => new Turn { Message = t.Message }).ToArray() },
-            LaneIds = new Dictionary<Lane, string>(),
-            Turns = turns,
-            Verdict = verdict,
-            Severity = verdict == Verdict.Regression ? turns.Max(t => t.Severity) : Severity.None,
-            Reason = verdict.ToString(),
-            Completed = completed,
-        };
-    }
-
-    private static RunResult Run(bool cancelled = false, params ConversationResult[] conversations) => new()
-    {
-        RunId = "20261130-000000-abcdef",
-        Scenario = "unit",
-        Stacks = new RunStacks(new StackInfo("old", "http://127.0.0.1:1/", null), new StackInfo("new", "http://127.0.0.1:2/", null)),
-        Summary = VerdictEngine.Summarize(conversations),
-        Conversations = conversations,
-        Cancelled = cancelled,
-    };
-
-    private static RunResult Run(params ConversationResult[] conversations) => Run(false, conversations);
-
     [Test]
     public void Evaluate_AllMatch_IsOkExitZero()
     {
