@@ -87,6 +87,19 @@ public sealed class CliTests
     }
 
     [Test]
+    public async Task Verify_UnknownDateLocale_ExitsTwoNamingFileFieldAndValue()
+    {
+        File.WriteAllText(Path.Combine(_workDir, "locale.json"), """
+            { "comparison": { "reply": { "dateLocale": "en-XX" } }, "conversations": [ { "id": "a", "turns": [ { "message": "hi" } ] } ] }
+            """);
+
+        var result = await CliRunner.RunAsync(_workDir, "verify", "--scenario", "locale.json", "--lexical");
+
+        Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
+        Assert.That(result.Stderr, Does.Contain("locale.json: comparison.reply.dateLocale: 'en-XX' is not a known culture name"));
+    }
+
+    [Test]
     public async Task Verify_MissingScenarioFile_ExitsTwoNamingIt()
     {
         var result = await CliRunner.RunAsync(_workDir, "verify", "--scenario", "nope.json");
