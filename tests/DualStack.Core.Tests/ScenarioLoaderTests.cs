@@ -125,12 +125,13 @@ public sealed class ScenarioLoaderTests
 
         var errors = LoadFails(path).Errors;
 
-        Assert.That(errors, Has.One.EqualTo($"{Display(path)}: comparison.reply.dateLocale: '{locale}' is not a known culture name (e.g. en-US, en-GB, de-DE)"));
+        Assert.That(errors, Has.One.EqualTo($"{Display(path)}: comparison.reply.dateLocale: '{locale}' is not a known culture name (e.g. en-US, en-GB, de-DE, or MDY/DMY)"));
     }
 
     [TestCase("en-GB")]
     [TestCase("de-DE")]
     [TestCase("en-US")]
+    [TestCase("DMY")]
     public void Load_KnownDateLocale_IsAccepted(string locale)
     {
         var path = Write("locale.json", $$"""

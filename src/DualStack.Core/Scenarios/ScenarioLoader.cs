@@ -261,7 +261,7 @@ public static partial class ScenarioLoader
             CheckUnit(comparison.Memory.MinRecall, "comparison.memory.minRecall");
             if (!IsKnownCulture(comparison.Reply.DateLocale))
             {
-                errors.Add($"{display}: comparison.reply.dateLocale: '{comparison.Reply.DateLocale}' is not a known culture name (e.g. en-US, en-GB, de-DE)");
+                errors.Add($"{display}: comparison.reply.dateLocale: '{comparison.Reply.DateLocale}' is not a known culture name (e.g. en-US, en-GB, de-DE, or MDY/DMY)");
             }
 
             if (comparison.Latency.MaxRatio < 1)
@@ -383,6 +383,12 @@ public static partial class ScenarioLoader
         if (string.IsNullOrWhiteSpace(name))
         {
             return false;
+        }
+
+        // The reply judge on main also takes the explicit orders MDY and DMY (FactScanner.TryReadDateLocale).
+        if (name.Equals("MDY", StringComparison.OrdinalIgnoreCase) || name.Equals("DMY", StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
         }
 
         try
