@@ -111,6 +111,42 @@ public sealed class ScenarioLoaderTests
         Assert.That(errors, Has.One.Contains("typo.json").And.Contains("concurency"));
     }
 
+    [TestCase("en-XX")]
+    [TestCase("english")]
+    [TestCase("")]
+    public void Load_UnknownDateLocale_ReportsFileFieldAndValue(string locale)
+    {
+        var path = Write("locale.json", $$"""
+            {
+              "comparison": { "reply": { "dateLocale": "{{locale}}" } },
+              "conversations": [ { "id": "a", "turns": [ { "message": "hi" } ] } ]
+            }
+            """);
+
+        var errors = LoadFails(path).Errors;
+
+        Assert.That(errors, Has.One.EqualTo($"{Display(path)}: comparison.reply.dateLocale: '{locale}' is not a known culture name (e.g. en-US, en-GB, de-DE, or MDY/DMY)"));
+    }
+
+    [TestCase("en-GB")]
+    [TestCase("de-DE")]
+    [TestCase("en-US")]
+    [TestCase("DMY")]
+    public void Load_KnownDateLocale_IsAccepted(string locale)
+    {
+        var path = Write("locale.json", $$"""
+            {
+              "comparison": { "reply": { "dateLocale": "{{locale}}", "maskTimesOfDay": false } },
+              "replay": { "repeatNew": true },
+              "conversations": [ { "id": "a", "turns": [ { "message": "hi" } ] } ]
+            }
+            """);
+
+        var scenario = ScenarioLoader.Load(path);
+
+        Assert.That(scenario.Comparison.Reply.DateLocale, Is.EqualTo(locale));
+    }
+
     [Test]
     public void Load_UnknownPropertyInStackConfig_ReportsItsName()
     {
