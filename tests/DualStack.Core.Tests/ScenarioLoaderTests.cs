@@ -125,7 +125,7 @@ public sealed class ScenarioLoaderTests
 
         var errors = LoadFails(path).Errors;
 
-        Assert.That(errors, Has.One.EqualTo($"{Display(path)}: comparison.reply.dateLocale: '{locale}' is not a known culture name (e.g. en-US, en-GB, de-DE, or MDY/DMY)"));
+        Assert.That(errors, Has.One.EqualTo($"{Display(path)}: comparison.reply.dateLocale: '{locale}' is not a language tag such as en-US, en-GB or de-DE, nor MDY or DMY"));
     }
 
     [TestCase("en-GB")]

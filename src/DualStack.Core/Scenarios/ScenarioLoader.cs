@@ -260,9 +260,9 @@ public static partial class ScenarioLoader
             CheckUnit(comparison.Reply.SemanticThreshold, "comparison.reply.semanticThreshold");
             CheckUnit(comparison.Reply.LexicalThreshold, "comparison.reply.lexicalThreshold");
             CheckUnit(comparison.Memory.MinRecall, "comparison.memory.minRecall");
-            if (!IsKnownCulture(comparison.Reply.DateLocale))
+            if (!FactOptions.TryReadDateLocale(comparison.Reply.DateLocale, out _))
             {
-                errors.Add($"{display}: comparison.reply.dateLocale: '{comparison.Reply.DateLocale}' is not a known culture name (e.g. en-US, en-GB, de-DE, or MDY/DMY)");
+                errors.Add($"{display}: comparison.reply.dateLocale: '{comparison.Reply.DateLocale}' is not a language tag such as en-US, en-GB or de-DE, nor MDY or DMY");
             }
 
             if (comparison.Latency.MaxRatio < 1)
@@ -423,44 +423,6 @@ public static partial class ScenarioLoader
 
     [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
     private static partial Regex AgentIdPattern();
-
-    /// <summary>
-    /// True for a predefined .NET culture name (en-US, de-DE…); false for empty, the invariant culture or an invented
-    /// name. A host running with invariant globalization has no culture data to check against: there only the shape of
-    /// a BCP 47 tag is checked (the CLI and the test hosts that load scenarios run with ICU).
-    /// </summary>
-    internal static bool IsKnownCulture(string? name)
-    {
-        if (string.IsNullOrWhiteSpace(name))
-        {
-            return false;
-        }
-
-        // The reply judge on main also takes the explicit orders MDY and DMY (FactScanner.TryReadDateLocale).
-        if (name.Equals("MDY", StringComparison.OrdinalIgnoreCase) || name.Equals("DMY", StringComparison.OrdinalIgnoreCase))
-        {
-            return true;
-        }
-
-        try
-        {
-            return CultureInfo.GetCultureInfo(name, predefinedOnly: true) is { Name.Length: > 0 };
-        }
-        catch (CultureNotFoundException) when (InvariantGlobalization)
-        {
-            return CultureNamePattern().IsMatch(name);
-        }
-        catch (CultureNotFoundException)
-        {
-            return false;
-        }
-    }
-
-    private static bool InvariantGlobalization =>
-        AppContext.TryGetSwitch("System.Globalization.Invariant", out var invariant) && invariant;
-
-    [GeneratedRegex("^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|[0-9]{3}))?$")]
-    private static partial Regex CultureNamePattern();
 
     private static string DisplayPath(string path)
     {
