@@ -69,7 +69,8 @@ public sealed class DetectionMatrixTests
         if (expectedKey is not null)
         {
             // One key per kind of difference: the knob's key, and no other key on the regressed turns.
-            Assert.That(keys.Select(g => g.Key), Is.EqualTo(new[] { expectedKey }), $"{knob} finding keys");
+            var others = found.SelectMany(d => d.Findings).Where(f => f.Key != expectedKey).Select(f => $"{f.Key}: {f.Description} [old: {f.Old}] [new: {f.New}]");
+            Assert.That(keys.Select(g => g.Key), Is.EqualTo(new[] { expectedKey }), $"{knob} finding keys; others: {string.Join(" | ", others)}");
         }
 
         foreach (var other in untouched)

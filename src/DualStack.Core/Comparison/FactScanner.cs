@@ -502,7 +502,8 @@ public static partial class FactScanner
                 return false;
             }
 
-            if (!word.Equals("no", StringComparison.OrdinalIgnoreCase) && !word.Equals("number", StringComparison.OrdinalIgnoreCase) && !word.Equals("id", StringComparison.OrdinalIgnoreCase))
+            // "number 4411" and "id 4411" are ids on their own; "no. 4411" needs a label before it ("order no. 4411").
+            if (!word.Equals("no", StringComparison.OrdinalIgnoreCase))
             {
                 return true;
             }

@@ -172,6 +172,18 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
 
         if (byKind is not null)
         {
+            // A grounded id replaced by a similar plain number ("order 4411" → "the number 4412") is a changed id.
+            if (byKind.TryGetValue(FactKind.Id, out var ids) && ids.Extra.Count == 0 && byKind.TryGetValue(FactKind.Number, out var numbers))
+            {
+                var typos = numbers.Extra.Where(n => ids.Missing.Any(id => SimilarId(id, n))).ToArray();
+                ids.Extra.AddRange(typos);
+                numbers.Extra.RemoveAll(typos.Contains);
+                if (numbers.Extra.Count == 0 && numbers.Missing.Count == 0)
+                {
+                    byKind.Remove(FactKind.Number);
+                }
+            }
+
             foreach (var (kind, (missing, extra)) in byKind.OrderBy(k => k.Key))
             {
                 // An id the new reply leaves out is only a difference when it says another one in its place (a typo,
