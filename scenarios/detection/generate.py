@@ -259,7 +259,7 @@ def situations(rng: random.Random, me: dict) -> list[dict]:
         say=[["Booking {bk} is confirmed.", "Your reservation {bk} is locked in.", "All good: {bk} shows as confirmed on our side."],
              ["Check-in at {hotel} is on {date}, for {nights} nights.", "You arrive at {hotel} on {date} and stay {nights} nights.", "{hotel} expects you on {date} ({nights} nights)."],
              ["The total is {amt}, already paid.", "You were charged {amt} in total.", "Total paid so far: {amt}."]],
-        bullet=[("Booking", "{bk} — confirmed"), ("Check-in", "{date} at {hotel}, {nights} nights"), ("Total", "{amt}")],
+        bullet=[("Booking", "{bk} — confirmed"), ("Check-in", "{date} at {hotel}, {nights} nights"), ("Total", "{amt}, paid")],
         outcome=0, neg=["Booking {bk} is not confirmed — the hotel hasn't accepted it.", "Reservation {bk} was declined by the property, I'm afraid.", "{bk} could not be confirmed."],
         neg_bullet=("Booking", "{bk} — ❌ not confirmed")))
 
@@ -412,7 +412,7 @@ def situations(rng: random.Random, me: dict) -> list[dict]:
         skills=lambda v: [skill("cancel_appointment", {"appointmentId": v["apt"]}, {"appointmentId": v["apt"], "status": "cancelled", "lateFee": v["_amount"], "currency": v["_cur"]})],
         say=[["Appointment {apt} is cancelled.", "I've cancelled {apt} for you.", "{apt} has been taken off the schedule."],
              ["Because it's within 24 hours, a late-cancellation fee of {amt} applies.", "A {amt} late-cancellation fee applies since it's less than 24 hours away.", "There's a {amt} fee for cancelling inside 24 hours."]],
-        bullet=[("Appointment", "{apt} — cancelled"), ("Late fee", "{amt}")],
+        bullet=[("Appointment", "{apt} — cancelled"), ("Late fee", "{amt} (less than 24 hours' notice)")],
         outcome=0, neg=["I couldn't cancel {apt}; it has to be done by phone this close to the visit.", "{apt} is still on the schedule — the cancellation failed.", "Cancelling {apt} online isn't possible, it remains booked."],
         neg_bullet=("Appointment", "{apt} — ❌ still booked")))
 
