@@ -179,7 +179,7 @@ public static class OfflineTriples
         }
         catch (JsonException ex)
         {
-            errors.Add($"{where}: not valid JSON: {ex.Message}");
+            errors.Add($"{where}: not valid JSON (near byte {(ex.BytePositionInLine ?? 0) + 1} of the line)");
             return null;
         }
 
