@@ -12,6 +12,9 @@ internal static class ExitCodes
     /// <summary>Usage or configuration error: nothing was run.</summary>
     public const int Usage = 2;
 
+    /// <summary>Could not judge: error verdicts beyond --max-errors, or nothing judged at all (no regression at or above fail-on was found).</summary>
+    public const int CouldNotJudge = 3;
+
     /// <summary>Interrupted (Ctrl+C); partial results were kept.</summary>
     public const int Interrupted = 130;
 }

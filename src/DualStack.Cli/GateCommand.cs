@@ -15,7 +15,7 @@ internal static class GateCommand
         var config = new Option<string>("--config") { Description = "Cutover checklist config (default scenarios/cutover.json)", DefaultValueFactory = _ => Path.Combine("scenarios", "cutover.json") };
         var tokenEnv = new Option<string?>("--token-env") { Description = "Environment variable holding the split proxy's admin token (default DUALSTACK_ADMIN_TOKEN)", DefaultValueFactory = _ => "DUALSTACK_ADMIN_TOKEN" };
         var tokenFile = new Option<string?>("--token-file") { Description = "File holding the admin token" };
-        var command = new Command("gate", "Evaluate the cutover checklist against the split proxy and both stacks and print pass/fail with evidence per item. Exit 0 all pass, 1 any fails, 2 config error.");
+        var command = new Command("gate", "Evaluate the cutover checklist against the split proxy and both stacks and print pass/fail with evidence per item. Exit 0 all pass, 1 any fails, 2 config error, 3 only the configured verification run failed and it could not judge (errors beyond verification.maxErrors, or nothing judged).");
         command.Options.Add(config);
         command.Options.Add(tokenEnv);
         command.Options.Add(tokenFile);
@@ -49,8 +49,8 @@ internal static class GateCommand
             }
 
             AnsiConsole.Write(table);
-            Console.WriteLine(report.Passed ? "cutover gate: PASS" : $"cutover gate: FAIL ({report.Items.Count(i => i.Status == CutoverStatus.Fail)} of {report.Items.Count} items failed)");
-            return report.Passed ? ExitCodes.Ok : ExitCodes.Failed;
+            Console.WriteLine(report.Passed ? "cutover gate: PASS" : $"cutover gate: FAIL ({report.Items.Count(i => i.Status == CutoverStatus.Fail)} of {report.Items.Count} items failed{(report.CouldNotJudge ? "; the verification run could not judge" : string.Empty)})");
+            return report.Passed ? ExitCodes.Ok : report.CouldNotJudge ? ExitCodes.CouldNotJudge : ExitCodes.Failed;
         });
         return command;
     }

@@ -18,7 +18,9 @@ internal static class ReportCommand
         var output = new Option<string?>("--out") { Description = "With --allure-results: output folder (default: allure-report next to it)" };
         var source = new Option<string?>("--source") { Description = "Build the run from a capture store's shadow comparisons (captures.db written by `capture --shadow`)" };
         var lexical = new Option<bool>("--lexical") { Description = "With --source: judge reply meaning lexically (no MiniLM model)" };
-        var command = new Command("report", "Render a run's self-contained HTML report (index.html) and, with --allure, its Allure results and Allure HTML. Exit 0 ok, 2 no such run or not a results file.");
+        var policy = new RunPolicyOptions();
+        var command = new Command("report", "Render a run's self-contained HTML report (index.html) and, with --allure, its Allure results and Allure HTML. Exit 0 ok, 2 no such run or not a results file. With --source (shadow judge): 1 regressions at or above --fail-on, 3 could not judge (errors beyond --max-errors, or nothing judged).");
+        policy.AddTo(command);
         command.Options.Add(run);
         command.Options.Add(reports);
         command.Options.Add(allure);
@@ -29,6 +31,7 @@ internal static class ReportCommand
         command.Options.Add(lexical);
         command.SetAction(async (parse, ct) =>
         {
+            var runPolicy = policy.Read(parse);
             if (parse.GetValue(source) is { } capturePath)
             {
                 var isPostgres = Core.Postgres.PostgresConnection.IsPostgres(capturePath);
@@ -50,14 +53,14 @@ internal static class ReportCommand
                 }
 
                 var runDirectory = Path.Combine(parse.GetValue(reports)!, shadowRun.RunId);
-                Console.WriteLine($"shadow run from {CaptureStores.Describe(capturePath)}: {shadowRun.Summary.Conversations} conversations, {shadowRun.Summary.Turns} turns, {shadowRun.Summary.Regressions} regressions");
+                Console.WriteLine($"shadow run from {CaptureStores.Describe(capturePath)}: {shadowRun.Summary.Conversations} conversations, {shadowRun.Summary.Turns} turns, {shadowRun.Summary.Regressions} regressions, {shadowRun.Summary.Errors} errors");
                 Console.WriteLine($"results: {await ResultsFile.WriteAsync(shadowRun, runDirectory, ct)}");
                 foreach (var line in await ReportWriter.WriteAsync(shadowRun, runDirectory, parse.GetValue(allure), parse.GetValue(history), ct))
                 {
                     Console.WriteLine(line);
                 }
 
-                return shadowRun.Summary.Regressions > 0 ? ExitCodes.Failed : ExitCodes.Ok;
+                return RunPolicyOptions.Exit(shadowRun, runPolicy);
             }
 
             if (parse.GetValue(allureResults) is { } resultsDir)

@@ -35,6 +35,7 @@ internal static class VerifyCommand
         public string? RunId { get; init; }
         public int Batch { get; init; } = 4;
         public TimeSpan Lease { get; init; } = TimeSpan.FromSeconds(30);
+        public RunPolicy Policy { get; init; } = RunPolicy.Default;
         public string? Offline { get; init; }
     }
 
@@ -58,7 +59,9 @@ internal static class VerifyCommand
         var batch = new Option<int>("--batch") { Description = "Distributed replay: conversations per claim (default 4)", DefaultValueFactory = _ => 4 };
         var lease = new Option<int>("--lease-seconds") { Description = "Distributed replay: a claim expires unless renewed within this many seconds (default 30)", DefaultValueFactory = _ => 30 };
         var offline = new Option<string?>("--offline") { Description = "Judge recorded turns without calling any stack: a JSONL of turn triples (scenarios/detection format) or a previous run's results.json (or its folder), with the scenario's comparison settings" };
-        var command = new Command("verify", "Replay conversations to the old stack (twice) and the new stack, judge every turn beyond the noise floor, write reports/<run>/results.json. Exit 0 no regression, 1 regressions, 2 config error, 130 interrupted.");
+        var policy = new RunPolicyOptions();
+        var command = new Command("verify", "Replay conversations to the old stack (twice) and the new stack, judge every turn beyond the noise floor, write reports/<run>/results.json. Exit 0 no regression at or above --fail-on, 1 regressions, 2 config error, 3 could not judge (errors beyond --max-errors, or nothing judged), 130 interrupted.");
+        policy.AddTo(command);
         foreach (var option in new Option[] { scenario, oldUrl, newUrl, source, synthetic, seed, reports, lexical, faults, concurrency, allure, history, queue, workers, runId, batch, lease, offline })
         {
             command.Options.Add(option);
@@ -84,6 +87,7 @@ internal static class VerifyCommand
                 RunId = parse.GetValue(runId),
                 Batch = parse.GetValue(batch) is > 0 and var b ? b : throw new UsageException($"--batch: {parse.GetValue(batch)} must be at least 1"),
                 Lease = parse.GetValue(lease) is > 0 and var l ? TimeSpan.FromSeconds(l) : throw new UsageException($"--lease-seconds: {parse.GetValue(lease)} must be at least 1"),
+                Policy = policy.Read(parse),
                 Offline = parse.GetValue(offline),
             },
             ct));
@@ -97,7 +101,7 @@ internal static class VerifyCommand
         var reports = new Option<string>("--reports") { Description = "Folder for run results (default reports)", DefaultValueFactory = _ => "reports" };
         var lexical = new Option<bool>("--lexical") { Description = "Judge reply meaning lexically only" };
         var allure = new Option<bool>("--allure") { Description = "Also render the Allure HTML report (needs the npm package 'allure')" };
-        var command = new Command("demo", "Start the embedded sample stacks (old v1; new v2, nondeterministic, with planted faults) and their sandboxes on loopback, verify the demo scenario plus synthetic conversations, print the summary and the report path. Needs no configuration; exits 0 when the run completes.");
+        var command = new Command("demo", "Start the embedded sample stacks (old v1; new v2, nondeterministic, with planted faults) and their sandboxes on loopback, verify the demo scenario plus synthetic conversations, print the summary and the report path. Needs no configuration; exits 0 when the run completes, 3 when it could not judge (stack errors, nothing judged).");
         command.Options.Add(synthetic);
         command.Options.Add(faults);
         command.Options.Add(reports);

@@ -49,10 +49,10 @@ internal sealed class AgentEngine(
         var writes = new List<string>();
         var reply = intent.Kind switch
         {
-            IntentKind.OrderStatus => await OrderStatusAsync(intent, skills, writes, cancellationToken).ConfigureAwait(false),
+            IntentKind.OrderStatus => await OrderStatusAsync(intent, skills, faults, writes, cancellationToken).ConfigureAwait(false),
             IntentKind.Refund => await RefundAsync(intent, skills, faults, cancellationToken).ConfigureAwait(false),
             IntentKind.AddressChange => await AddressChangeAsync(intent, skills, faults, writes, cancellationToken).ConfigureAwait(false),
-            IntentKind.ProductQuestion => await ProductAsync(intent, skills, cancellationToken).ConfigureAwait(false),
+            IntentKind.ProductQuestion => await ProductAsync(intent, skills, faults, cancellationToken).ConfigureAwait(false),
             IntentKind.Remember => Remember(intent, writes),
             IntentKind.Recall => retrieved.Count == 0
                 ? replies.Write("recall.none")
@@ -82,7 +82,9 @@ internal sealed class AgentEngine(
         return new TurnOutcome(response, null);
     }
 
-    private async Task<string> OrderStatusAsync(Intent intent, SkillRunner skills, List<string> writes, CancellationToken cancellationToken)
+    // The reply-only knobs (ReplyFaults) are applied to the facts handed to the reply writer, after every skill call
+    // and memory write has used the real values.
+    private async Task<string> OrderStatusAsync(Intent intent, SkillRunner skills, FaultSet faults, List<string> writes, CancellationToken cancellationToken)
     {
         if (intent.OrderId is not { } orderId)
         {
@@ -93,7 +95,7 @@ internal sealed class AgentEngine(
         var order = await skills.LookupOrderAsync(orderId, cancellationToken).ConfigureAwait(false);
         if (!order.IsSuccess)
         {
-            return replies.Write(order.StatusCode == 404 ? "order.notFound" : "order.failed", ("orderId", orderId));
+            return replies.Write(order.StatusCode == 404 ? "order.notFound" : "order.failed", ("orderId", ReplyFaults.Id(faults, orderId)));
         }
 
         var status = ReadString(order.Body?["status"]) ?? "unknown";
@@ -104,7 +106,7 @@ internal sealed class AgentEngine(
             "delivered" => "order.delivered",
             _ => "order.other",
         };
-        return replies.Write(key, ("orderId", orderId), ("status", status), ("eta", eta));
+        return replies.Write(key, ("orderId", ReplyFaults.Id(faults, orderId)), ("status", status), ("eta", ReplyFaults.Date(faults, eta)));
     }
 
     private async Task<string> RefundAsync(Intent intent, SkillRunner skills, FaultSet faults, CancellationToken cancellationToken)
@@ -117,14 +119,14 @@ internal sealed class AgentEngine(
         var order = await skills.LookupOrderAsync(orderId, cancellationToken).ConfigureAwait(false);
         if (!order.IsSuccess)
         {
-            return replies.Write(order.StatusCode == 404 ? "refund.notFound" : "refund.failed", ("orderId", orderId));
+            return replies.Write(order.StatusCode == 404 ? "refund.notFound" : "refund.failed", ("orderId", ReplyFaults.Id(faults, orderId)));
         }
 
         var amount = intent.Amount ?? ReadDecimal(order.Body?["total"]);
         var currency = intent.Currency ?? ReadString(order.Body?["currency"]) ?? "USD";
         if (amount is not { } intended)
         {
-            return replies.Write("refund.failed", ("orderId", orderId));
+            return replies.Write("refund.failed", ("orderId", ReplyFaults.Id(faults, orderId)));
         }
 
         // wrong-skill-args: the skill gets a wrong amount while the reply keeps the intended one.
@@ -132,11 +134,15 @@ internal sealed class AgentEngine(
         var refund = await skills.IssueRefundAsync(orderId, sent, currency, intent.Reason ?? "customer request", cancellationToken).ConfigureAwait(false);
         if (!refund.IsSuccess)
         {
-            return replies.Write("refund.failed", ("orderId", orderId));
+            return replies.Write("refund.failed", ("orderId", ReplyFaults.Id(faults, orderId)));
         }
 
         await skills.SendEmailAsync("refund_confirmation", orderId, cancellationToken).ConfigureAwait(false);
-        return replies.Write("refund.done", ("amount", Money.Format(intended)), ("currency", currency), ("orderId", orderId));
+        return replies.Write(
+            ReplyFaults.Outcome(faults, "refund.done"),
+            ("amount", Money.Format(intended)),
+            ("currency", ReplyFaults.Currency(faults, currency)),
+            ("orderId", ReplyFaults.Id(faults, orderId)));
     }
 
     private async Task<string> AddressChangeAsync(Intent intent, SkillRunner skills, FaultSet faults, List<string> writes, CancellationToken cancellationToken)
@@ -155,10 +161,10 @@ internal sealed class AgentEngine(
 
         await skills.SendEmailAsync("address_changed", null, cancellationToken).ConfigureAwait(false);
         writes.Add($"address: {address}");
-        return replies.Write("address.done", ("address", address));
+        return replies.Write(ReplyFaults.Outcome(faults, "address.done"), ("address", address));
     }
 
-    private async Task<string> ProductAsync(Intent intent, SkillRunner skills, CancellationToken cancellationToken)
+    private async Task<string> ProductAsync(Intent intent, SkillRunner skills, FaultSet faults, CancellationToken cancellationToken)
     {
         var query = intent.Query ?? string.Empty;
         var search = await skills.SearchCatalogAsync(query, cancellationToken).ConfigureAwait(false);
@@ -170,7 +176,7 @@ internal sealed class AgentEngine(
         var products = (search.Body?["products"] as JsonArray ?? [])
             .OfType<JsonObject>()
             .Take(MaxProductsInReply)
-            .Select(DescribeProduct)
+            .Select(product => DescribeProduct(product, faults))
             .ToArray();
         return products.Length == 0
             ? replies.Write("product.none", ("query", query))
@@ -184,13 +190,13 @@ internal sealed class AgentEngine(
         return replies.Write("memory.stored", ("fact", fact));
     }
 
-    private static string DescribeProduct(JsonObject product)
+    private static string DescribeProduct(JsonObject product, FaultSet faults)
     {
         var name = ReadString(product["name"]) ?? "unnamed product";
         var details = new List<string>(2);
         if (ReadDecimal(product["price"]) is { } price)
         {
-            details.Add($"{Money.Format(price)} {ReadString(product["currency"]) ?? "USD"}");
+            details.Add($"{Money.Format(price)} {ReplyFaults.Currency(faults, ReadString(product["currency"]) ?? "USD")}");
         }
 
         if (product["inStock"] is JsonValue stock && stock.TryGetValue<bool>(out var inStock))

@@ -12,9 +12,14 @@ internal sealed record FaultSet
     internal const string ForgetWrites = "forget-writes";
     internal const string Latency = "latency";
     internal const string Errors = "errors";
+    internal const string WrongDate = "wrong-date";
+    internal const string WrongCurrency = "wrong-currency";
+    internal const string NegatedOutcome = "negated-outcome";
+    internal const string IdTypo = "id-typo";
 
     internal const string KnownList =
-        "skip-memory, wrong-skill-args, drop-skill, extra-skill, forget-writes, latency:<ms>, errors:<percent>";
+        "skip-memory, wrong-skill-args, drop-skill, extra-skill, forget-writes, latency:<ms>, errors:<percent>, "
+        + "wrong-date, wrong-currency, negated-outcome, id-typo";
 
     public static FaultSet None { get; } = new();
 
@@ -34,11 +39,24 @@ internal sealed record FaultSet
 
     public double ErrorPercent { get; private init; }
 
+    /// <summary>wrong-date: dates told in replies are three days later than the skill result says.</summary>
+    public bool ShiftsDates { get; private init; }
+
+    /// <summary>wrong-currency: amounts told in replies keep their number but name another currency.</summary>
+    public bool SwapsCurrency { get; private init; }
+
+    /// <summary>negated-outcome: a successful refund or address change is told as refused.</summary>
+    public bool NegatesOutcome { get; private init; }
+
+    /// <summary>id-typo: order ids repeated in replies have one character changed.</summary>
+    public bool TyposIds { get; private init; }
+
     /// <summary>Parses fault knobs; collects one error line per bad value instead of throwing.</summary>
     public static FaultSet Parse(IEnumerable<string> faults, List<string> errors)
     {
         var names = new List<string>();
         bool skip = false, wrong = false, drop = false, extra = false, forget = false;
+        bool date = false, currency = false, negated = false, typo = false;
         var latency = 0;
         var percent = 0d;
         foreach (var raw in faults)
@@ -54,7 +72,8 @@ internal sealed record FaultSet
             var value = colon < 0 ? null : fault[(colon + 1)..].Trim();
             switch (name)
             {
-                case SkipMemory or WrongSkillArgs or DropSkill or ExtraSkill or ForgetWrites when value is not null:
+                case SkipMemory or WrongSkillArgs or DropSkill or ExtraSkill or ForgetWrites
+                    or WrongDate or WrongCurrency or NegatedOutcome or IdTypo when value is not null:
                     errors.Add($"malformed fault '{fault}': '{name}' takes no value");
                     continue;
                 case SkipMemory:
@@ -71,6 +90,18 @@ internal sealed record FaultSet
                     break;
                 case ForgetWrites:
                     forget = true;
+                    break;
+                case WrongDate:
+                    date = true;
+                    break;
+                case WrongCurrency:
+                    currency = true;
+                    break;
+                case NegatedOutcome:
+                    negated = true;
+                    break;
+                case IdTypo:
+                    typo = true;
                     break;
                 case Latency:
                     if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var ms) || ms > 600_000)
@@ -112,6 +143,10 @@ internal sealed record FaultSet
             ForgetsWrites = forget,
             LatencyMs = latency,
             ErrorPercent = percent,
+            ShiftsDates = date,
+            SwapsCurrency = currency,
+            NegatesOutcome = negated,
+            TyposIds = typo,
         };
     }
 }

@@ -2,7 +2,8 @@ namespace DualStack.SampleAgent;
 
 /// <summary>
 /// Reply templates per profile and key. The first variant is the deterministic reply; nondeterministic mode picks any.
-/// v2 rewords every v1 reply but keeps every placeholder, so both profiles state the same facts.
+/// v2 rewords every v1 reply but keeps every placeholder, so both profiles state the same facts. The <c>*.denied</c>
+/// keys serve only the negated-outcome fault knob: same placeholders and variant count as their <c>*.done</c> keys.
 /// </summary>
 internal static class Phrasebook
 {
@@ -47,6 +48,13 @@ internal static class Phrasebook
             "I have issued a refund of {amount} {currency} for order {orderId}; a confirmation email is on its way.",
             "Your refund of {amount} {currency} for order {orderId} is issued, and a confirmation email will follow.",
         ],
+        // negated-outcome only: refund.done's variants, one for one, telling the same facts as refused.
+        ["refund.denied"] =
+        [
+            "Sorry, the refund of {amount} {currency} for order {orderId} could not be issued. You will not receive a confirmation email.",
+            "I could not issue a refund of {amount} {currency} for order {orderId}; no confirmation email is on its way.",
+            "Your refund of {amount} {currency} for order {orderId} was refused, and no confirmation email will follow.",
+        ],
         ["refund.notFound"] =
         [
             "Sorry, I could not find order {orderId}, so I cannot issue a refund.",
@@ -66,6 +74,12 @@ internal static class Phrasebook
         [
             "Your address has been updated to {address}. A confirmation email has been sent.",
             "I have changed your address to {address} and sent you a confirmation email.",
+        ],
+        // negated-outcome only: address.done's variants, one for one, telling the same address as not saved.
+        ["address.denied"] =
+        [
+            "Sorry, your address could not be updated to {address}. No confirmation email has been sent.",
+            "I was unable to change your address to {address}, so no confirmation email was sent.",
         ],
         ["address.failed"] =
         [
@@ -168,6 +182,12 @@ internal static class Phrasebook
             "Done! We're refunding {amount} {currency} on order {orderId}; check your inbox for the confirmation.",
             "Your money is on its way back: {amount} {currency} for order {orderId}. A confirmation email has been sent.",
         ],
+        ["refund.denied"] =
+        [
+            "Sorry: {amount} {currency} cannot be refunded for order {orderId}, and we haven't emailed you a confirmation.",
+            "Unfortunately we're unable to refund {amount} {currency} on order {orderId}; there is no confirmation in your inbox.",
+            "Your money is not on its way back: the refund of {amount} {currency} for order {orderId} was declined. No confirmation email has been sent.",
+        ],
         ["refund.notFound"] =
         [
             "I couldn't locate order {orderId}, so there's nothing I can refund yet.",
@@ -187,6 +207,11 @@ internal static class Phrasebook
         [
             "Done: we now have {address} as your address, and a confirmation is in your inbox.",
             "Your new address, {address}, is saved. We've emailed you a confirmation.",
+        ],
+        ["address.denied"] =
+        [
+            "Sorry: we couldn't save {address} as your address, so there is no confirmation in your inbox.",
+            "Your new address, {address}, was not saved. We haven't emailed you a confirmation.",
         ],
         ["address.failed"] =
         [

@@ -2,12 +2,19 @@ namespace DualStack.SampleAgent;
 
 /// <summary>
 /// <c>dotnet run --project src/DualStack.SampleAgent -- [--profile v1|v2] [--nondeterministic] [--seed N]
-/// [--faults a,b] [--integrations URL] [--urls URL]</c>. Exit codes: 0 stopped normally, 2 usage error.
+/// [--faults a,b] [--integrations URL] [--urls URL]</c>, or <c>--help</c>. Exit codes: 0 stopped normally or help
+/// shown, 2 usage error.
 /// </summary>
 internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        if (SampleAgentOptionsParser.WantsHelp(args))
+        {
+            await Console.Out.WriteLineAsync(SampleAgentOptionsParser.Usage).ConfigureAwait(false);
+            return 0;
+        }
+
         SampleAgentOptions options;
         string[] hostArgs;
         try

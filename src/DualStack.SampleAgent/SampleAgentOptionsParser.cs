@@ -7,6 +7,35 @@ public static class SampleAgentOptionsParser
 {
     internal const string KnownProfiles = "v1, v2";
 
+    /// <summary>The <c>--help</c> text: options and every fault knob with what it changes.</summary>
+    internal const string Usage = """
+        Usage: DualStack.SampleAgent [--profile v1|v2] [--nondeterministic] [--seed N] [--faults a,b]
+                                     [--integrations URL] [--urls URL]
+
+          --profile v1|v2       reply wording; v2 rewords every reply, same facts, skills and memory (default v1)
+          --nondeterministic    random phrasing variants plus "(ref REF-…, <timestamp>)" in replies
+          --seed N              seed for the random choices, to reproduce a run
+          --faults a,b          fault knobs (below); change at runtime with POST /v1/admin/faults
+          --integrations URL    base URL of orders/refunds/CRM/e-mail/catalog (default: built-in fixture)
+          --urls URL            listen address, e.g. http://127.0.0.1:5100
+
+        Fault knobs:
+          skip-memory           no memory retrieval
+          forget-writes         memory is not written
+          wrong-skill-args      refund amount +10 %, postcode dropped from the address update
+          drop-skill            no send_email
+          extra-skill           lookup_customer before the turn's first skill call
+          latency:<ms>          every turn delayed by <ms>
+          errors:<percent>      that share of turns answer 500 problem+json
+        Reply-only knobs (skill calls, their results and memory unchanged):
+          wrong-date            dates told in order replies are three days later (2026-12-03 -> 2026-12-06)
+          wrong-currency        amounts told in refund and product replies name another currency (USD -> EUR, else USD)
+          negated-outcome       a refund or address change that succeeded is told as refused
+          id-typo               order ids repeated in replies have their last character changed (4411 -> 4412)
+
+        Exit codes: 0 stopped normally, 2 usage error.
+        """;
+
     // Host options ASP.NET Core reads itself; they are passed through untouched.
     private static readonly HashSet<string> s_hostOptions = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -46,6 +75,10 @@ public static class SampleAgentOptionsParser
             "v2" => "v2",
             _ => null,
         };
+
+    /// <summary>True when the arguments ask for the usage text (<c>--help</c>, <c>-h</c> or <c>-?</c>).</summary>
+    internal static bool WantsHelp(string[] args) =>
+        args.Any(a => a is "--help" or "-h" or "-?");
 
     internal static SampleAgentOptions Parse(string[] args, out string[] hostArgs)
     {

@@ -87,6 +87,19 @@ public sealed class CliTests
     }
 
     [Test]
+    public async Task Verify_UnknownDateLocale_ExitsTwoNamingFileFieldAndValue()
+    {
+        File.WriteAllText(Path.Combine(_workDir, "locale.json"), """
+            { "comparison": { "reply": { "dateLocale": "en-XX" } }, "conversations": [ { "id": "a", "turns": [ { "message": "hi" } ] } ] }
+            """);
+
+        var result = await CliRunner.RunAsync(_workDir, "verify", "--scenario", "locale.json", "--lexical");
+
+        Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
+        Assert.That(result.Stderr, Does.Contain("locale.json: comparison.reply.dateLocale: 'en-XX' is not a language tag such as en-US"));
+    }
+
+    [Test]
     public async Task Verify_MissingScenarioFile_ExitsTwoNamingIt()
     {
         var result = await CliRunner.RunAsync(_workDir, "verify", "--scenario", "nope.json");
@@ -143,16 +156,63 @@ public sealed class CliTests
     }
 
     [Test]
-    public async Task Verify_NewStackDown_RunGoesOnWithErrorVerdicts()
+    public async Task Verify_NewStackDown_RunGoesOnThenExitsThreeCouldNotJudge()
     {
         WriteSmallScenario();
         await using var old = await SampleAgentServer.StartAsync(new SampleAgentOptions());
 
         var result = await CliRunner.RunAsync(_workDir, "verify", "--scenario", "small.json", "--lexical", "--old", old.BaseAddress.AbsoluteUri, "--new", "http://127.0.0.1:9/", "--reports", "out");
 
-        Assert.That(result.ExitCode, Is.Zero, "errors are not regressions: " + result);
+        Assert.That(result.ExitCode, Is.EqualTo(3), "a dead stack is not a pass: " + result);
         Assert.That(result.Stdout, Does.Contain("errors: 1"));
         Assert.That(result.Stdout, Does.Contain("new stack unreachable"));
+        Assert.That(result.Stderr, Does.Contain("could not judge (exit 3)"));
+        Assert.That(Directory.GetFiles(Path.Combine(_workDir, "out"), "results.json", SearchOption.AllDirectories), Has.Length.EqualTo(1), "results are still written");
+    }
+
+    [Test]
+    public async Task Verify_NewStackDownWithFullErrorAllowance_StillExitsThreeBecauseNothingWasJudged()
+    {
+        WriteSmallScenario();
+        await using var old = await SampleAgentServer.StartAsync(new SampleAgentOptions());
+
+        var result = await CliRunner.RunAsync(_workDir, "verify", "--scenario", "small.json", "--lexical", "--old", old.BaseAddress.AbsoluteUri, "--new", "http://127.0.0.1:9/", "--reports", "out", "--max-errors", "1");
+
+        Assert.That(result.ExitCode, Is.EqualTo(3), result.ToString());
+        Assert.That(result.Stderr, Does.Contain("nothing was judged"));
+    }
+
+    [TestCase("--fail-on", "severe", "--fail-on 'severe' is not one of minor, major, critical")]
+    [TestCase("--fail-on", "none", "--fail-on 'none' is not one of minor, major, critical")]
+    [TestCase("--max-errors", "1.5", "--max-errors '1.5' is not a share between 0 and 1")]
+    [TestCase("--max-errors", "some", "--max-errors 'some' is not a share between 0 and 1")]
+    public async Task Verify_BadPolicyValue_ExitsTwoNamingOptionAndValue(string option, string value, string message)
+    {
+        WriteSmallScenario();
+
+        var result = await CliRunner.RunAsync(_workDir, "verify", "--scenario", "small.json", "--lexical", "--old", "http://127.0.0.1:9/", "--new", "http://127.0.0.1:9/", "--reports", "out", option, value);
+
+        Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
+        Assert.That(result.Stderr, Does.Contain(message));
+        Assert.That(result.Stdout, Does.Not.Contain("replaying"), "rejected before anything ran");
+        Assert.That(result.Stderr, Does.Not.Contain("   at "));
+    }
+
+    [Test]
+    public async Task Verify_OnlyMinorRegressions_ExitsZeroByDefaultAndOneWithFailOnMinor()
+    {
+        WriteSmallScenario();
+        string[] args = ["verify", "--scenario", "small.json", "--lexical", "--synthetic", "4", "--embedded-new-faults", "latency:300", "--reports", "out"];
+
+        var byDefault = await CliRunner.RunAsync(_workDir, args);
+        var strict = await CliRunner.RunAsync(_workDir, [.. args, "--fail-on", "minor"]);
+
+        // Latency is a minor finding: reported in every run, failing only when asked to.
+        Assert.That(byDefault.Stdout, Does.Match(@"regressions: [1-9]\d* \(critical 0, major 0, minor [1-9]"), byDefault.ToString());
+        Assert.That(byDefault.ExitCode, Is.Zero, byDefault.ToString());
+        Assert.That(byDefault.Stdout, Does.Contain("below major reported, not failing"));
+        Assert.That(strict.Stdout, Does.Match(@"regressions: [1-9]\d* \(critical 0, major 0, minor [1-9]"), strict.ToString());
+        Assert.That(strict.ExitCode, Is.EqualTo(1), strict.ToString());
     }
 
     [Test]

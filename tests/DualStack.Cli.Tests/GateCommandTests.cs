@@ -61,6 +61,27 @@ public sealed class GateCommandTests
     }
 
     [Test]
+    public async Task Gate_UnknownVerificationFailOn_ExitsTwoNamingFileFieldAndValue()
+    {
+        var dir = Directory.CreateTempSubdirectory("gate-failon-").FullName;
+        File.WriteAllText(Path.Combine(dir, "cutover.json"), """
+            { "proxyUrl": "http://127.0.0.1:9", "oldStackUrl": "http://127.0.0.1:9", "newStackUrl": "http://127.0.0.1:9", "windowStart": "2026-12-01T00:00:00Z",
+              "verification": { "results": "run/results.json", "failOn": "severe" } }
+            """);
+        try
+        {
+            var result = await CliRunner.RunAsync(dir, "gate", "--config", "cutover.json", "--token-env", "NO_SUCH_TOKEN_VAR");
+
+            Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
+            Assert.That(result.Stderr, Does.Contain("cutover.json: verification.failOn: 'severe' is not one of minor, major, critical"));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Test]
     public async Task Gate_MalformedConfig_ExitsTwoNamingTheFile()
     {
         var dir = Directory.CreateTempSubdirectory("gate-bad-").FullName;

@@ -46,7 +46,7 @@ public sealed class ComparerTests
         Assert.That(result.Verdict, Is.EqualTo(Verdict.Regression));
         Assert.That(result.Severity, Is.EqualTo(Severity.Major));
         Assert.That(result.Reason, Does.Contain("25.00").And.Contain("27.50"));
-        Assert.That(result.Findings.Select(f => f.Key), Does.Contain("reply.facts"));
+        Assert.That(result.Findings.Select(f => f.Key), Does.Contain("reply.facts.amount"));
         Assert.That(result.Reply!.Diff.Where(d => d.Kind == DiffKind.Inserted).Select(d => d.Text), Is.EqualTo(new[] { "27.50" }));
     }
 
@@ -60,7 +60,7 @@ public sealed class ComparerTests
 
         Assert.That(result.Verdict, Is.EqualTo(Verdict.Noise), result.Reason);
         Assert.That(result.Severity, Is.EqualTo(Severity.None));
-        Assert.That(result.NoiseFindings.Select(f => f.Key), Does.Contain("reply.facts"));
+        Assert.That(result.NoiseFindings.Select(f => f.Key), Does.Contain("reply.facts.quantity"));
     }
 
     [Test]

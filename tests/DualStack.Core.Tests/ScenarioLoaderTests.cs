@@ -111,6 +111,42 @@ public sealed class ScenarioLoaderTests
         Assert.That(errors, Has.One.Contains("typo.json").And.Contains("concurency"));
     }
 
+    [TestCase("en-XX")]
+    [TestCase("english")]
+    [TestCase("")]
+    public void Load_UnknownDateLocale_ReportsFileFieldAndValue(string locale)
+    {
+        var path = Write("locale.json", $$"""
+            {
+              "comparison": { "reply": { "dateLocale": "{{locale}}" } },
+              "conversations": [ { "id": "a", "turns": [ { "message": "hi" } ] } ]
+            }
+            """);
+
+        var errors = LoadFails(path).Errors;
+
+        Assert.That(errors, Has.One.EqualTo($"{Display(path)}: comparison.reply.dateLocale: '{locale}' is not a language tag such as en-US, en-GB or de-DE, nor MDY or DMY"));
+    }
+
+    [TestCase("en-GB")]
+    [TestCase("de-DE")]
+    [TestCase("en-US")]
+    [TestCase("DMY")]
+    public void Load_KnownDateLocale_IsAccepted(string locale)
+    {
+        var path = Write("locale.json", $$"""
+            {
+              "comparison": { "reply": { "dateLocale": "{{locale}}", "maskTimesOfDay": false } },
+              "replay": { "repeatNew": true },
+              "conversations": [ { "id": "a", "turns": [ { "message": "hi" } ] } ]
+            }
+            """);
+
+        var scenario = ScenarioLoader.Load(path);
+
+        Assert.That(scenario.Comparison.Reply.DateLocale, Is.EqualTo(locale));
+    }
+
     [Test]
     public void Load_UnknownPropertyInStackConfig_ReportsItsName()
     {
@@ -219,5 +255,45 @@ public sealed class ScenarioLoaderTests
         Assert.That(conversations.Select(c => c.Id), Is.EqualTo(new[] { "c1", "c2" }));
         Assert.That(conversations[1].Turns, Has.Count.EqualTo(2));
         Assert.That(conversations[0].Source, Is.EqualTo(Model.ConversationSource.Recorded));
+    }
+
+    [Test]
+    public void Load_PathRoots_ResolvedAgainstScenarioFolder()
+    {
+        var path = Write(Path.Combine("sub", "roots.json"), """
+            { "stacks": { "old": { "url": "http://127.0.0.1:1", "pathRoots": [ "agent-old/", "/srv/shared" ] },
+                          "new": { "url": "http://127.0.0.1:2", "pathRoots": [ "../agent-new" ] } },
+              "conversations": [ { "id": "c", "turns": [ { "message": "hi" } ] } ] }
+            """);
+
+        var scenario = ScenarioLoader.Load(path);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(scenario.Old.PathRoots, Is.EqualTo(new[] { Path.Combine(_dir, "sub", "agent-old"), "/srv/shared" }));
+            Assert.That(scenario.New.PathRoots, Is.EqualTo(new[] { Path.Combine(_dir, "agent-new") }));
+        });
+    }
+
+    [Test]
+    public void Load_BadPathRoots_EveryErrorNamesFileFieldAndValue()
+    {
+        var path = Write("bad-roots.json", """
+            { "stacks": { "old": { "url": "http://127.0.0.1:1", "pathRoots": [ "/srv/ok", "", "/srv/a\u0000b", "/" ] },
+                          "new": { "url": "http://127.0.0.1:2", "pathRoots": [ "  " ] } },
+              "conversations": [ { "id": "c", "turns": [ { "message": "hi" } ] } ] }
+            """);
+
+        var errors = LoadFails(path).Errors;
+
+        var file = Display(path);
+        Assert.That(errors, Has.Count.EqualTo(4), string.Join("\n", errors));
+        Assert.Multiple(() =>
+        {
+            Assert.That(errors, Has.One.StartsWith($"{file}: stacks.old.pathRoots[1]: '' is empty"));
+            Assert.That(errors, Has.One.StartsWith($"{file}: stacks.old.pathRoots[2]: '/srv/a\\u0000b' contains characters that are not valid in a path"));
+            Assert.That(errors, Has.One.StartsWith($"{file}: stacks.old.pathRoots[3]: '/' is the file system's root"));
+            Assert.That(errors, Has.One.StartsWith($"{file}: stacks.new.pathRoots[0]: '  ' is empty"));
+        });
     }
 }

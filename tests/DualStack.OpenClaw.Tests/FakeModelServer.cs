@@ -20,13 +20,18 @@ internal enum ModelBehaviour
 
     /// <summary>Changed tool behaviour: order questions search memory for "recent orders" (the id is dropped).</summary>
     B,
+
+    /// <summary>Changed skill: return-policy questions read the <c>shipping</c> skill's file instead of the <c>returns</c> skill's.</summary>
+    C,
 }
 
 /// <summary>
 /// A deterministic OpenAI-compatible model server for OpenClaw gateways (tests only; Kestrel on 127.0.0.1:0). It plays
 /// the model inside the agent loop: it calls tools through the gateway's <c>tool_call</c> tool (memory search) or the
 /// <c>write</c> tool (memory notes), answers once a tool result is back, and skips the gateway's internal-context user
-/// message that follows tool results — treating it as a new question makes the agent loop without bound.
+/// message that follows tool results — treating it as a new question makes the agent loop without bound. For
+/// return-policy questions it reads a skill's <c>SKILL.md</c> with the <c>read</c> tool at the location the gateway
+/// lists in the system prompt's <c>&lt;available_skills&gt;</c> (an absolute path under that gateway's workspace).
 /// </summary>
 internal sealed partial class FakeModelServer : IAsyncDisposable
 {
@@ -86,16 +91,26 @@ internal sealed partial class FakeModelServer : IAsyncDisposable
         var toolAnswered = messages.Skip(questionIndex + 1).Any(m => m?["role"]?.GetValue<string>() == "tool");
         var order = OrderPattern().Match(question);
         var remember = RememberPattern().Match(question);
+        var policy = PolicyPattern().IsMatch(question);
         if (toolAnswered)
         {
             return Text(order.Success ? $"Order {order.Groups[1].Value}: I checked my notes, it is on its way."
                 : remember.Success ? $"Noted: {remember.Groups[1].Value.TrimEnd('.')}."
+                : policy ? "I checked our policy: you can return an item within 30 days of delivery."
                 : "Done.");
+        }
+
+        if (policy)
+        {
+            var skill = behaviour == ModelBehaviour.C ? "shipping" : "returns";
+            return SkillLocation(messages, skill) is { } location
+                ? ToolCall("read", new JsonObject { ["path"] = location })
+                : Text($"I have no '{skill}' skill to look that up.");
         }
 
         if (order.Success)
         {
-            var query = behaviour == ModelBehaviour.A ? $"order {order.Groups[1].Value}" : "recent orders";
+            var query = behaviour == ModelBehaviour.B ? "recent orders" : $"order {order.Groups[1].Value}";
             return ToolCall("tool_call", new JsonObject { ["id"] = "memory_search", ["args"] = new JsonObject { ["query"] = query } });
         }
 
@@ -196,6 +211,28 @@ internal sealed partial class FakeModelServer : IAsyncDisposable
         _ => string.Empty,
     };
 
+    // The gateway lists skills as <skill><name>…</name>…<location>/abs/path/SKILL.md</location></skill> in the system prompt.
+    private static string? SkillLocation(JsonArray messages, string skill)
+    {
+        foreach (var message in messages)
+        {
+            if (message?["role"]?.GetValue<string>() is not ("system" or "developer"))
+            {
+                continue;
+            }
+
+            foreach (Match match in SkillLocationPattern().Matches(ContentText(message)))
+            {
+                if (match.Groups[1].Value == skill)
+                {
+                    return match.Groups[2].Value.Replace("&amp;", "&", StringComparison.Ordinal);
+                }
+            }
+        }
+
+        return null;
+    }
+
     // The gateway prefixes the user's text with "[Mon 2026-11-30 06:49 UTC] " and appends "\n\nRuntime: …".
     private static string Question(string raw)
     {
@@ -214,6 +251,12 @@ internal sealed partial class FakeModelServer : IAsyncDisposable
 
     [GeneratedRegex(@"remember that (.+)$", RegexOptions.IgnoreCase | RegexOptions.Singleline)]
     private static partial Regex RememberPattern();
+
+    [GeneratedRegex(@"\breturn policy\b", RegexOptions.IgnoreCase)]
+    private static partial Regex PolicyPattern();
+
+    [GeneratedRegex(@"<name>([^<]+)</name>.*?<location>([^<]+)</location>", RegexOptions.Singleline)]
+    private static partial Regex SkillLocationPattern();
 
     [GeneratedRegex(@"session=(\S+)")]
     private static partial Regex SessionPattern();

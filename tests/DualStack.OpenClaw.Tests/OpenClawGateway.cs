@@ -67,12 +67,20 @@ internal sealed class OpenClawGateway : IAsyncDisposable
         return (await stdout).Trim().Split('\n').Last().Trim();
     }
 
-    public static async Task<OpenClawGateway> StartAsync(string tools, string name, string modelBaseUrl, CancellationToken cancellationToken)
+    /// <summary>Starts a gateway; <paramref name="workspaceFiles"/> (relative path → content, e.g. skills) are written into its workspace first.</summary>
+    public static async Task<OpenClawGateway> StartAsync(string tools, string name, string modelBaseUrl, IReadOnlyDictionary<string, string>? workspaceFiles, CancellationToken cancellationToken)
     {
         var root = Path.Combine(Path.GetTempPath(), $"dualstack-openclaw-{name}-{Guid.NewGuid():N}"[..48]);
         foreach (var folder in new[] { "home", "state", "workspace", "logs" })
         {
             Directory.CreateDirectory(Path.Combine(root, folder));
+        }
+
+        foreach (var (relative, content) in workspaceFiles ?? new Dictionary<string, string>())
+        {
+            var file = Path.Combine(root, "workspace", relative);
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            await File.WriteAllTextAsync(file, content, cancellationToken);
         }
 
         var port = FreePort();

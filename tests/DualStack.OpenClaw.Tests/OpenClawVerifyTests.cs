@@ -20,6 +20,14 @@ internal sealed class OpenClawVerifyTests
 {
     private const string OldTokenVariable = "DUALSTACK_TEST_OPENCLAW_OLD_TOKEN";
     private const string NewTokenVariable = "DUALSTACK_TEST_OPENCLAW_NEW_TOKEN";
+
+    // The same two workspace skills on both gateways; each gateway lists them at its own absolute workspace path.
+    private static readonly Dictionary<string, string> Skills = new()
+    {
+        ["skills/returns/SKILL.md"] = "---\nname: returns\ndescription: Return policy for orders. Use when a customer asks about returning an item.\n---\n\n# Returns\n\nItems can be returned within 30 days of delivery.\n",
+        ["skills/shipping/SKILL.md"] = "---\nname: shipping\ndescription: Shipping times and carriers. Use when a customer asks how long delivery takes.\n---\n\n# Shipping\n\nOrders ship within 2 business days.\n",
+    };
+
     private FakeModelServer? _oldModel;
     private FakeModelServer? _newModel;
     private OpenClawGateway? _old;
@@ -46,8 +54,8 @@ internal sealed class OpenClawVerifyTests
         using var start = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         _oldModel = await FakeModelServer.StartAsync(ModelBehaviour.A, start.Token);
         _newModel = await FakeModelServer.StartAsync(ModelBehaviour.A, start.Token);
-        var oldTask = OpenClawGateway.StartAsync(tools, "old", _oldModel.BaseUrl, start.Token);
-        var newTask = OpenClawGateway.StartAsync(tools, "new", _newModel.BaseUrl, start.Token);
+        var oldTask = OpenClawGateway.StartAsync(tools, "old", _oldModel.BaseUrl, Skills, start.Token);
+        var newTask = OpenClawGateway.StartAsync(tools, "new", _newModel.BaseUrl, Skills, start.Token);
         try
         {
             await Task.WhenAll(oldTask, newTask);
@@ -106,6 +114,53 @@ internal sealed class OpenClawVerifyTests
             Assert.That(remember.OldRepeat?.Memory?.Written?.Select(w => w.Text), Is.EqualTo(new[] { "- my favourite colour is teal" }), "old′ wrote its own note (serialised, not attributed to A)");
             Assert.That(remember.New.Memory?.Written?.Select(w => w.Text), Is.EqualTo(new[] { "- my favourite colour is teal" }), "new wrote its note");
             Assert.That(remember.New.SkillCalls?.Select(c => c.Name), Is.EqualTo(new[] { "write" }));
+        });
+    }
+
+    [Test]
+    public async Task Verify_IdenticalGatewaysReadSameSkillUnderOwnWorkspace_SkillsMatch()
+    {
+        _newModel!.Behaviour = ModelBehaviour.A;
+
+        var (run, exitCode, output) = await VerifyAsync("same-skill");
+
+        // Issue 13 item 3: each gateway reads the same SKILL.md under its own workspace; before path roots this was a
+        // critical skills.args:read.$.path regression.
+        var policy = Turn(run, "return-policy", 0);
+        var skills = Dimension(policy, Core.Verdicts.Dimension.Skills);
+        var oldPath = policy.Old.SkillCalls?.SingleOrDefault()?.Arguments?.GetProperty("path").GetString();
+        var newPath = policy.New.SkillCalls?.SingleOrDefault()?.Arguments?.GetProperty("path").GetString();
+        Assert.Multiple(() =>
+        {
+            Assert.That(policy.Old.SkillCalls?.Select(c => c.Name), Is.EqualTo(new[] { "read" }), "old read its skill file (the model saw the skill catalogue)");
+            Assert.That(oldPath, Is.EqualTo(Path.Combine(_old!.Workspace, "skills", "returns", "SKILL.md")), "old's own workspace");
+            Assert.That(newPath, Is.EqualTo(Path.Combine(_new!.Workspace, "skills", "returns", "SKILL.md")), "new's own workspace");
+            Assert.That(policy.New.Environment?.PathRoots, Is.EqualTo(new[] { _new.Workspace, _new.StateDir }), "the openclaw adapter adds workspace and stateDir by itself");
+            Assert.That(policy.New.Environment?.BaseAddress, Is.EqualTo(_new.Url + "/"));
+            Assert.That(skills.Verdict, Is.EqualTo(Verdict.Match), skills.Reason);
+        });
+        Assert.That(skills.Findings.Select(f => f.Key), Has.None.StartsWith("skills.args:read"), skills.Reason);
+        Assert.That(run.Summary.ByVerdict.GetValueOrDefault(Verdict.Regression), Is.Zero, output);
+        Assert.That(exitCode, Is.EqualTo(0), output);
+    }
+
+    [Test]
+    public async Task Verify_NewGatewayReadsOtherSkillFile_SkillsRegressionOnReadPath()
+    {
+        _newModel!.Behaviour = ModelBehaviour.C;
+
+        var (run, exitCode, output) = await VerifyAsync("other-skill");
+
+        Assert.That(exitCode, Is.EqualTo(1), output);
+        var policy = Turn(run, "return-policy", 0);
+        var skills = Dimension(policy, Core.Verdicts.Dimension.Skills);
+        Assert.Multiple(() =>
+        {
+            Assert.That(skills.Verdict, Is.EqualTo(Verdict.Regression), skills.Reason);
+            Assert.That(skills.Severity, Is.EqualTo(Severity.Critical));
+            Assert.That(skills.Findings.Select(f => f.Key), Does.Contain("skills.args:read.$.path"), skills.Reason);
+            Assert.That(skills.Reason, Does.Contain("<root>/skills/returns/SKILL.md → <root>/skills/shipping/SKILL.md"));
+            Assert.That(Dimension(Turn(run, "order-status", 0), Core.Verdicts.Dimension.Skills).Verdict, Is.EqualTo(Verdict.Match), "order questions unchanged");
         });
     }
 
@@ -202,6 +257,11 @@ internal sealed class OpenClawVerifyTests
             {
                 ["id"] = "remember-colour",
                 ["turns"] = new JsonArray(new JsonObject { ["message"] = "Please remember that my favourite colour is teal." }),
+            },
+            new JsonObject
+            {
+                ["id"] = "return-policy",
+                ["turns"] = new JsonArray(new JsonObject { ["message"] = "What is your return policy?" }),
             }),
     };
 

@@ -106,6 +106,20 @@ public sealed class OptionsParserTests
         Assert.That(ex.Message, Does.Not.Contain('\n'));
     }
 
+    [TestCase("--help")]
+    [TestCase("-h")]
+    [TestCase("-?")]
+    public async Task Main_Help_ExitsZeroWithoutStarting(string flag)
+    {
+        var exit = await Program.Main(["--profile", "v9", flag]);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(exit, Is.Zero, "help wins over a bad option and starts nothing");
+            Assert.That(SampleAgentOptionsParser.WantsHelp(["--faults", "id-typo"]), Is.False);
+        }
+    }
+
     [TestCase("latency")]
     [TestCase("latency:soon")]
     [TestCase("latency:-5")]

@@ -12,7 +12,7 @@ namespace DualStack.Sandbox.Tests;
 /// <summary>
 /// The engine's quality bar on the embedded sample stacks: old v1 against new v2 (reworded, nondeterministic).
 /// No fault → no regression; each fault knob → a regression in the dimension it names, with the right severity,
-/// and none in the dimensions it must not touch.
+/// and none in the dimensions it must not touch. Reply-only knobs also name the one finding key they must raise.
 /// </summary>
 [NonParallelizable]
 public sealed class DetectionMatrixTests
@@ -49,21 +49,34 @@ public sealed class DetectionMatrixTests
     [TestCase("extra-skill", Dimension.Skills, Severity.Critical, new[] { Dimension.Reply, Dimension.Memory, Dimension.Latency, Dimension.Errors })]
     [TestCase("latency:400", Dimension.Latency, Severity.Minor, new[] { Dimension.Reply, Dimension.Skills, Dimension.Memory, Dimension.Errors })]
     [TestCase("errors:20", Dimension.Errors, Severity.Critical, new[] { Dimension.Latency })]
-    public async Task Verify_FaultKnob_FoundInItsDimensionOnly(string knob, Dimension dimension, Severity severity, Dimension[] untouched)
+    // Reply-only knobs (issue 13): each must be found under its own typed key and no other reply key.
+    [TestCase("wrong-date", Dimension.Reply, Severity.Major, new[] { Dimension.Skills, Dimension.Memory, Dimension.Latency, Dimension.Errors }, "reply.facts.date")]
+    [TestCase("wrong-currency", Dimension.Reply, Severity.Major, new[] { Dimension.Skills, Dimension.Memory, Dimension.Latency, Dimension.Errors }, "reply.facts.amount")]
+    [TestCase("negated-outcome", Dimension.Reply, Severity.Major, new[] { Dimension.Skills, Dimension.Memory, Dimension.Latency, Dimension.Errors }, "reply.polarity")]
+    [TestCase("id-typo", Dimension.Reply, Severity.Major, new[] { Dimension.Skills, Dimension.Memory, Dimension.Latency, Dimension.Errors }, "reply.facts.id")]
+    public async Task Verify_FaultKnob_FoundInItsDimensionOnly(string knob, Dimension dimension, Severity severity, Dimension[] untouched, string? expectedKey = null)
     {
         var result = await RunAsync([knob], syntheticCount: 30, seed: 11);
 
         var found = Regressions(result, dimension).ToArray();
+        var keys = found.SelectMany(d => d.Findings).GroupBy(f => f.Key, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).ToArray();
+        TestContext.Out.WriteLine($"{knob}: {found.Length} {dimension} regressions; other dimensions: " +
+            string.Join(", ", Enum.GetValues<Dimension>().Where(d => d != dimension).Select(d => $"{d} {Regressions(result, d).Count()}")) +
+            $"; finding keys: {string.Join(", ", keys.Select(g => $"{g.Key} {g.Count()}"))}");
+
         Assert.That(found, Is.Not.Empty, $"{knob} must be detected in {dimension}");
         Assert.That(found.Select(d => d.Severity).Distinct(), Is.EqualTo(new[] { severity }), $"{knob} severity");
+        if (expectedKey is not null)
+        {
+            // One key per kind of difference: the knob's key, and no other key on the regressed turns.
+            Assert.That(keys.Select(g => g.Key), Is.EqualTo(new[] { expectedKey }), $"{knob} finding keys");
+        }
+
         foreach (var other in untouched)
         {
             var falseAlarms = Regressions(result, other).Select(d => d.Reason).ToArray();
             Assert.That(falseAlarms, Is.Empty, $"{knob} must not raise {other} regressions");
         }
-
-        TestContext.Out.WriteLine($"{knob}: {found.Length} {dimension} regressions; other dimensions: " +
-            string.Join(", ", Enum.GetValues<Dimension>().Where(d => d != dimension).Select(d => $"{d} {Regressions(result, d).Count()}")));
     }
 
     private static IEnumerable<DimensionResult> Regressions(RunResult result, Dimension dimension) =>

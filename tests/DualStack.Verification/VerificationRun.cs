@@ -2,6 +2,7 @@ using DualStack.Core.Replay;
 using DualStack.Core.Reports;
 using DualStack.Core.Results;
 using DualStack.Core.Stacks;
+using DualStack.Core.Verdicts;
 using DualStack.Sandbox;
 using DualStack.Semantic;
 using DualStack.TestUtils;
@@ -17,10 +18,14 @@ public sealed class VerificationRun
 {
     private static RunResult? _result;
     private static string? _reportPath;
+    private static RunOutcome? _outcome;
 
     public static RunResult Result => _result ?? throw new InvalidOperationException("the verification run did not complete; see the set-up failure");
 
     public static string? ReportPath => _reportPath;
+
+    /// <summary>The run's outcome under the runsettings policy (<c>failOn</c>, <c>maxErrors</c>).</summary>
+    public static RunOutcome Outcome => _outcome ?? throw new InvalidOperationException("the verification run did not complete; see the set-up failure");
 
     [OneTimeSetUp]
     public async Task RunAsync()
@@ -54,7 +59,9 @@ public sealed class VerificationRun
             await ResultsFile.WriteAsync(_result, directory, CancellationToken.None);
             _reportPath = await HtmlReport.WriteAsync(_result, directory, CancellationToken.None);
             AllureConversion.WriteRunFiles(Allure.Writer, _result);
-            TestContext.Progress.WriteLine($"verification run {_result.RunId}: {_result.Summary.Conversations} conversations, {_result.Summary.Regressions} regressions; report {_reportPath}");
+            _outcome = RunOutcome.Evaluate(_result, settings.Policy);
+            TestContext.Progress.WriteLine($"verification run {_result.RunId}: {_result.Summary.Conversations} conversations, {_result.Summary.Regressions} regressions, {_result.Summary.Errors} errors; report {_reportPath}");
+            TestContext.Progress.WriteLine(_outcome.Message);
         }
         finally
         {

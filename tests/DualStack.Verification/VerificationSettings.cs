@@ -3,6 +3,7 @@ using DualStack.Core.Model;
 using DualStack.Core.Scenarios;
 using DualStack.Core.Stacks;
 using DualStack.Core.Synthetic;
+using DualStack.Core.Verdicts;
 using DualStack.TestUtils;
 
 namespace DualStack.Verification;
@@ -22,6 +23,7 @@ internal sealed record VerificationSettings
     public int? SyntheticCount { get; init; }
     public double? SemanticThreshold { get; init; }
     public bool Lexical { get; init; }
+    public RunPolicy Policy { get; init; } = RunPolicy.Default;
 
     public bool Embedded => string.IsNullOrWhiteSpace(OldStack) && string.IsNullOrWhiteSpace(NewStack);
 
@@ -41,7 +43,26 @@ internal sealed record VerificationSettings
             SyntheticCount = Get("syntheticCount") is { } count ? int.Parse(count, CultureInfo.InvariantCulture) : null,
             SemanticThreshold = Get("semanticThreshold") is { } threshold ? double.Parse(threshold, CultureInfo.InvariantCulture) : null,
             Lexical = bool.TryParse(Get("lexical"), out var lexical) && lexical,
+            Policy = ReadPolicy(Get("failOn"), Get("maxErrors")),
         };
+    }
+
+    /// <summary>The run policy from <c>failOn</c> (default major) and <c>maxErrors</c> (default 0); a bad value names the parameter and value.</summary>
+    internal static RunPolicy ReadPolicy(string? failOnText, string? maxErrorsText)
+    {
+        var failOn = Severity.Major;
+        if (failOnText is not null && !RunPolicy.TryParseFailOn(failOnText, out failOn))
+        {
+            throw new ArgumentException("runsettings: " + RunPolicy.FailOnError("failOn", failOnText));
+        }
+
+        var maxErrors = 0.0;
+        if (maxErrorsText is not null && !RunPolicy.TryParseMaxErrors(maxErrorsText, out maxErrors))
+        {
+            throw new ArgumentException("runsettings: " + RunPolicy.MaxErrorsError("maxErrors", maxErrorsText));
+        }
+
+        return new RunPolicy(failOn, maxErrors);
     }
 
     /// <summary>The scenario (first file supplies the settings; conversations of all files are combined).</summary>

@@ -106,14 +106,19 @@ public sealed class SkillComparer(SkillComparisonConfig config) : ITurnComparer
             return Grading.NotObserved(Dimension.Skills, $"new stack '{turn.New.Stack}'", turn.New);
         }
 
-        var findings = Differences(a, b, "new");
-        var noise = turn.OldRepeat is { Succeeded: true, SkillCalls: { } a2 } ? Differences(a, a2, "old′") : [];
+        // Each side's strings are canonicalised with its own stack's roots and address (a skill reading the same file under
+        // its own workspace matches; a different file relative to the root does not).
+        var findings = Differences(a, b, "new", turn.Old.Environment, turn.New.Environment);
+        var noise = turn.OldRepeat is { Succeeded: true, SkillCalls: { } a2 } repeat ? Differences(a, a2, "old′", turn.Old.Environment, repeat.Environment) : [];
         var names = a.Count == 0 ? "no skill calls" : string.Join(" → ", a.Select(c => c.Name));
         return Grading.Grade(Dimension.Skills, findings, noise, _ => Severity.Critical, $"same trajectory ({names}) and arguments");
     }
 
-    /// <summary>Differences between two trajectories under the configured mode.</summary>
-    public List<Finding> Differences(IReadOnlyList<SkillCall> a, IReadOnlyList<SkillCall> b, string other)
+    /// <summary>
+    /// Differences between two trajectories under the configured mode; argument strings are canonicalised with
+    /// <paramref name="environmentA"/> and <paramref name="environmentB"/> (none by default) before comparing.
+    /// </summary>
+    public List<Finding> Differences(IReadOnlyList<SkillCall> a, IReadOnlyList<SkillCall> b, string other, StackEnvironment? environmentA = null, StackEnvironment? environmentB = null)
     {
         var findings = new List<Finding>();
         var missing = MultisetMinus(a.Select(c => c.Name), b.Select(c => c.Name));
@@ -148,7 +153,7 @@ public sealed class SkillComparer(SkillComparisonConfig config) : ITurnComparer
                 }
 
                 var match = counterpart[k++];
-                foreach (var (path, oldValue, newValue) in JsonDiff(call.Arguments, match.Arguments))
+                foreach (var (path, oldValue, newValue) in JsonDiff(call.Arguments, match.Arguments, environmentA, environmentB))
                 {
                     if (!Ignored(call.Name, path))
                     {
@@ -225,18 +230,25 @@ public sealed class SkillComparer(SkillComparisonConfig config) : ITurnComparer
     }
 
     /// <summary>Leaf-level differences of two JSON values as (path, old, new); numbers compare by value.</summary>
-    public static IEnumerable<(string Path, string Old, string New)> JsonDiff(JsonElement? a, JsonElement? b)
+    public static IEnumerable<(string Path, string Old, string New)> JsonDiff(JsonElement? a, JsonElement? b) => JsonDiff(a, b, null, null);
+
+    /// <summary>
+    /// Leaf-level differences of two JSON values as (path, old, new); numbers compare by value; string values are
+    /// canonicalised with their own side's environment (<see cref="EnvironmentCanonicalizer"/>), so the values reported
+    /// are the canonical ones.
+    /// </summary>
+    public static IEnumerable<(string Path, string Old, string New)> JsonDiff(JsonElement? a, JsonElement? b, StackEnvironment? environmentA, StackEnvironment? environmentB)
     {
         var left = new SortedDictionary<string, string>(StringComparer.Ordinal);
         var right = new SortedDictionary<string, string>(StringComparer.Ordinal);
         if (a is { } av)
         {
-            Flatten(av, "$", left);
+            Flatten(av, "$", left, environmentA);
         }
 
         if (b is { } bv)
         {
-            Flatten(bv, "$", right);
+            Flatten(bv, "$", right, environmentB);
         }
 
         foreach (var path in left.Keys.Union(right.Keys).Order(StringComparer.Ordinal))
@@ -250,14 +262,14 @@ public sealed class SkillComparer(SkillComparisonConfig config) : ITurnComparer
         }
     }
 
-    private static void Flatten(JsonElement element, string path, IDictionary<string, string> output)
+    private static void Flatten(JsonElement element, string path, IDictionary<string, string> output, StackEnvironment? environment)
     {
         switch (element.ValueKind)
         {
             case JsonValueKind.Object:
                 foreach (var property in element.EnumerateObject())
                 {
-                    Flatten(property.Value, path + "." + property.Name, output);
+                    Flatten(property.Value, path + "." + property.Name, output, environment);
                 }
 
                 break;
@@ -265,7 +277,7 @@ public sealed class SkillComparer(SkillComparisonConfig config) : ITurnComparer
                 var i = 0;
                 foreach (var item in element.EnumerateArray())
                 {
-                    Flatten(item, $"{path}[{i++}]", output);
+                    Flatten(item, $"{path}[{i++}]", output, environment);
                 }
 
                 break;
@@ -273,7 +285,7 @@ public sealed class SkillComparer(SkillComparisonConfig config) : ITurnComparer
                 output[path] = element.TryGetDecimal(out var d) ? d.ToString("0.############", CultureInfo.InvariantCulture) : element.GetRawText();
                 break;
             case JsonValueKind.String:
-                output[path] = TextNormalizer.MaskLaneIds(element.GetString() ?? string.Empty);
+                output[path] = TextNormalizer.MaskLaneIds(EnvironmentCanonicalizer.Canonicalize(element.GetString() ?? string.Empty, environment));
                 break;
             case JsonValueKind.Undefined:
                 break;

@@ -45,8 +45,9 @@ public sealed record ReplyComparisonConfig
     public IReadOnlyList<NormalizationRule> Normalize { get; init; } = [];
 
     /// <summary>
-    /// Culture whose short-date order reads locale-ambiguous numeric dates such as 12/11 (month first for
-    /// <c>en-US</c>, day first for <c>en-GB</c>, <c>de-DE</c>…); default <c>en-US</c>. Any .NET culture name.
+    /// Language tag whose date order reads locale-ambiguous numeric dates such as 12/11: month first for <c>en-US</c>
+    /// (and the few regions that share its order), day first for <c>en-GB</c>, <c>de-DE</c>, <c>fr</c>…; or explicitly
+    /// <c>MDY</c> / <c>DMY</c>. Default <c>en-US</c>.
     /// </summary>
     public string DateLocale { get; init; } = "en-US";
 

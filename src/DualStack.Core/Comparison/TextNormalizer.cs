@@ -43,6 +43,28 @@ public sealed partial class TextNormalizer
     }
 
     /// <summary>
+    /// Masks what the stack generated on its own (lane ids, timestamps, uuids, reference ids) and applies the scenario's
+    /// extra rules, keeping case and everything else: the input of the reply judge's fact scanner.
+    /// </summary>
+    public string MaskGenerated(string text)
+    {
+        var result = MaskLaneIds(text);
+        if (_defaults)
+        {
+            result = Timestamp().Replace(result, "<timestamp>");
+            result = Uuid().Replace(result, "<uuid>");
+            result = Reference().Replace(result, "<ref>");
+        }
+
+        foreach (var (pattern, replacement) in _custom)
+        {
+            result = pattern.Replace(result, replacement);
+        }
+
+        return result;
+    }
+
+    /// <summary>
     /// Rewrites each amount to its canonical form ("25.00 USD"); an amount already in that form (up to case, which the
     /// lower-casing at the end removes anyway) is left alone, so the common reply is not copied at all.
     /// </summary>

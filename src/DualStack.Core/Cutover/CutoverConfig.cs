@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json.Serialization;
 using DualStack.Core.Gates;
+using DualStack.Core.Verdicts;
 
 namespace DualStack.Core.Cutover;
 
@@ -50,6 +51,26 @@ public sealed record CutoverConfig
 
     /// <summary>Timeout of each HTTP call, connection and lookup, in seconds; default 10.</summary>
     public double TimeoutSeconds { get; init; } = 10;
+
+    /// <summary>A verification run the gate must accept under the run policy; default none (the check does not apply).</summary>
+    public CutoverVerification? Verification { get; init; }
+}
+
+/// <summary>A finished verification run (its results.json) judged with the same policy as <c>verify</c>.</summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
+public sealed record CutoverVerification
+{
+    /// <summary>Path of the run's results.json (or its run folder), relative to the config file; required.</summary>
+    public string Results { get; init; } = string.Empty;
+
+    /// <summary>Lowest regression severity that fails the gate: minor, major or critical; default major.</summary>
+    public string FailOn { get; init; } = "major";
+
+    /// <summary>Share (0–1) of errored conversations tolerated; default 0. A run that judged nothing never passes.</summary>
+    public double MaxErrors { get; init; }
+
+    /// <summary>The run policy these settings describe (call after validation).</summary>
+    public RunPolicy Policy => new(RunPolicy.TryParseFailOn(FailOn, out var failOn) ? failOn : Severity.Major, MaxErrors);
 }
 
 /// <summary>A DNS name and the addresses of the new stack it must resolve to.</summary>
@@ -77,7 +98,15 @@ public static class CutoverConfigLoader
             errors.AddRange(Validate(config, display));
         }
 
-        return errors.Count > 0 || config is null ? throw new ConfigException(errors) : config;
+        if (errors.Count > 0 || config is null)
+        {
+            throw new ConfigException(errors);
+        }
+
+        // The results path is relative to the config file, like a scenario's includes.
+        return config.Verification is { } verification
+            ? config with { Verification = verification with { Results = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", verification.Results)) } }
+            : config;
     }
 
     /// <summary>Every problem of <paramref name="config"/>, each prefixed with <paramref name="source"/>; empty when valid.</summary>
@@ -141,6 +170,24 @@ public static class CutoverConfigLoader
                         Add($"dns.expectedAddresses[{i}]: '{dns.ExpectedAddresses[i]}' is not an IP address");
                     }
                 }
+            }
+        }
+
+        if (config.Verification is { } verification)
+        {
+            if (string.IsNullOrWhiteSpace(verification.Results))
+            {
+                Add($"verification.results: is missing; give the results.json of the verification run");
+            }
+
+            if (!RunPolicy.TryParseFailOn(verification.FailOn, out _))
+            {
+                Add($"verification.failOn: '{verification.FailOn}' is not one of {RunPolicy.FailOnValues}");
+            }
+
+            if (!RunPolicy.IsValidMaxErrors(verification.MaxErrors))
+            {
+                Add($"verification.maxErrors: {verification.MaxErrors} must be between 0 and 1 (a share, 0.05 = 5 % of conversations)");
             }
         }
 

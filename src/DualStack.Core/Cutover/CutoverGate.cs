@@ -8,6 +8,7 @@ using DualStack.Core.Gates;
 using DualStack.Core.Model;
 using DualStack.Core.Routing;
 using DualStack.Core.Stacks;
+using DualStack.Core.Verdicts;
 using Refit;
 
 namespace DualStack.Core.Cutover;
@@ -34,7 +35,17 @@ public sealed record CutoverItem(string Name, CutoverStatus Status, string Evide
 /// <summary>The cutover gate's answer.</summary>
 /// <param name="Items">Every check, in a fixed order.</param>
 /// <param name="Passed">True when no check failed.</param>
-public sealed record CutoverReport(IReadOnlyList<CutoverItem> Items, bool Passed);
+/// <param name="Verification">The configured verification run's outcome; null when none is configured or it could not be read.</param>
+public sealed record CutoverReport(IReadOnlyList<CutoverItem> Items, bool Passed, RunOutcome? Verification = null)
+{
+    /// <summary>
+    /// True when the only failing check is a verification run that could not judge (errors beyond maxErrors, nothing
+    /// judged): hosts report it as exit 3. Any other failing check, or a regression, makes it a plain failure (exit 1).
+    /// </summary>
+    public bool CouldNotJudge =>
+        Verification is { Kind: RunOutcomeKind.CouldNotJudge }
+        && Items.Where(i => i.Status == CutoverStatus.Fail).All(i => i.Name == CutoverGate.VerificationItem);
+}
 
 /// <summary>
 /// Decides whether the old stack can be switched off: new stack at 100 % long enough, error rate and latency no worse
@@ -50,6 +61,7 @@ public static class CutoverGate
     internal const string MonitoringItem = "monitoring reachable";
     internal const string DnsItem = "DNS resolves to the new stack";
     internal const string StandbyItem = "old stack in standby";
+    internal const string VerificationItem = "verification run passes";
     private const int MaxMemoryPages = 10_000;
     private const int MaxListedMissing = 10;
 
@@ -86,7 +98,9 @@ public static class CutoverGate
         var dnsTask = CheckDnsAsync(config.Dns, dns, timeout, cancellationToken);
         var tlsTask = CheckTlsAsync(new Uri(config.NewStackUrl), config.TlsMinDaysValid, time, timeout, trustedRoot, cancellationToken);
         var oldHealthTask = GetAsync(http, Combine(config.OldStackUrl, "v1/health"), timeout, cancellationToken);
-        await Task.WhenAll(statusTask, memoryTask, monitoringTask, dnsTask, tlsTask, oldHealthTask).ConfigureAwait(false);
+        var verificationTask = CheckVerificationAsync(config.Verification, cancellationToken);
+        await Task.WhenAll(statusTask, memoryTask, monitoringTask, dnsTask, tlsTask, oldHealthTask, verificationTask).ConfigureAwait(false);
+        var (verificationItem, verification) = await verificationTask.ConfigureAwait(false);
 
         var (status, statusError) = await statusTask.ConfigureAwait(false);
         var now = time.GetUtcNow();
@@ -101,8 +115,33 @@ public static class CutoverGate
             await dnsTask.ConfigureAwait(false),
             await tlsTask.ConfigureAwait(false),
             status is null ? AdminDown(StandbyItem, statusError) : CheckStandby(status, await oldHealthTask.ConfigureAwait(false)),
+            verificationItem,
         ];
-        return new CutoverReport(items, items.All(i => i.Status != CutoverStatus.Fail));
+        return new CutoverReport(items, items.All(i => i.Status != CutoverStatus.Fail), verification);
+    }
+
+    /// <summary>Judges the configured verification run with the run policy (the rule of <see cref="RunOutcome"/>).</summary>
+    private static async Task<(CutoverItem Item, RunOutcome? Outcome)> CheckVerificationAsync(CutoverVerification? verification, CancellationToken cancellationToken)
+    {
+        if (verification is null)
+        {
+            return (new CutoverItem(VerificationItem, CutoverStatus.NotApplicable, "no verification run configured (verification.results)"), null);
+        }
+
+        var path = Directory.Exists(verification.Results) ? Path.Combine(verification.Results, Results.ResultsFile.FileName) : verification.Results;
+        Results.RunResult run;
+        try
+        {
+            run = await Results.ResultsFile.ReadAsync(path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException or JsonException)
+        {
+            return (new CutoverItem(VerificationItem, CutoverStatus.Fail, $"cannot read {path}: {ex.Message}"), null);
+        }
+
+        var outcome = RunOutcome.Evaluate(run, verification.Policy);
+        var evidence = $"run {run.RunId} ({run.Summary.Conversations} conversations): {outcome.Message}";
+        return (new CutoverItem(VerificationItem, outcome.Kind == RunOutcomeKind.Ok ? CutoverStatus.Pass : CutoverStatus.Fail, evidence), outcome);
     }
 
     internal static string LatencyItem(CutoverConfig config) => Invariant($"response times within {(config.MaxP95Ratio - 1) * 100:0.##} %");

@@ -76,6 +76,13 @@ public sealed record StackObservation
     /// <summary>Error instead of an answer; null on success.</summary>
     public ObservationError? Error { get; init; }
 
+    /// <summary>
+    /// Where the stack lives (its path roots and base address), set by every adapter, so comparers can canonicalise
+    /// each side with its own environment (<c>Comparison.EnvironmentCanonicalizer</c>), also when a results file or a
+    /// shadow store is judged again offline; null when unknown (e.g. captured primary traffic).
+    /// </summary>
+    public StackEnvironment? Environment { get; init; }
+
     /// <summary>The response body as received (truncated to 64 KB), for reviewers.</summary>
     public string? RawResponse { get; init; }
 

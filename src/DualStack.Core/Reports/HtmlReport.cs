@@ -844,7 +844,7 @@ public static partial class HtmlReport
             var statusDiffers = false;
             if (oldCall is not null && newCall is not null)
             {
-                foreach (var (path, _, _) in SkillComparer.JsonDiff(oldCall.Arguments, newCall.Arguments))
+                foreach (var (path, _, _) in SkillComparer.JsonDiff(oldCall.Arguments, newCall.Arguments, turn.Old.Environment, turn.New.Environment))
                 {
                     // Honour the comparer's ignore rules: only paths it reported count as differences.
                     if (findingKeys is null || findingKeys.Contains($"skills.args:{name}.{path}"))

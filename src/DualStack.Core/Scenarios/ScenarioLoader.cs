@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using DualStack.Core.Comparison;
@@ -197,6 +198,7 @@ public static partial class ScenarioLoader
             }
 
             ValidateOpenClaw(stack, name, path, display, errors);
+            ValidatePathRoots(stack, name, path, display, errors);
         }
 
         if (file.Stacks is { Old: { Adapter: AdapterKind.OpenClaw, Workspace: { Length: > 0 } oldWorkspace }, New: { Adapter: AdapterKind.OpenClaw, Workspace: { Length: > 0 } newWorkspace } }
@@ -258,6 +260,11 @@ public static partial class ScenarioLoader
             CheckUnit(comparison.Reply.SemanticThreshold, "comparison.reply.semanticThreshold");
             CheckUnit(comparison.Reply.LexicalThreshold, "comparison.reply.lexicalThreshold");
             CheckUnit(comparison.Memory.MinRecall, "comparison.memory.minRecall");
+            if (!FactOptions.TryReadDateLocale(comparison.Reply.DateLocale, out _))
+            {
+                errors.Add($"{display}: comparison.reply.dateLocale: '{comparison.Reply.DateLocale}' is not a language tag such as en-US, en-GB or de-DE, nor MDY or DMY");
+            }
+
             if (comparison.Latency.MaxRatio < 1)
             {
                 errors.Add($"{display}: comparison.latency.maxRatio: {comparison.Latency.MaxRatio} must be at least 1");
@@ -355,8 +362,58 @@ public static partial class ScenarioLoader
         }
     }
 
+    private static void ValidatePathRoots(StackConfig stack, string name, string path, string display, List<string> errors)
+    {
+        if (stack.PathRoots is null)
+        {
+            errors.Add($"{display}: stacks.{name}.pathRoots: is null; leave it out or give a list of folders");
+            return;
+        }
+
+        for (var i = 0; i < stack.PathRoots.Count; i++)
+        {
+            var value = stack.PathRoots[i];
+            var field = $"{display}: stacks.{name}.pathRoots[{i}]";
+            if (string.IsNullOrWhiteSpace(value))
+            {
+                errors.Add($"{field}: '{value}' is empty; give an absolute folder or one relative to the scenario file");
+                continue;
+            }
+
+            if (value.IndexOfAny(Path.GetInvalidPathChars()) >= 0 || value.Any(char.IsControl))
+            {
+                errors.Add($"{field}: '{Printable(value)}' contains characters that are not valid in a path");
+                continue;
+            }
+
+            string resolved;
+            try
+            {
+                resolved = ResolvePath(value, path);
+            }
+            catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
+            {
+                errors.Add($"{field}: '{value}' is not a valid path: {ex.Message}");
+                continue;
+            }
+
+            // ResolvePath trims the trailing separator, so "/" resolves to "" (and "C:\" to "C:").
+            if (resolved.Length == 0 || string.Equals(resolved, Path.GetPathRoot(resolved)?.TrimEnd(Path.DirectorySeparatorChar), StringComparison.Ordinal))
+            {
+                errors.Add($"{field}: '{value}' is the file system's root; every path would be under it");
+            }
+            else if (!Path.IsPathFullyQualified(resolved))
+            {
+                errors.Add($"{field}: '{value}' is not an absolute folder after resolving it against the scenario file ({resolved})");
+            }
+        }
+
+        static string Printable(string value) => string.Concat(value.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString()));
+    }
+
     private static StackConfig ResolvePaths(StackConfig stack, string scenarioPath) => stack with
     {
+        PathRoots = (stack.PathRoots ?? []).Select(root => ResolvePath(root, scenarioPath)).Distinct(StringComparer.Ordinal).ToArray(),
         StateDir = stack.StateDir is { Length: > 0 } state ? ResolvePath(state, scenarioPath) : stack.StateDir,
         Workspace = stack.Workspace is { Length: > 0 } workspace ? ResolvePath(workspace, scenarioPath) : stack.Workspace,
     };

@@ -12,9 +12,11 @@ internal sealed class NativeAgentStack : IAgentStack
     private readonly HttpClient _client;
     private readonly INativeAgentApi _api;
     private readonly TimeProvider _time;
+    private readonly StackEnvironment? _environment;
 
-    public NativeAgentStack(string name, HttpClient client, TimeProvider timeProvider, TimeSpan? turnTimeout = null)
+    public NativeAgentStack(string name, HttpClient client, TimeProvider timeProvider, TimeSpan? turnTimeout = null, StackEnvironment? environment = null)
     {
+        _environment = environment;
         Name = name;
         _client = client;
         _api = RestService.For<INativeAgentApi>(client, Settings);
@@ -34,7 +36,7 @@ internal sealed class NativeAgentStack : IAgentStack
     public async ValueTask<StackObservation> SendTurnAsync(TurnRequest request, CancellationToken cancellationToken)
     {
         var started = _time.GetTimestamp();
-        var observation = new StackObservation { Stack = Name, ConversationId = request.ConversationId, TurnIndex = request.TurnIndex };
+        var observation = new StackObservation { Stack = Name, ConversationId = request.ConversationId, TurnIndex = request.TurnIndex, Environment = _environment };
         using var timeout = new CancellationTokenSource(TurnTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try

@@ -17,9 +17,11 @@ internal sealed class OpenAiAgentStack : IAgentStack
     private readonly HttpClient _client;
     private readonly StackConfig _config;
     private readonly TimeProvider _time;
+    private readonly StackEnvironment? _environment;
 
-    public OpenAiAgentStack(string name, HttpClient client, StackConfig config, TimeProvider timeProvider, TimeSpan? turnTimeout = null)
+    public OpenAiAgentStack(string name, HttpClient client, StackConfig config, TimeProvider timeProvider, TimeSpan? turnTimeout = null, StackEnvironment? environment = null)
     {
+        _environment = environment;
         Name = name;
         _client = client;
         _config = config;
@@ -36,7 +38,7 @@ internal sealed class OpenAiAgentStack : IAgentStack
     public async ValueTask<StackObservation> SendTurnAsync(TurnRequest request, CancellationToken cancellationToken)
     {
         var started = _time.GetTimestamp();
-        var observation = new StackObservation { Stack = Name, ConversationId = request.ConversationId, TurnIndex = request.TurnIndex };
+        var observation = new StackObservation { Stack = Name, ConversationId = request.ConversationId, TurnIndex = request.TurnIndex, Environment = _environment };
         using var timeout = new CancellationTokenSource(TurnTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try

@@ -66,6 +66,14 @@ public sealed record StackConfig
     /// </summary>
     public string? Workspace { get; init; }
 
+    /// <summary>
+    /// Folders owned by this stack (absolute, or relative to the scenario file's folder): a path under one of them in a
+    /// skill argument or reply is compared relative to it (<c>&lt;root&gt;/skills/x/SKILL.md</c>), so two stacks reading
+    /// the same file under their own folders match. The <c>openclaw</c> adapter adds its <see cref="Workspace"/> and
+    /// <see cref="StateDir"/> by itself. Empty by default.
+    /// </summary>
+    public IReadOnlyList<string> PathRoots { get; init; } = [];
+
     /// <summary>OpenClaw adapter: seconds to wait for a turn's trajectory to be complete in the store; default 10.</summary>
     public double TrajectoryWaitSeconds { get; init; } = 10;
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using DualStack.Core.Model;
 
 namespace DualStack.Core.Stacks;
 
@@ -30,6 +31,7 @@ public static class StackFactory
             headers["Authorization"] = "Bearer " + token;
         }
 
+        var stackEnvironment = EnvironmentOf(config, baseUri);
         if (config.Adapter == AdapterKind.OpenClaw)
         {
             var agentId = string.IsNullOrWhiteSpace(config.AgentId) ? "main" : config.AgentId;
@@ -42,16 +44,44 @@ public static class StackFactory
                 SendHistory = false,
                 ToolCallsAreSkills = false,
             };
-            var chat = new OpenAiAgentStack(name, CreateHttpClient(baseUri, headers), chatConfig, timeProvider, turnTimeout);
-            return new OpenClaw.OpenClawAgentStack(name, chat, config, timeProvider);
+            var chat = new OpenAiAgentStack(name, CreateHttpClient(baseUri, headers), chatConfig, timeProvider, turnTimeout, stackEnvironment);
+            return new OpenClaw.OpenClawAgentStack(name, chat, config, timeProvider, stackEnvironment);
         }
 
         var client = CreateHttpClient(baseUri, headers);
         return config.Adapter switch
         {
-            AdapterKind.OpenAi => new OpenAiAgentStack(name, client, config, timeProvider, turnTimeout),
-            _ => new NativeAgentStack(name, client, timeProvider, turnTimeout),
+            AdapterKind.OpenAi => new OpenAiAgentStack(name, client, config, timeProvider, turnTimeout, stackEnvironment),
+            _ => new NativeAgentStack(name, client, timeProvider, turnTimeout, stackEnvironment),
         };
+    }
+
+    /// <summary>
+    /// The environment every observation of this stack carries: its <see cref="StackConfig.PathRoots"/> (plus, for
+    /// <see cref="AdapterKind.OpenClaw"/>, its <see cref="StackConfig.Workspace"/> and <see cref="StackConfig.StateDir"/>)
+    /// as full paths without trailing separators, and its base address.
+    /// </summary>
+    public static StackEnvironment EnvironmentOf(StackConfig config, Uri baseAddress)
+    {
+        var roots = new List<string>();
+        var candidates = config.Adapter == AdapterKind.OpenClaw ? config.PathRoots.Append(config.Workspace).Append(config.StateDir) : config.PathRoots;
+        foreach (var candidate in candidates)
+        {
+            if (string.IsNullOrWhiteSpace(candidate))
+            {
+                continue;
+            }
+
+            var full = Path.GetFullPath(candidate);
+            var trimmed = full.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar);
+            var root = trimmed.Length == 0 ? full : trimmed;
+            if (!roots.Contains(root, StringComparer.Ordinal))
+            {
+                roots.Add(root);
+            }
+        }
+
+        return new StackEnvironment { PathRoots = roots, BaseAddress = baseAddress.AbsoluteUri };
     }
 
     internal static HttpClient CreateHttpClient(Uri baseUri, IReadOnlyDictionary<string, string> headers)

@@ -101,13 +101,22 @@ public sealed record ReplyDetail
     /// <summary>Semantic similarity old/new; null without a model.</summary>
     public double? Semantic { get; init; }
 
+    /// <summary>Semantic similarity of new to the closer of the two old answers (A, A′): what the meaning cut-off is applied to; null without a model.</summary>
+    public double? BestSemantic { get; init; }
+
+    /// <summary>The semantic cut-off the run calibrated from its old-vs-old similarities; null when the fixed threshold applies.</summary>
+    public double? Cutoff { get; init; }
+
+    /// <summary>True for small talk (no facts, skill calls or memory writes): a meaning difference is at most minor.</summary>
+    public bool SmallTalk { get; init; }
+
     /// <summary>Lexical similarity old/old′; null without a repeat.</summary>
     public double? NoiseLexical { get; init; }
 
     /// <summary>Semantic similarity old/old′; null without a repeat or model.</summary>
     public double? NoiseSemantic { get; init; }
 
-    /// <summary>Facts stated by old (numbers, amounts, dates, ids).</summary>
+    /// <summary>Typed facts stated by old, as "kind value" (<c>date 2026-12-11</c>, <c>amount 15.00 USD</c>).</summary>
     public IReadOnlyList<string> OldFacts { get; init; } = [];
 
     /// <summary>Facts stated by new.</summary>

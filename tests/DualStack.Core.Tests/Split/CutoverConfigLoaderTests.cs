@@ -44,6 +44,38 @@ public sealed class CutoverConfigLoaderTests
     }
 
     [Test]
+    public void Load_BadVerificationPolicy_NamesFileFieldAndValue()
+    {
+        var path = Write("""
+            { "proxyUrl": "http://proxy:8080", "oldStackUrl": "http://old", "newStackUrl": "https://new", "windowStart": "2026-12-01T00:00:00Z",
+              "verification": { "results": "run/results.json", "failOn": "severe", "maxErrors": 2 } }
+            """);
+
+        var errors = Assert.Throws<ConfigException>(() => CutoverConfigLoader.Load(path))!.Errors;
+
+        var display = Gates.ConfigFile.Display(path);
+        Assert.That(errors, Is.EquivalentTo(new[]
+        {
+            $"{display}: verification.failOn: 'severe' is not one of minor, major, critical",
+            $"{display}: verification.maxErrors: 2 must be between 0 and 1 (a share, 0.05 = 5 % of conversations)",
+        }));
+    }
+
+    [Test]
+    public void Load_VerificationResults_ResolvedAgainstTheConfigFileWithDefaultPolicy()
+    {
+        var path = Write("""
+            { "proxyUrl": "http://proxy:8080", "oldStackUrl": "http://old", "newStackUrl": "https://new", "windowStart": "2026-12-01T00:00:00Z",
+              "verification": { "results": "run/results.json" } }
+            """);
+
+        var config = CutoverConfigLoader.Load(path);
+
+        Assert.That(config.Verification!.Results, Is.EqualTo(Path.Combine(Path.GetDirectoryName(path)!, "run", "results.json")));
+        Assert.That(config.Verification.Policy, Is.EqualTo(new DualStack.Core.Verdicts.RunPolicy()));
+    }
+
+    [Test]
     public void Load_ManyBadValues_ReportsEveryError()
     {
         var path = Write("""

@@ -7,7 +7,10 @@ using System.Security.Cryptography.X509Certificates;
 using DualStack.Core.Cutover;
 using DualStack.Core.Gates;
 using DualStack.Core.Routing;
+using DualStack.Core.Results;
 using DualStack.Core.Tests.Support;
+using DualStack.Core.Verdicts;
+using static DualStack.Core.Tests.Support.Runs;
 using Microsoft.Extensions.Time.Testing;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
@@ -130,8 +133,10 @@ public sealed class CutoverGateTests
             "DNS resolves to the new stack",
             "TLS certificate valid and not expiring within 14 days",
             "old stack in standby",
+            "verification run passes",
         }));
-        Assert.That(report.Items.Where(i => i.Status != CutoverStatus.Pass).Select(i => i.Name), Is.EqualTo(new[] { "TLS certificate valid and not expiring within 14 days" }), string.Join("\n", report.Items));
+        Assert.That(report.Items.Where(i => i.Status != CutoverStatus.Pass).Select(i => i.Name), Is.EqualTo(new[] { "TLS certificate valid and not expiring within 14 days", "verification run passes" }), string.Join("\n", report.Items));
+        Assert.That(Item(report, "verification").Status, Is.EqualTo(CutoverStatus.NotApplicable));
         Assert.That(Item(report, "TLS").Status, Is.EqualTo(CutoverStatus.NotApplicable));
         Assert.That(report.Passed, Is.True);
         Assert.That(Item(report, "memory").Evidence, Does.StartWith("all 3 conversations with memory on the old stack since 2026-12-01 00:00:00Z are on the new stack"));
@@ -325,6 +330,65 @@ public sealed class CutoverGateTests
 
         Assert.That(Item(report, "monitoring").Status, Is.EqualTo(CutoverStatus.Fail));
         Assert.That(Item(report, "memory").Evidence, Does.StartWith("cannot list memory: new stack: "));
+    }
+
+    private static async Task<CutoverVerification> Results(RunResult run, string failOn = "major", double maxErrors = 0)
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "dualstack-cutover-" + Guid.NewGuid().ToString("N")[..8]);
+        return new CutoverVerification { Results = await ResultsFile.WriteAsync(run, directory, CancellationToken.None), FailOn = failOn, MaxErrors = maxErrors };
+    }
+
+    [Test]
+    public async Task EvaluateAsync_VerificationOnlyMinorRegression_PassesByDefault()
+    {
+        var report = await Evaluate(config: Config() with { Verification = await Results(Run(Conversation("a", Turn(Verdict.Regression, Severity.Minor)))) });
+
+        Assert.That(Item(report, "verification").Status, Is.EqualTo(CutoverStatus.Pass), Item(report, "verification").Evidence);
+        Assert.That(report.Passed, Is.True);
+    }
+
+    [Test]
+    public async Task EvaluateAsync_VerificationMinorRegressionWithFailOnMinor_FailsAsRegression()
+    {
+        var report = await Evaluate(config: Config() with { Verification = await Results(Run(Conversation("a", Turn(Verdict.Regression, Severity.Minor))), failOn: "minor") });
+
+        Assert.That(Item(report, "verification").Status, Is.EqualTo(CutoverStatus.Fail));
+        Assert.That(report.CouldNotJudge, Is.False);
+        Assert.That(report.Verification!.ExitCode, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task EvaluateAsync_VerificationWithErrors_FailsAsCouldNotJudgeUnlessTolerated()
+    {
+        var run = Run(Conversation("a", Turn(Verdict.Match)), Conversation("b", Turn(Verdict.Error)));
+
+        var strict = await Evaluate(config: Config() with { Verification = await Results(run) });
+        var tolerant = await Evaluate(config: Config() with { Verification = await Results(run, maxErrors: 0.5) });
+
+        Assert.That(Item(strict, "verification").Status, Is.EqualTo(CutoverStatus.Fail));
+        Assert.That(Item(strict, "verification").Evidence, Does.Contain("could not judge"));
+        Assert.That(strict.CouldNotJudge, Is.True);
+        Assert.That(tolerant.Passed, Is.True, Item(tolerant, "verification").Evidence);
+    }
+
+    [Test]
+    public async Task EvaluateAsync_VerificationCouldNotJudgeAndAnotherItemFails_IsAPlainFailure()
+    {
+        var report = await Evaluate(
+            config: Config() with { Verification = await Results(Run(Conversation("b", Turn(Verdict.Error)))) },
+            status: Status() with { Split = Status().Split with { Percent = 50 } });
+
+        Assert.That(report.Verification!.Kind, Is.EqualTo(RunOutcomeKind.CouldNotJudge));
+        Assert.That(report.CouldNotJudge, Is.False, "a failing gate item beats could-not-judge, as a regression does");
+    }
+
+    [Test]
+    public async Task EvaluateAsync_VerificationResultsMissing_FailsNamingThePath()
+    {
+        var report = await Evaluate(config: Config() with { Verification = new CutoverVerification { Results = "/nonexistent/results.json" } });
+
+        Assert.That(Item(report, "verification").Status, Is.EqualTo(CutoverStatus.Fail));
+        Assert.That(Item(report, "verification").Evidence, Does.Contain("/nonexistent/results.json"));
     }
 
     [Test]

@@ -23,9 +23,11 @@ internal sealed class OpenClawAgentStack : IAgentStack
     private readonly TimeSpan _trajectoryWait;
     private readonly SemaphoreSlim? _memoryGate;
     private readonly string _agentId;
+    private readonly StackEnvironment? _environment;
 
-    public OpenClawAgentStack(string name, IAgentStack chat, StackConfig config, TimeProvider timeProvider)
+    public OpenClawAgentStack(string name, IAgentStack chat, StackConfig config, TimeProvider timeProvider, StackEnvironment? environment = null)
     {
+        _environment = environment;
         Name = name;
         _chat = chat;
         _time = timeProvider;
@@ -58,6 +60,7 @@ internal sealed class OpenClawAgentStack : IAgentStack
                 Stack = Name,
                 ConversationId = request.ConversationId,
                 TurnIndex = request.TurnIndex,
+                Environment = _environment,
                 Error = new ObservationError(ObservationErrorKind.Cancelled, "cancelled"),
             };
         }
@@ -101,7 +104,8 @@ internal sealed class OpenClawAgentStack : IAgentStack
         }
 
         var observation = await _chat.SendTurnAsync(request, cancellationToken).ConfigureAwait(false);
-        observation = observation with { Stack = Name };
+        // The workspace and state folder are this stack's roots, whatever the inner chat adapter was told.
+        observation = observation with { Stack = Name, Environment = _environment ?? observation.Environment };
         if (!observation.Succeeded)
         {
             notObserved.TryAdd("skills", "the turn failed");

@@ -1,0 +1,748 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace DualStack.Core.Comparison;
+
+/// <summary>The kind of a fact a reply states; each kind has its own difference key (<c>reply.facts.&lt;kind&gt;</c>) and noise floor.</summary>
+public enum FactKind
+{
+    /// <summary>An amount with its currency (€15.00 ≠ $15.00).</summary>
+    Amount,
+
+    /// <summary>A calendar date, canonical <c>YYYY-MM-DD</c> or <c>MM-DD</c> when no year is said.</summary>
+    Date,
+
+    /// <summary>A number that is not an amount, quantity, id or phone.</summary>
+    Number,
+
+    /// <summary>An id grounded in the turn's inputs (order, booking, tracking number).</summary>
+    Id,
+
+    /// <summary>An e-mail address.</summary>
+    Email,
+
+    /// <summary>A web address.</summary>
+    Url,
+
+    /// <summary>A count of something ("3 items", "five nights"); compares with numbers by value.</summary>
+    Quantity,
+
+    /// <summary>A phone number, digits only.</summary>
+    Phone,
+
+    /// <summary>A proper name grounded in the inputs (the user's name from memory, a city from a skill result).</summary>
+    Name,
+
+    /// <summary>A time of day, canonical <c>HH:MM</c>: kept when grounded in the inputs or when masking is off.</summary>
+    Time,
+}
+
+/// <summary>One fact in canonical form.</summary>
+/// <param name="Kind">What kind of fact.</param>
+/// <param name="Value">Canonical value.</param>
+public readonly record struct TypedFact(FactKind Kind, string Value)
+{
+    /// <summary>Difference key, e.g. <c>reply.facts.date</c>.</summary>
+    public string Key => KeyOf(Kind);
+
+    /// <summary>Difference key of a kind.</summary>
+    public static string KeyOf(FactKind kind) => kind switch
+    {
+        FactKind.Amount => "reply.facts.amount",
+        FactKind.Date => "reply.facts.date",
+        FactKind.Number => "reply.facts.number",
+        FactKind.Id => "reply.facts.id",
+        FactKind.Email => "reply.facts.email",
+        FactKind.Url => "reply.facts.url",
+        FactKind.Quantity => "reply.facts.quantity",
+        FactKind.Phone => "reply.facts.phone",
+        FactKind.Name => "reply.facts.name",
+        _ => "reply.facts.time",
+    };
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Kind.ToString().ToLowerInvariant()} {Value}";
+}
+
+/// <summary>A reply as the judge sees it.</summary>
+/// <param name="Facts">Typed facts in order of appearance, deduplicated.</param>
+/// <param name="Meaning">Lower-cased text without generated values (reference codes, masked times, timestamps): what meaning is judged on.</param>
+/// <param name="NovelNames">Capitalised words that look like names but are grounded nowhere (used to tell a wrong name from an omitted one).</param>
+/// <param name="GeneratedIds">Id-like tokens grounded nowhere, masked (used to tell a typo'd id from an omitted one).</param>
+public sealed record ScannedReply(IReadOnlyList<TypedFact> Facts, string Meaning, IReadOnlyList<string> NovelNames, IReadOnlyList<string> GeneratedIds);
+
+/// <summary>How facts are read.</summary>
+/// <param name="MonthFirst">Numeric dates like 12/11 read month first (from the scenario's <c>dateLocale</c>).</param>
+/// <param name="MaskTimes">Times of day not grounded in the inputs are masked.</param>
+public sealed partial record FactOptions(bool MonthFirst = true, bool MaskTimes = true)
+{
+    private static readonly HashSet<string> MonthFirstLocales = new(
+        ["en", "en-US", "es-US", "en-PH", "fil", "fil-PH", "en-AS", "en-GU", "en-MH", "en-FM", "en-MP", "en-PR", "en-PW", "en-UM", "en-VI", "en-BZ", "en-KE"],
+        StringComparer.OrdinalIgnoreCase);
+
+    // ISO 639-1 languages and ISO 3166-1 regions: the process runs with invariant globalization (no ICU culture data).
+    private static readonly HashSet<string> Languages = new("aa ab af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv cy da de dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo za zh zu fil yue haw".Split(' '), StringComparer.OrdinalIgnoreCase);
+
+    private static readonly HashSet<string> Regions = new("AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW".Split(' '), StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Options from the reply configuration; an invalid <c>dateLocale</c> falls back to month first (the loader rejects it before).</summary>
+    public static FactOptions From(ReplyComparisonConfig config) =>
+        new(!TryReadDateLocale(config.DateLocale, out var monthFirst) || monthFirst, config.MaskTimesOfDay);
+
+    /// <summary>
+    /// Reads a <c>dateLocale</c>: a BCP 47 language tag (<c>en-US</c>, <c>en-GB</c>, <c>de-DE</c>, <c>fr</c>) or the
+    /// explicit orders <c>MDY</c> and <c>DMY</c>. Month first for US English and the few regions that share its order,
+    /// day first everywhere else. The process runs with invariant globalization, so the table is ours, not ICU's.
+    /// </summary>
+    public static bool TryReadDateLocale(string? locale, out bool monthFirst)
+    {
+        monthFirst = true;
+        if (string.IsNullOrWhiteSpace(locale))
+        {
+            return false;
+        }
+
+        if (locale.Equals("MDY", StringComparison.OrdinalIgnoreCase) || locale.Equals("DMY", StringComparison.OrdinalIgnoreCase))
+        {
+            monthFirst = locale.Equals("MDY", StringComparison.OrdinalIgnoreCase);
+            return true;
+        }
+
+        var match = LanguageTag().Match(locale);
+        if (!match.Success || !Languages.Contains(match.Groups["lang"].Value) || (match.Groups["region"].Success && !match.Groups["region"].Value.All(char.IsAsciiDigit) && !Regions.Contains(match.Groups["region"].Value)))
+        {
+            return false;
+        }
+
+        monthFirst = MonthFirstLocales.Contains(locale);
+        return true;
+    }
+
+    [GeneratedRegex(@"^(?<lang>[A-Za-z]{2,3})(?:-[A-Za-z]{4})?(?:-(?<region>[A-Za-z]{2}|\d{3}))?$", RegexOptions.CultureInvariant)]
+    private static partial Regex LanguageTag();
+}
+
+/// <summary>
+/// Reads the typed facts of a reply. Each value is read once, by the most specific reader that claims its span:
+/// e-mail, URL, date, time, amount, phone, id, quantity, number. Numbers inside alphanumeric tokens are never separate
+/// facts. An id-like token (letters and digits mixed, <c>#</c>-numbers, 6+ digit numbers) or a time of day that is not
+/// grounded in the turn's inputs is the stack's own invention and is masked.
+/// </summary>
+public static partial class FactScanner
+{
+    private static readonly string[] MonthNames = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+
+    private static readonly HashSet<string> CommonCapitalised = new(
+        [
+            "I", "I'm", "I've", "I'll", "I'd", "A", "An", "The", "This", "That", "These", "Those", "It", "It's", "Its", "We", "We've", "We're", "We'll",
+            "You", "Your", "You're", "You've", "You'll", "Yours", "He", "She", "They", "Their", "There", "Here", "Hi", "Hello", "Hey", "Dear",
+            "Thanks", "Thank", "Please", "Sorry", "Yes", "No", "Ok", "Okay", "Sure", "Great", "Good", "Glad", "Happy", "Welcome", "Unfortunately",
+            "Also", "And", "But", "Or", "So", "If", "When", "Once", "As", "At", "On", "In", "For", "From", "To", "With", "By", "Of", "About", "After",
+            "Before", "Just", "Let", "Feel", "Have", "Has", "Had", "Is", "Are", "Was", "Were", "Be", "Do", "Does", "Did", "Can", "Could", "Will",
+            "Would", "Should", "May", "Might", "Must", "What", "Which", "Who", "Why", "How", "Where", "Anything", "Nothing", "Something", "All",
+            "Any", "Each", "Every", "Some", "Most", "More", "My", "Our", "Note", "Status", "Order", "Refund", "Total", "Amount", "Date", "Reference",
+            "Ref", "Ticket", "Case", "Update", "Updated", "Done", "Confirmed", "Summary", "Details", "Next", "Steps", "Tip", "Important", "Hope",
+            "Enjoy", "Goodbye", "Bye", "See", "Take", "Best", "Regards", "Cheers", "Kind", "Sincerely", "Team", "Support", "Customer", "Service",
+            "Today", "Tomorrow", "Yesterday", "Mr", "Mrs", "Ms", "Dr", "Ms.", "Mr.", "Dr.", "UTC", "GMT", "Monday", "Tuesday", "Wednesday",
+            "Thursday", "Friday", "Saturday", "Sunday", "January", "February", "March", "April", "June", "July", "August", "September",
+            "October", "November", "December", "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec", "Got",
+            "Noted", "Absolutely", "Certainly", "Of", "Alright", "Right", "Well", "Now", "Then", "Still", "Currently", "However", "Meanwhile",
+        ],
+        StringComparer.Ordinal);
+
+    private static readonly HashSet<string> IdLabels = new(
+        ["order", "orders", "booking", "ticket", "case", "invoice", "account", "reference", "ref", "tracking", "reservation", "confirmation",
+         "policy", "claim", "member", "customer", "shipment", "parcel", "package", "no", "number", "id", "pnr", "flight", "appointment", "contract",
+         "subscription", "plan", "request", "transaction", "card", "item", "sku", "product", "room", "seat", "gate", "line", "loan"],
+        StringComparer.OrdinalIgnoreCase);
+
+    private static readonly Dictionary<string, int> WordNumbers = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["two"] = 2, ["three"] = 3, ["four"] = 4, ["five"] = 5, ["six"] = 6, ["seven"] = 7, ["eight"] = 8, ["nine"] = 9, ["ten"] = 10,
+        ["eleven"] = 11, ["twelve"] = 12, ["fifteen"] = 15, ["twenty"] = 20, ["thirty"] = 30,
+    };
+
+    private static readonly HashSet<string> NotQuantityNouns = new(
+        ["of", "and", "or", "to", "in", "on", "at", "for", "by", "with", "from", "is", "are", "was", "were", "the", "a", "an", "as", "if", "but",
+         "so", "than", "then", "more", "less", "times", "x", "usd", "eur", "gbp", "am", "pm", "utc", "gmt", "percent"],
+        StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Scans a reply (formatting already stripped, placeholders from the normaliser already in).</summary>
+    public static ScannedReply Scan(string text, TurnInputs inputs, FactOptions options)
+    {
+        var spans = new List<Span>(16);
+        CollectPlaceholders(text, spans);
+        Collect(Email(), text, spans, FactKind.Email, 0);
+        Collect(Url(), text, spans, FactKind.Url, 1);
+        CollectDates(text, spans, options);
+        CollectTimes(text, spans, inputs, options);
+        CollectAmounts(text, spans);
+        CollectPhones(text, spans);
+        var generatedIds = new List<string>();
+        CollectIds(text, spans, inputs, generatedIds);
+        CollectNumbers(text, spans);
+        var chosen = Resolve(spans);
+
+        var facts = new List<TypedFact>(chosen.Count);
+        var seen = new HashSet<TypedFact>();
+        var meaning = new StringBuilder(text.Length);
+        var last = 0;
+        foreach (var span in chosen)
+        {
+            if (span.Kind is null)
+            {
+                // Generated: dropped from the meaning text (with a "ref"/"ticket" label right before it).
+                meaning.Append(text, last, span.Start - last);
+                TrimLabel(meaning);
+                last = span.Start + span.Length;
+                continue;
+            }
+
+            var fact = new TypedFact(span.Kind.Value, span.Canonical!);
+            if (seen.Add(fact))
+            {
+                facts.Add(fact);
+            }
+        }
+
+        meaning.Append(text, last, text.Length - last);
+        var names = CollectNames(text, inputs, chosen, facts, seen);
+        return new ScannedReply(facts, Collapse(meaning), names, generatedIds);
+    }
+
+    /// <summary>True when the word at <paramref name="index"/> begins a sentence (only white space or opening punctuation since the last full stop).</summary>
+    internal static bool StartsSentence(string text, int index)
+    {
+        for (var i = index - 1; i >= 0; i--)
+        {
+            var c = text[i];
+            if (char.IsWhiteSpace(c) || c is '"' or '\'' or '(' or '“' or '‘' or '*' or '-' or '•')
+            {
+                continue;
+            }
+
+            return c is '.' or '!' or '?' or ':' or '\n' or ';';
+        }
+
+        return true;
+    }
+
+    internal static bool IsCommonCapitalised(string word) => word.Length < 2 || CommonCapitalised.Contains(word);
+
+    internal static string? CanonicalTime(Match match)
+    {
+        var hour = int.Parse(match.Groups["h"].ValueSpan, CultureInfo.InvariantCulture);
+        var minute = match.Groups["m"].Success ? int.Parse(match.Groups["m"].ValueSpan, CultureInfo.InvariantCulture) : 0;
+        var meridiem = match.Groups["ap"].Success ? char.ToLowerInvariant(match.Groups["ap"].ValueSpan[0]) : '\0';
+        if (!match.Groups["m"].Success && meridiem == '\0')
+        {
+            return null;
+        }
+
+        if (meridiem != '\0' && hour is < 1 or > 12)
+        {
+            return null;
+        }
+
+        if (meridiem == 'p' && hour < 12)
+        {
+            hour += 12;
+        }
+        else if (meridiem == 'a' && hour == 12)
+        {
+            hour = 0;
+        }
+
+        return hour is >= 0 and < 24 && minute is >= 0 and < 60 ? $"{hour:00}:{minute:00}" : null;
+    }
+
+    private static void CollectPlaceholders(string text, List<Span> spans)
+    {
+        if (!text.Contains('<', StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        foreach (var match in Placeholder().EnumerateMatches(text))
+        {
+            spans.Add(new Span(match.Index, match.Length, null, null, 0));
+        }
+    }
+
+    private static void Collect(Regex regex, string text, List<Span> spans, FactKind kind, int priority)
+    {
+        foreach (var match in regex.EnumerateMatches(text))
+        {
+            var value = text.AsSpan(match.Index, match.Length).TrimEnd(".,;:!?");
+            var canonical = value.ToString().ToLowerInvariant();
+            if (kind == FactKind.Url)
+            {
+                canonical = canonical.TrimEnd('/');
+            }
+
+            spans.Add(new Span(match.Index, value.Length, kind, canonical, priority));
+        }
+    }
+
+    private static void CollectDates(string text, List<Span> spans, FactOptions options)
+    {
+        if (!text.AsSpan().ContainsAnyInRange('0', '9'))
+        {
+            return;
+        }
+
+        foreach (Match match in MonthFirstDate().Matches(text))
+        {
+            AddDate(spans, match, Month(match.Groups["mon"].ValueSpan), match.Groups["d"].ValueSpan, match.Groups["y"]);
+        }
+
+        foreach (Match match in DayFirstDate().Matches(text))
+        {
+            AddDate(spans, match, Month(match.Groups["mon"].ValueSpan), match.Groups["d"].ValueSpan, match.Groups["y"]);
+        }
+
+        foreach (Match match in IsoDate().Matches(text))
+        {
+            AddDate(spans, match, int.Parse(match.Groups["m"].ValueSpan, CultureInfo.InvariantCulture), match.Groups["d"].ValueSpan, match.Groups["y"]);
+        }
+
+        foreach (Match match in NumericDate().Matches(text))
+        {
+            var first = int.Parse(match.Groups["a"].ValueSpan, CultureInfo.InvariantCulture);
+            var second = int.Parse(match.Groups["b"].ValueSpan, CultureInfo.InvariantCulture);
+            var dotted = text[match.Groups["a"].Index + match.Groups["a"].Length] == '.';
+            var (month, day) = options.MonthFirst && !dotted ? (first, second) : (second, first);
+            AddDate(spans, match, month, day.ToString(CultureInfo.InvariantCulture), match.Groups["y"]);
+        }
+    }
+
+    private static void AddDate(List<Span> spans, Match match, int month, ReadOnlySpan<char> dayText, Group year)
+    {
+        if (!int.TryParse(dayText, NumberStyles.None, CultureInfo.InvariantCulture, out var day) || month is < 1 or > 12 || day is < 1 or > 31)
+        {
+            return;
+        }
+
+        var value = year.Success
+            ? $"{(year.Length == 2 ? 2000 + int.Parse(year.ValueSpan, CultureInfo.InvariantCulture) : int.Parse(year.ValueSpan, CultureInfo.InvariantCulture)):0000}-{month:00}-{day:00}"
+            : $"{month:00}-{day:00}";
+        spans.Add(new Span(match.Index, match.Length, FactKind.Date, value, 2));
+    }
+
+    private static int Month(ReadOnlySpan<char> name)
+    {
+        var prefix = name[..3];
+        for (var i = 0; i < MonthNames.Length; i++)
+        {
+            if (prefix.Equals(MonthNames[i], StringComparison.OrdinalIgnoreCase))
+            {
+                return i + 1;
+            }
+        }
+
+        return 0;
+    }
+
+    private static void CollectTimes(string text, List<Span> spans, TurnInputs inputs, FactOptions options)
+    {
+        if (!text.Contains(':', StringComparison.Ordinal) && !text.Contains('m', StringComparison.OrdinalIgnoreCase))
+        {
+            return;
+        }
+
+        foreach (Match match in TimeOfDay().Matches(text))
+        {
+            if (CanonicalTime(match) is not { } time)
+            {
+                continue;
+            }
+
+            // A time the stack was given (an appointment slot) is a fact; one it made up ("as of 11:44 UTC") is noise.
+            var generated = options.MaskTimes && !inputs.Times.Contains(time);
+            spans.Add(new Span(match.Index, match.Length, generated ? null : FactKind.Time, generated ? null : time, 3));
+        }
+    }
+
+    private static void CollectAmounts(string text, List<Span> spans)
+    {
+        foreach (Match match in Amount().Matches(text))
+        {
+            var currency = match.Groups["sym"].Success ? CurrencyOfSymbol(match.Groups["sym"].ValueSpan)
+                : match.Groups["sym2"].Success ? CurrencyOfSymbol(match.Groups["sym2"].ValueSpan)
+                : match.Groups["code1"].Success ? match.Groups["code1"].Value.ToUpperInvariant()
+                : match.Groups["code2"].Success ? match.Groups["code2"].Value.ToUpperInvariant()
+                : CurrencyOfWord(match.Groups["word"].ValueSpan);
+            var number = match.Groups["num"].Success ? match.Groups["num"].ValueSpan : match.Groups["num2"].ValueSpan;
+            spans.Add(new Span(match.Index, match.Length, FactKind.Amount, CanonicalNumber(number, decimals: true) + " " + currency, 4));
+        }
+    }
+
+    private static void CollectPhones(string text, List<Span> spans)
+    {
+        foreach (var match in Phone().EnumerateMatches(text))
+        {
+            var value = text.AsSpan(match.Index, match.Length);
+            var digits = 0;
+            var separators = 0;
+            foreach (var c in value)
+            {
+                if (char.IsAsciiDigit(c))
+                {
+                    digits++;
+                }
+                else
+                {
+                    separators++;
+                }
+            }
+
+            // Needs the shape of a phone number: 7–15 digits broken into groups or with a country code.
+            if (digits is < 7 or > 15 || (separators == 0 && value[0] != '+'))
+            {
+                continue;
+            }
+
+            var canonical = new StringBuilder(digits + 1);
+            if (value[0] == '+')
+            {
+                canonical.Append('+');
+            }
+
+            foreach (var c in value)
+            {
+                if (char.IsAsciiDigit(c))
+                {
+                    canonical.Append(c);
+                }
+            }
+
+            spans.Add(new Span(match.Index, match.Length, FactKind.Phone, canonical.ToString(), 5));
+        }
+    }
+
+    private static void CollectIds(string text, List<Span> spans, TurnInputs inputs, List<string> generatedIds)
+    {
+        foreach (var match in Token().EnumerateMatches(text))
+        {
+            var token = text.AsSpan(match.Index, match.Length).TrimEnd("-_/");
+            var hash = token[0] == '#';
+            var body = hash ? token[1..] : token;
+            var letters = 0;
+            var digits = 0;
+            foreach (var c in body)
+            {
+                if (char.IsAsciiDigit(c))
+                {
+                    digits++;
+                }
+                else if (char.IsLetter(c))
+                {
+                    letters++;
+                }
+            }
+
+            if (digits == 0)
+            {
+                continue;
+            }
+
+            var idLike = (letters > 0 && body.Length >= 3) || (hash && digits >= 3) || (letters == 0 && digits >= 6 && body.Length == digits)
+                || (letters == 0 && digits >= 3 && body.Length == digits && FollowsIdLabel(text, match.Index));
+            if (!idLike)
+            {
+                continue;
+            }
+
+            // Letters-only suffixes like "2nd", "3pm", "15th", "20kg", "4K" are not ids.
+            if (letters > 0 && !hash && OrdinalOrUnit().IsMatch(body))
+            {
+                continue;
+            }
+
+            var start = match.Index + (hash ? 1 : 0);
+            if (inputs.Grounds(body))
+            {
+                spans.Add(new Span(start, body.Length, FactKind.Id, body.ToString().ToUpperInvariant(), 6));
+            }
+            else
+            {
+                spans.Add(new Span(match.Index, token.Length, null, null, 6));
+                generatedIds.Add(body.ToString());
+            }
+        }
+    }
+
+    private static bool FollowsIdLabel(string text, int index)
+    {
+        // The word before (skipping "no.", "number", "#", ":"): "order 4411", "booking no. 5521", "case #: 812".
+        var i = index - 1;
+        for (var hops = 0; hops < 3 && i >= 0; hops++)
+        {
+            while (i >= 0 && (char.IsWhiteSpace(text[i]) || text[i] is ':' or '#' or '.'))
+            {
+                i--;
+            }
+
+            var end = i + 1;
+            while (i >= 0 && char.IsLetter(text[i]))
+            {
+                i--;
+            }
+
+            var word = text.AsSpan(i + 1, end - i - 1);
+            if (word.IsEmpty)
+            {
+                return false;
+            }
+
+            var lookup = IdLabels.GetAlternateLookup<ReadOnlySpan<char>>();
+            if (!lookup.Contains(word))
+            {
+                return false;
+            }
+
+            if (!word.Equals("no", StringComparison.OrdinalIgnoreCase) && !word.Equals("number", StringComparison.OrdinalIgnoreCase) && !word.Equals("id", StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static void CollectNumbers(string text, List<Span> spans)
+    {
+        foreach (Match match in NumberOrQuantity().Matches(text))
+        {
+            var numberGroup = match.Groups["num"];
+            var value = numberGroup.Success
+                ? CanonicalNumber(numberGroup.ValueSpan, decimals: false)
+                : WordNumbers[match.Groups["word"].Value].ToString(CultureInfo.InvariantCulture);
+            var noun = match.Groups["noun"];
+            var quantity = noun.Success && !NotQuantityNouns.Contains(noun.Value);
+            if (!numberGroup.Success && !quantity)
+            {
+                continue;
+            }
+
+            var length = quantity ? noun.Index + noun.Length - match.Index : numberGroup.Length + (match.Groups["pct"].Success ? 1 : 0);
+            spans.Add(new Span(match.Index, length, quantity ? FactKind.Quantity : FactKind.Number, match.Groups["pct"].Success ? value + "%" : value, 7));
+        }
+    }
+
+    /// <summary>Leftmost span first; where spans overlap, the earlier one wins, and at the same start the more specific reader.</summary>
+    private static List<Span> Resolve(List<Span> spans)
+    {
+        spans.Sort(static (a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : a.Priority != b.Priority ? a.Priority.CompareTo(b.Priority) : b.Length.CompareTo(a.Length));
+        var chosen = new List<Span>(spans.Count);
+        var end = 0;
+        foreach (var span in spans)
+        {
+            if (span.Start >= end)
+            {
+                chosen.Add(span);
+                end = span.Start + span.Length;
+            }
+            else if (chosen.Count > 0 && span.Priority < chosen[^1].Priority && span.Start == chosen[^1].Start)
+            {
+                chosen[^1] = span;
+                end = span.Start + span.Length;
+            }
+        }
+
+        return chosen;
+    }
+
+    private static List<string> CollectNames(string text, TurnInputs inputs, List<Span> chosen, List<TypedFact> facts, HashSet<TypedFact> seen)
+    {
+        var novel = new List<string>();
+        foreach (var match in CapitalisedWord().EnumerateMatches(text))
+        {
+            if (Inside(chosen, match.Index))
+            {
+                continue;
+            }
+
+            var word = text.Substring(match.Index, match.Length);
+            if (inputs.Names.Contains(word))
+            {
+                var fact = new TypedFact(FactKind.Name, word);
+                if (seen.Add(fact))
+                {
+                    facts.Add(fact);
+                }
+            }
+            else if (!IsCommonCapitalised(word) && (!StartsSentence(text, match.Index) || (match.Index + match.Length < text.Length && text[match.Index + match.Length] == ',')))
+            {
+                novel.Add(word);
+            }
+        }
+
+        return novel;
+    }
+
+    private static bool Inside(List<Span> spans, int index)
+    {
+        foreach (var span in spans)
+        {
+            if (index >= span.Start && index < span.Start + span.Length)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static void TrimLabel(StringBuilder meaning)
+    {
+        // "(ref <gen>)", "Ticket #<gen>", "reference number: <gen>" → the label goes with the value.
+        var end = meaning.Length;
+        var i = end - 1;
+        while (i >= 0 && (char.IsWhiteSpace(meaning[i]) || meaning[i] is ':' or '#' or '.'))
+        {
+            i--;
+        }
+
+        var wordEnd = i + 1;
+        while (i >= 0 && char.IsLetter(meaning[i]))
+        {
+            i--;
+        }
+
+        var word = meaning.ToString(i + 1, wordEnd - i - 1);
+        if (word.Length > 0 && (IdLabels.Contains(word) || word.Equals("as", StringComparison.OrdinalIgnoreCase) || word.Equals("of", StringComparison.OrdinalIgnoreCase)))
+        {
+            meaning.Length = i + 1;
+            if (word.Equals("of", StringComparison.OrdinalIgnoreCase))
+            {
+                TrimLabel(meaning);
+            }
+        }
+    }
+
+    /// <summary>Lower-cases, removes brackets left empty and collapses white space.</summary>
+    private static string Collapse(StringBuilder text)
+    {
+        var result = new StringBuilder(text.Length);
+        var pendingSpace = false;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (char.IsWhiteSpace(c))
+            {
+                pendingSpace = result.Length > 0;
+                continue;
+            }
+
+            if (pendingSpace)
+            {
+                result.Append(' ');
+                pendingSpace = false;
+            }
+
+            result.Append(char.ToLowerInvariant(c));
+        }
+
+        var collapsed = result.ToString();
+        return collapsed.Contains('(', StringComparison.Ordinal) || collapsed.Contains('[', StringComparison.Ordinal)
+            ? Spaces().Replace(EmptyBrackets().Replace(collapsed, string.Empty), " ").Trim()
+            : collapsed;
+    }
+
+    private static string CanonicalNumber(ReadOnlySpan<char> number, bool decimals)
+    {
+        var text = number.ToString();
+        // "1.234,50" and "15,00" are decimal commas; "1,234.50" and "1,234" are thousands separators.
+        var comma = text.LastIndexOf(',');
+        var dot = text.LastIndexOf('.');
+        if (comma > dot && text.Length - comma - 1 == 2)
+        {
+            text = text.Replace(".", string.Empty, StringComparison.Ordinal).Replace(',', '.');
+        }
+        else
+        {
+            text = text.Replace(",", string.Empty, StringComparison.Ordinal);
+        }
+
+        if (!decimal.TryParse(text, NumberStyles.Number, CultureInfo.InvariantCulture, out var value))
+        {
+            return text;
+        }
+
+        return decimals ? value.ToString("0.00", CultureInfo.InvariantCulture) : value.ToString("0.############", CultureInfo.InvariantCulture);
+    }
+
+    private static string CurrencyOfSymbol(ReadOnlySpan<char> symbol) => symbol switch
+    {
+        "$" or "US$" => "USD",
+        "€" => "EUR",
+        "£" => "GBP",
+        "¥" => "JPY",
+        "₹" => "INR",
+        "A$" => "AUD",
+        "C$" or "CA$" => "CAD",
+        _ => symbol.ToString(),
+    };
+
+    private static string CurrencyOfWord(ReadOnlySpan<char> word) =>
+        word.StartsWith("euro", StringComparison.OrdinalIgnoreCase) ? "EUR"
+        : word.StartsWith("pound", StringComparison.OrdinalIgnoreCase) ? "GBP"
+        : word.StartsWith("yen", StringComparison.OrdinalIgnoreCase) ? "JPY"
+        : "USD";
+
+    [GeneratedRegex(@"<(?:ref|uuid|timestamp|masked|host)>", RegexOptions.CultureInvariant)]
+    private static partial Regex Placeholder();
+
+    [GeneratedRegex(@"[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}", RegexOptions.CultureInvariant)]
+    private static partial Regex Email();
+
+    [GeneratedRegex(@"\b(?:https?://|www\.)[^\s<>""')\]]+", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex Url();
+
+    private const string MonthPattern = @"(?<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)";
+    private const string Weekday = @"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+)?";
+
+    [GeneratedRegex(@"\b" + Weekday + @"(?:the\s+)?" + MonthPattern + @"\.?\s+(?:the\s+)?(?<d>\d{1,2})(?:st|nd|rd|th)?(?!\d|:|\.\d|,\d)(?:,?\s+(?<y>\d{4})\b)?", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex MonthFirstDate();
+
+    [GeneratedRegex(@"\b" + Weekday + @"(?:the\s+)?(?<d>\d{1,2})(?:st|nd|rd|th)?(?:\s+of)?\s+" + MonthPattern + @"\b\.?(?:,?\s+(?<y>\d{4})\b)?", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex DayFirstDate();
+
+    [GeneratedRegex(@"\b" + Weekday + @"(?<y>\d{4})-(?<m>\d{1,2})-(?<d>\d{1,2})\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex IsoDate();
+
+    [GeneratedRegex(@"\b" + Weekday + @"(?<a>\d{1,2})(?:/(?<b>\d{1,2})(?:/(?<y>\d{4}|\d{2}))?|\.(?<b>\d{1,2})\.(?<y>\d{4}))\b(?!/)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex NumericDate();
+
+    [GeneratedRegex(@"\b(?<h>\d{1,2})(?::(?<m>\d{2})(?::\d{2}(?:\.\d+)?)?)?(?:\s?(?<ap>[ap])\.?m\b\.?)?(?:\s?(?:utc|gmt|z\b|[ecmp][sd]?t\b|cet|cest|bst|ist))?", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    internal static partial Regex TimeOfDay();
+
+    [GeneratedRegex(@"(?:(?<sym>US\$|CA\$|A\$|C\$|[$€£¥₹])\s?(?<num>\d{1,3}(?:[,.]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)|\b(?<code1>USD|EUR|GBP|JPY|CHF|CAD|AUD|INR|CNY|SEK|NOK|DKK|PLN|MXN|BRL|NZD|SGD|HKD|ZAR)\s?(?<num>\d{1,3}(?:[,.]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)|(?<![\w.,])(?<num2>\d{1,3}(?:[,.]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)\s?(?:(?<code2>USD|EUR|GBP|JPY|CHF|CAD|AUD|INR|CNY|SEK|NOK|DKK|PLN|MXN|BRL|NZD|SGD|HKD|ZAR)\b|(?<sym2>[€£])|(?<word>dollars?|euros?|pounds?|bucks|yen)\b))", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex Amount();
+
+    [GeneratedRegex(@"(?<![\w+])\+?\(?\d{1,4}\)?(?:[ .-]\(?\d{1,5}\)?){1,5}(?![\w])|(?<![\w+])\+\d{7,15}\b", RegexOptions.CultureInvariant)]
+    private static partial Regex Phone();
+
+    [GeneratedRegex(@"(?<![\w#])#?[A-Za-z0-9]+(?:[-_/][A-Za-z0-9]+)*", RegexOptions.CultureInvariant)]
+    private static partial Regex Token();
+
+    [GeneratedRegex(@"^\d+(?:st|nd|rd|th|am|pm|k|kg|g|gb|mb|tb|km|m|cm|mm|h|hr|hrs|min|mins|s|x|d|px|ml|l)$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex OrdinalOrUnit();
+
+    [GeneratedRegex(@"(?<![\w.,])(?:(?<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?<pct>%)?|(?<word>two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty)\b)(?:[ -](?<noun>[A-Za-z]{2,}))?", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex NumberOrQuantity();
+
+    [GeneratedRegex(@"\b\p{Lu}\p{Ll}+(?:'\p{Ll}+)?\b", RegexOptions.CultureInvariant)]
+    internal static partial Regex CapitalisedWord();
+
+    [GeneratedRegex(@"[(\[]\s*(?:[,;:]\s*)*[)\]]", RegexOptions.CultureInvariant)]
+    private static partial Regex EmptyBrackets();
+
+    [GeneratedRegex(@"\s+", RegexOptions.CultureInvariant)]
+    private static partial Regex Spaces();
+
+    /// <summary>A claimed region of the text: a fact (Kind set) or a generated value to mask (Kind null).</summary>
+    private readonly record struct Span(int Start, int Length, FactKind? Kind, string? Canonical, int Priority);
+}
