@@ -391,7 +391,7 @@ def situations(rng: random.Random, me: dict) -> list[dict]:
         say=[["You're booked with {doc} on {date}.", "{doc} will see you on {date}.", "I've reserved a visit with {doc} for {date}."],
              ["Your appointment number is {apt}.", "Keep {apt} as your appointment reference.", "The booking is filed under {apt}."],
              ["Please come ten minutes early to {loc}.", "Check in at {loc} ten minutes before.", "The visit is at {loc}; arrive ten minutes early."]],
-        bullet=[("Visit", "{doc}, {date}"), ("Appointment", "{apt}"), ("Where", "{loc}")],
+        bullet=[("Visit", "{doc}, {date}"), ("Appointment", "{apt}"), ("Where", "{loc}, ten minutes early please")],
         outcome=0, neg=["I couldn't book you with {doc}; there are no open slots on {date}.", "{doc} has nothing free on {date}, so no visit was booked.", "Booking with {doc} on {date} failed."],
         neg_bullet=("Visit", "❌ no slot with {doc} on {date}")))
 
@@ -669,6 +669,8 @@ def build(cls: str, idx: int, rng: random.Random) -> dict:
                 wrong = typo(rng, typo(rng, typo(rng, good)))
         rec.update(a=old(), a2=old(), b=new(lane_slots(sit, ds, cs, overrides={slot: wrong})))
         assert good not in rec["b"] and wrong in rec["b"], (good, wrong, rec["b"])
+        if slot == "msisdn":
+            rec["expectKey"] = "reply.facts.phone"  # the id this situation states is the customer's phone number
     elif cls == "negated-outcome":
         rec.update(a=old(), a2=old(), b=new(negate=True, voice=rng.choice([new_voice, new_voice, "markdown"])))
     elif cls == "dropped-content":
@@ -711,7 +713,7 @@ def build(cls: str, idx: int, rng: random.Random) -> dict:
 def finish(rec: dict, cls: str, label: str, memory) -> dict:
     out = {"id": rec["id"], "class": cls, "label": label}
     if cls in EXPECT:
-        out["expectKey"] = EXPECT[cls]
+        out["expectKey"] = rec.get("expectKey", EXPECT[cls])
     out["domain"] = rec["domain"]
     out["history"] = rec["history"]
     out["message"] = rec["message"]
