@@ -455,7 +455,7 @@ public static partial class FactScanner
             }
 
             // Letters-only suffixes like "2nd", "3pm", "15th", "20kg", "4K" are not ids.
-            if (letters > 0 && !hash && OrdinalOrUnit().IsMatch(body))
+            if (letters > 0 && !hash && digits <= 4 && OrdinalOrUnit().IsMatch(body))
             {
                 continue;
             }
@@ -512,6 +512,26 @@ public static partial class FactScanner
         return false;
     }
 
+    private static bool FollowsListLabel(string text, int index)
+    {
+        var i = index - 1;
+        while (i >= 0 && text[i] is ' ' or '#')
+        {
+            i--;
+        }
+
+        var end = i + 1;
+        while (i >= 0 && char.IsLetter(text[i]))
+        {
+            i--;
+        }
+
+        var word = text.AsSpan(i + 1, end - i - 1);
+        return word.Equals("step", StringComparison.OrdinalIgnoreCase) || word.Equals("option", StringComparison.OrdinalIgnoreCase)
+            || word.Equals("tip", StringComparison.OrdinalIgnoreCase) || word.Equals("point", StringComparison.OrdinalIgnoreCase)
+            || word.Equals("part", StringComparison.OrdinalIgnoreCase) || word.Equals("stage", StringComparison.OrdinalIgnoreCase);
+    }
+
     private static void CollectNumbers(string text, List<Span> spans)
     {
         foreach (Match match in NumberOrQuantity().Matches(text))
@@ -521,7 +541,12 @@ public static partial class FactScanner
                 ? CanonicalNumber(numberGroup.ValueSpan, decimals: false)
                 : WordNumbers[match.Groups["word"].Value].ToString(CultureInfo.InvariantCulture);
             var noun = match.Groups["noun"];
-            var quantity = noun.Success && !NotQuantityNouns.Contains(noun.Value);
+            if (numberGroup.Success && FollowsListLabel(text, match.Index))
+            {
+                continue; // "Step 2", "Option 3": how the reply is laid out, not a fact
+            }
+
+            var quantity = noun.Success && !NotQuantityNouns.Contains(noun.Value) && !WordNumbers.ContainsKey(noun.Value);
             if (!numberGroup.Success && !quantity)
             {
                 continue;

@@ -59,21 +59,24 @@ public static partial class Polarity
         return ConditionalWord().IsMatch(scope);
     }
 
-    private const string Actions = "process|issue|refund|update|change|complete|cancel|book|confirm|approve|ship|deliver|send|apply|locate|reset|transfer|"
-        + "add|modify|schedule|reschedule|place|credit|reverse|activate|upgrade|renew|unlock|reserve|waive|honou?r|accept|arrange|submit|pay|return|exchange|replace|move|switch|restore|"
-        + "save|store|record|register|e-?mail|post|dispatch|verify|validate";
+    private const string Actions = "process|issu|refund|updat|chang|complet|cancel|book|confirm|approv|ship|deliver|sen[dt]|appl(?:y|ie)|locat|reset|transfer|"
+        + "add|modif|schedul|reschedul|plac|credit|revers|activat|upgrad|renew|unlock|reserv|waiv|honou?r|accept|arrang|submit|pa(?:y|id)|return|exchang|replac|mov|switch|restor|"
+        + "sav|stor|record|register|e-?mail|post|dispatch|verif|validat|block|freez|froze|find|found";
 
     private const string Done = "processed|issued|approved|updated|changed|completed|successful|confirmed|applied|accepted|refunded|booked|cancell?ed|shipped|sent|credited|"
         + "saved|stored|recorded|registered|e-?mailed|dispatched|delivered|scheduled|rescheduled|reserved|placed|activated|upgraded|renewed|reset|transferred|added|verified";
 
     [GeneratedRegex(
         @"\b(?:could ?n[o']t|couldn’t|can ?n[o']t|can[’']t|cannot|unable to|not able to|(?:was|were)(?:n[’']t| not) able to|failed to|fail to|won[’']t be able to|will not be able to|did ?n[o’']t (?:manage to|succeed)|am not allowed to|are not allowed to|(?:i|we) (?:won[’']t|will not|do ?n[o’']t|don’t)) (?:\w+ ){0,2}?(?:" + Actions + @")\w*"
-        + @"|\b(?:was|were|has been|have been|is|are|got|been)(?: \w+)? (?:declined|rejected|denied|refused|unsuccessful|blocked|not (?:been )?(?:yet )?(?:possible|" + Done + @"))\b"
+        + @"|\b(?:was|were|has been|have been|is|are|got|been)(?: \w+)? (?:declined|rejected|denied|refused|unsuccessful|not (?:been )?(?:yet )?(?:possible|" + Done + @"))\b"
         + @"|\b(?:was|were|is|are|has|have|had)n[’']t (?:been )?(?:yet )?(?:" + Done + @")\b"
         + @"|\b(?:we|i)(?: have|[’']ve)? (?:not|n[’']t|have ?n[’']t|haven’t|have not) (?:yet )?(?:" + Done + @")\b"
         + @"|\b(?:out of stock|sold out|unavailable|no longer available|not available|not in stock|(?:is|are)(?:n[’']t| not) in stock|back-?ordered|not eligible|ineligible|did ?n[o’']t go through|didn’t go through|went wrong|declined|rejected|refused|unsuccessful|not possible|impossible to)\b"
         + @"|\b(?:we|i) (?:do ?n[o’']t|don’t|cannot|can ?n[o’']t|can’t) (?:offer|provide|give|accept|allow|support|ship)\b"
-        + @"|\bno (?:refund|update|change|booking|reservation|stock|availability|seats?|rooms?|slots?) (?:was|were|is|are|has|have|could|can)\b",
+        + @"|\bno (?:refund|update|change|booking|reservation|stock|availability|seats?|rooms?|slots?) (?:was|were|is|are|has|have|could|can)\b"
+        + @"|\b(?:not|n[’']t) (?:yet )?(?:ready|shipped|dispatched|delivered|available|booked|confirmed|approved|processed|in stock|possible|eligible|covered|active|enabled|working|on (?:its|the) way)\b"
+        + @"|\b(?:no|nothing) (?:free )?(?:slots?|availability|appointments?|seats?|rooms?|stock|free|openings?)\b|\bno \w+ (?:was|were|has been|have been|could be) \w+ed\b"
+        + @"|\bstill (?:pending|waiting|processing|being processed|under review|in review|not)\b|\bfailed\b",
         RegexOptions.CultureInvariant)]
     private static partial Regex Denial();
 

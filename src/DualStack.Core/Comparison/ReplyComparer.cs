@@ -303,13 +303,9 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
             return;
         }
 
-        // A reply that denies what its own ok skill call did is the strongest evidence; without a confirmation on the
-        // old side, it is the only evidence needed.
+        // Old confirms or states no failure, new denies (or old denies, new confirms). A reply that denies what its own
+        // ok skill call did is the strongest evidence, and the finding says so.
         var okCalls = y.SkillCalls is { Count: > 0 } calls && calls.All(c => string.Equals(c.Status, "ok", StringComparison.OrdinalIgnoreCase)) ? y.SkillCalls : null;
-        if (px == OutcomePolarity.None && (py != OutcomePolarity.Denied || okCalls is null || x.SkillCalls is not { Count: > 0 }))
-        {
-            return;
-        }
 
         var evidence = py == OutcomePolarity.Denied && okCalls is not null ? $" although its {string.Join(", ", okCalls.Select(c => c.Name).Distinct())} call returned ok" : string.Empty;
         var said = px == OutcomePolarity.None ? "old states no failure" : $"old {(px == OutcomePolarity.Confirmed ? "confirms" : "denies")} ('{cueX}')";
