@@ -599,7 +599,7 @@ public static partial class FactScanner
                     facts.Add(fact);
                 }
             }
-            else if (!IsCommonCapitalised(word) && (!StartsSentence(text, match.Index) || (match.Index + match.Length < text.Length && text[match.Index + match.Length] == ',')))
+            else if (!IsCommonCapitalised(word) && (!StartsSentence(text, match.Index) || (match.Index + match.Length < text.Length && text[match.Index + match.Length] is ',' or ':' or '!')))
             {
                 novel.Add(word);
             }
@@ -757,7 +757,7 @@ public static partial class FactScanner
     [GeneratedRegex(@"^\d+(?:st|nd|rd|th|am|pm|k|kg|g|gb|mb|tb|km|m|cm|mm|h|hr|hrs|min|mins|s|x|d|px|ml|l)$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex OrdinalOrUnit();
 
-    [GeneratedRegex(@"(?<![\w.,])(?:(?<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?<pct>%)?|(?<word>two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty)\b)(?:[ -](?<noun>[A-Za-z]{2,}))?", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"(?<![\w.,])(?:(?<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?<pct>%)?|(?<word>two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty)\b)(?:[ -](?!(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty)\b)(?<noun>[A-Za-z]{2,}))?", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex NumberOrQuantity();
 
     [GeneratedRegex(@"\b\p{Lu}\p{Ll}+(?:'\p{Ll}+)?\b", RegexOptions.CultureInvariant)]

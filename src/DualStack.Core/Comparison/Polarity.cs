@@ -74,7 +74,8 @@ public static partial class Polarity
         + @"|\b(?:out of stock|sold out|unavailable|no longer available|not available|not in stock|(?:is|are)(?:n[’']t| not) in stock|back-?ordered|not eligible|ineligible|did ?n[o’']t go through|didn’t go through|went wrong|declined|rejected|refused|unsuccessful|not possible|impossible to)\b"
         + @"|\b(?:we|i) (?:do ?n[o’']t|don’t|cannot|can ?n[o’']t|can’t) (?:offer|provide|give|accept|allow|support|ship)\b"
         + @"|\bno (?:refund|update|change|booking|reservation|stock|availability|seats?|rooms?|slots?) (?:was|were|is|are|has|have|could|can)\b"
-        + @"|\b(?:not|n[’']t) (?:yet )?(?:ready|shipped|dispatched|delivered|available|booked|confirmed|approved|processed|in stock|possible|eligible|covered|active|enabled|working|on (?:its|the) way)\b"
+        + @"|\b(?:is|are|was|were|has been|have been|got|now) (?:\w+ )?(?:suspended|deactivated|disabled|switched off|turned off|closed)\b"
+        + @"|(?:\bnot|n[’']t) (?:yet )?(?:ready|shipped|dispatched|delivered|available|booked|confirmed|approved|processed|in stock|possible|eligible|covered|active|enabled|working|on (?:its|the) way)\b"
         + @"|\b(?:no|nothing) (?:free )?(?:slots?|availability|appointments?|seats?|rooms?|stock|free|openings?)\b|\bno \w+ (?:was|were|has been|have been|could be) \w+ed\b"
         + @"|\bstill (?:pending|waiting|processing|being processed|under review|in review|not)\b|\bfailed\b",
         RegexOptions.CultureInvariant)]

@@ -207,6 +207,22 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
             }
         }
 
+        // An id grounded nowhere that has the letters and layout of an id the old reply states ("ORD-967117" next to
+        // the user's "ORD-917157"): another customer's record.
+        var foreign = y.Scanned.GeneratedIds
+            .Where(g => !x.Scanned.GeneratedIds.Contains(g) && xf.Any(f => f.Kind == FactKind.Id && f.Value.Any(char.IsLetter) && SimilarId(f.Value, g)))
+            .Where(g => !findings.Any(f => f.Key == TypedFact.KeyOf(FactKind.Id) && f.Description.Contains(g, StringComparison.OrdinalIgnoreCase)))
+            .Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
+        if (foreign.Length > 0)
+        {
+            findings.RemoveAll(f => f.Key == TypedFact.KeyOf(FactKind.Id));
+            findings.Add(new Finding(
+                TypedFact.KeyOf(FactKind.Id),
+                $"reply id differs: {other} states [{string.Join(", ", foreign)}], an id of the same kind the inputs do not hold",
+                string.Join(", ", xf.Where(f => f.Kind == FactKind.Id).Select(f => f.Value)),
+                string.Join(", ", foreign)));
+        }
+
         // A grounded name (from memory, a skill result or the user) replaced by a name grounded nowhere: the wrong person.
         var xNames = xf.Where(f => f.Kind == FactKind.Name).Select(f => f.Value).Where(n => !yf.Contains(new TypedFact(FactKind.Name, n))).ToArray();
         if (xNames.Length > 0)
@@ -262,7 +278,11 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
         return false;
     }
 
-    /// <summary>An id of the same shape: length within one and at most two characters changed (a typo, a neighbouring order).</summary>
+    /// <summary>
+    /// Another id of the same kind: a typo (length within one, at most two characters changed), or, for ids with
+    /// letters, the same letters and layout with other digits (<c>W007406</c> → <c>W304796</c>, <c>ACC-582350</c> →
+    /// <c>ACC-853205</c>). A generated reference (<c>CS-W4BAWN</c>, <c>REF-48213</c>) has other letters or another layout.
+    /// </summary>
     private static bool SimilarId(string id, string candidate)
     {
         var a = id.ToUpperInvariant();
@@ -270,6 +290,11 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
         if (Math.Abs(a.Length - b.Length) > 1 || a == b)
         {
             return false;
+        }
+
+        if (a.Length == b.Length && a.Any(char.IsLetter) && SameLettersAndLayout(a, b))
+        {
+            return true;
         }
 
         // Levenshtein distance, bounded: ids are short.
@@ -292,6 +317,19 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
         }
 
         return previous[b.Length] <= Math.Max(2, a.Length / 3);
+    }
+
+    private static bool SameLettersAndLayout(string a, string b)
+    {
+        for (var i = 0; i < a.Length; i++)
+        {
+            if (char.IsAsciiDigit(a[i]) ? !char.IsAsciiDigit(b[i]) : a[i] != b[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static void PolarityDifference(PreparedReply x, PreparedReply y, string other, List<Finding> findings)

@@ -55,9 +55,11 @@ public sealed partial class TurnInputs
             }
         }
 
+        // Memory entries are notes, not prose ("Lena — loyalty tier gold", "name: Oskar Chen"): every capitalised
+        // word that is not a common one is a name, wherever it stands.
         foreach (var hit in (memory?.Retrieved ?? []).Concat(memory?.Written ?? []))
         {
-            AddText(hit.Text, alnum, times, names, nameShaped: false);
+            AddText(hit.Text, alnum, times, names, nameShaped: true, anyPosition: true);
         }
 
         return alnum.Length == 0 ? Empty : new TurnInputs(alnum.ToString(), times, names);
@@ -113,7 +115,7 @@ public sealed partial class TurnInputs
         }
     }
 
-    private static void AddText(string text, StringBuilder alnum, HashSet<string> times, HashSet<string> names, bool nameShaped)
+    private static void AddText(string text, StringBuilder alnum, HashSet<string> times, HashSet<string> names, bool nameShaped, bool anyPosition = false)
     {
         foreach (var c in text)
         {
@@ -154,7 +156,7 @@ public sealed partial class TurnInputs
 
         foreach (Match word in FactScanner.CapitalisedWord().Matches(text))
         {
-            if (!FactScanner.StartsSentence(text, word.Index) && !FactScanner.IsCommonCapitalised(word.Value))
+            if ((anyPosition || !FactScanner.StartsSentence(text, word.Index)) && !FactScanner.IsCommonCapitalised(word.Value))
             {
                 names.Add(word.Value);
             }
