@@ -599,7 +599,7 @@ public static partial class FactScanner
                     facts.Add(fact);
                 }
             }
-            else if (!IsCommonCapitalised(word) && (!StartsSentence(text, match.Index) || (match.Index + match.Length < text.Length && text[match.Index + match.Length] is ',' or ':' or '!')))
+            else if (!IsCommonCapitalised(word) && (!StartsSentence(text, match.Index) || (match.Index + match.Length < text.Length && text[match.Index + match.Length] is ',' or ':' or '!' or '—' or '–' || text.AsSpan(match.Index + match.Length).StartsWith(" -", StringComparison.Ordinal) || text.AsSpan(match.Index + match.Length).StartsWith(" —", StringComparison.Ordinal) || text.AsSpan(match.Index + match.Length).StartsWith(" –", StringComparison.Ordinal))))
             {
                 novel.Add(word);
             }

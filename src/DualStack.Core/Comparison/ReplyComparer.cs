@@ -106,7 +106,7 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
         // Paths under the stack's own roots and its own address are compared as <root>/… and <host>.
         var text = _normalizer.MaskGenerated(ChatFormatting.Strip(EnvironmentCanonicalizer.Canonicalize(reply, observation.Environment)));
         var scanned = FactScanner.Scan(text, inputs, _options);
-        return new PreparedReply(reply, scanned, observation.SkillCalls, observation.Environment);
+        return new PreparedReply(reply, scanned, observation.SkillCalls, observation.Environment, inputs);
     }
 
     private (List<Finding> Findings, double Lexical, double? Semantic, double Best) Differences(PreparedReply x, PreparedReply y, PreparedReply? xAlternative, string other)
@@ -186,11 +186,15 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
 
             foreach (var (kind, (missing, extra)) in byKind.OrderBy(k => k.Key))
             {
-                // An id the new reply leaves out is only a difference when it says another one in its place (a typo,
-                // a wrong order): agents often do not repeat an id the user just gave.
-                if (kind == FactKind.Id && extra.Count == 0 && !missing.Any(id => y.Scanned.GeneratedIds.Any(g => SimilarId(id, g))))
+                // An id the user gave may be left out (agents often do not repeat it); one the stack found (a booking
+                // reference, a tracking number) is news the customer needs. Either way, another id in its place is a change.
+                if (kind == FactKind.Id && extra.Count == 0)
                 {
-                    continue;
+                    missing.RemoveAll(id => x.Inputs.SaidByUser(id) && !y.Scanned.GeneratedIds.Any(g => SimilarId(id, g)));
+                    if (missing.Count == 0)
+                    {
+                        continue;
+                    }
                 }
 
                 if (kind == FactKind.Id && extra.Count == 0)
@@ -355,7 +359,7 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
     }
 
     /// <summary>A reply as compared: the raw text, what the scanner read from it, and the skill calls of its lane.</summary>
-    private sealed record PreparedReply(string Raw, ScannedReply Scanned, IReadOnlyList<SkillCall>? SkillCalls, StackEnvironment? Environment)
+    private sealed record PreparedReply(string Raw, ScannedReply Scanned, IReadOnlyList<SkillCall>? SkillCalls, StackEnvironment? Environment, TurnInputs Inputs)
     {
         private (OutcomePolarity, string?)? _polarity;
 
