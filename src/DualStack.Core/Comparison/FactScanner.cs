@@ -133,6 +133,17 @@ public static partial class FactScanner
 {
     private static readonly string[] MonthNames = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
 
+    private static readonly System.Buffers.SearchValues<string> MonthWords = System.Buffers.SearchValues.Create(MonthNames, StringComparison.OrdinalIgnoreCase);
+
+    private static readonly System.Buffers.SearchValues<string> CurrencyMarks = System.Buffers.SearchValues.Create(
+        ["$", "€", "£", "¥", "₹", "usd", "eur", "gbp", "jpy", "chf", "cad", "aud", "inr", "cny", "sek", "nok", "dkk", "pln", "mxn", "brl", "nzd", "sgd", "hkd", "zar",
+         "dollar", "euro", "pound", "bucks", "yen"],
+        StringComparison.OrdinalIgnoreCase);
+
+    private static readonly System.Buffers.SearchValues<string> NumberWordMarks = System.Buffers.SearchValues.Create(
+        ["two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "fifteen", "twenty", "thirty"],
+        StringComparison.OrdinalIgnoreCase);
+
     private static readonly HashSet<string> CommonCapitalised = new(
         [
             "I", "I'm", "I've", "I'll", "I'd", "A", "An", "The", "This", "That", "These", "Those", "It", "It's", "Its", "We", "We've", "We're", "We'll",
@@ -173,8 +184,17 @@ public static partial class FactScanner
     {
         var spans = new List<Span>(16);
         CollectPlaceholders(text, spans);
-        Collect(Email(), text, spans, FactKind.Email, 0);
-        Collect(Url(), text, spans, FactKind.Url, 1);
+        // Each reader runs only when the text holds what it needs (vectorised searches): most replies state few facts.
+        if (text.Contains('@', StringComparison.Ordinal))
+        {
+            Collect(Email(), text, spans, FactKind.Email, 0);
+        }
+
+        if (text.Contains("://", StringComparison.Ordinal) || text.Contains("www.", StringComparison.OrdinalIgnoreCase))
+        {
+            Collect(Url(), text, spans, FactKind.Url, 1);
+        }
+
         CollectDates(text, spans, options);
         CollectTimes(text, spans, inputs, options);
         CollectAmounts(text, spans);
@@ -292,14 +312,22 @@ public static partial class FactScanner
             return;
         }
 
-        foreach (Match match in MonthFirstDate().Matches(text))
+        if (text.AsSpan().ContainsAny(MonthWords))
         {
-            AddDate(spans, match, Month(match.Groups["mon"].ValueSpan), match.Groups["d"].ValueSpan, match.Groups["y"]);
+            foreach (Match match in MonthFirstDate().Matches(text))
+            {
+                AddDate(spans, match, Month(match.Groups["mon"].ValueSpan), match.Groups["d"].ValueSpan, match.Groups["y"]);
+            }
+
+            foreach (Match match in DayFirstDate().Matches(text))
+            {
+                AddDate(spans, match, Month(match.Groups["mon"].ValueSpan), match.Groups["d"].ValueSpan, match.Groups["y"]);
+            }
         }
 
-        foreach (Match match in DayFirstDate().Matches(text))
+        if (!text.Contains('-', StringComparison.Ordinal) && !text.Contains('/', StringComparison.Ordinal) && !text.Contains('.', StringComparison.Ordinal))
         {
-            AddDate(spans, match, Month(match.Groups["mon"].ValueSpan), match.Groups["d"].ValueSpan, match.Groups["y"]);
+            return;
         }
 
         foreach (Match match in IsoDate().Matches(text))
@@ -366,6 +394,11 @@ public static partial class FactScanner
 
     private static void CollectAmounts(string text, List<Span> spans)
     {
+        if (!text.AsSpan().ContainsAny(CurrencyMarks))
+        {
+            return;
+        }
+
         foreach (Match match in Amount().Matches(text))
         {
             var currency = match.Groups["sym"].Success ? CurrencyOfSymbol(match.Groups["sym"].ValueSpan)
@@ -423,7 +456,7 @@ public static partial class FactScanner
 
     private static void CollectIds(string text, List<Span> spans, TurnInputs inputs, List<string> generatedIds)
     {
-        foreach (var match in Token().EnumerateMatches(text))
+        foreach (var match in DigitTokens(text))
         {
             var token = text.AsSpan(match.Index, match.Length).TrimEnd("-_/");
             var hash = token[0] == '#';
@@ -472,6 +505,54 @@ public static partial class FactScanner
             }
         }
     }
+
+    /// <summary>
+    /// The alphanumeric tokens that hold a digit (<c>BK-22817</c>, <c>#4411</c>, <c>8107f48f</c>), found from the digits
+    /// outwards: the same tokens as <c>(?&lt;![\w#])#?[A-Za-z0-9]+(?:[-_/][A-Za-z0-9]+)*</c>, without visiting every word.
+    /// </summary>
+    private static List<(int Index, int Length)> DigitTokens(string text)
+    {
+        var tokens = new List<(int, int)>();
+        var i = 0;
+        while (i < text.Length)
+        {
+            var digit = text.AsSpan(i).IndexOfAnyInRange('0', '9');
+            if (digit < 0)
+            {
+                break;
+            }
+
+            var start = i + digit;
+            while (start > 0 && (char.IsAsciiLetterOrDigit(text[start - 1]) || (IsJoiner(text[start - 1]) && start > 1 && char.IsAsciiLetterOrDigit(text[start - 2]))))
+            {
+                start--;
+            }
+
+            var end = i + digit;
+            while (end < text.Length && (char.IsAsciiLetterOrDigit(text[end]) || (IsJoiner(text[end]) && end + 1 < text.Length && char.IsAsciiLetterOrDigit(text[end + 1]))))
+            {
+                end++;
+            }
+
+            i = end;
+            if (start > 0 && text[start - 1] == '#')
+            {
+                start--;
+            }
+
+            var before = start > 0 ? text[start - 1] : ' ';
+            if (char.IsLetterOrDigit(before) || before is '_' or '#')
+            {
+                continue; // inside a longer word ("café2"), as the regex's look-behind would refuse
+            }
+
+            tokens.Add((start, end - start));
+        }
+
+        return tokens;
+    }
+
+    private static bool IsJoiner(char c) => c is '-' or '_' or '/';
 
     private static bool FollowsIdLabel(string text, int index)
     {
@@ -534,7 +615,16 @@ public static partial class FactScanner
 
     private static void CollectNumbers(string text, List<Span> spans)
     {
-        foreach (Match match in NumberOrQuantity().Matches(text))
+        CollectNumbers(NumberOrQuantity(), text, spans);
+        if (text.AsSpan().ContainsAny(NumberWordMarks))
+        {
+            CollectNumbers(WordQuantity(), text, spans);
+        }
+    }
+
+    private static void CollectNumbers(Regex regex, string text, List<Span> spans)
+    {
+        foreach (Match match in regex.Matches(text))
         {
             var numberGroup = match.Groups["num"];
             var value = numberGroup.Success
@@ -736,13 +826,13 @@ public static partial class FactScanner
     [GeneratedRegex(@"\b" + Weekday + @"(?:the\s+)?(?<d>\d{1,2})(?:st|nd|rd|th)?(?:\s+of)?\s+" + MonthPattern + @"\b\.?(?:,?\s+(?<y>\d{4})\b)?", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex DayFirstDate();
 
-    [GeneratedRegex(@"\b" + Weekday + @"(?<y>\d{4})-(?<m>\d{1,2})-(?<d>\d{1,2})\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\b(?<y>\d{4})-(?<m>\d{1,2})-(?<d>\d{1,2})\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex IsoDate();
 
-    [GeneratedRegex(@"\b" + Weekday + @"(?<a>\d{1,2})(?:/(?<b>\d{1,2})(?:/(?<y>\d{4}|\d{2}))?|\.(?<b>\d{1,2})\.(?<y>\d{4}))\b(?!/)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\b(?<a>\d{1,2})(?:/(?<b>\d{1,2})(?:/(?<y>\d{4}|\d{2}))?|\.(?<b>\d{1,2})\.(?<y>\d{4}))\b(?!/)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex NumericDate();
 
-    [GeneratedRegex(@"\b(?<h>\d{1,2})(?::(?<m>\d{2})(?::\d{2}(?:\.\d+)?)?)?(?:\s?(?<ap>[ap])\.?m\b\.?)?(?:\s?(?:utc|gmt|z\b|[ecmp][sd]?t\b|cet|cest|bst|ist))?", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\b(?<h>\d{1,2})(?::(?<m>\d{2})(?::\d{2}(?:\.\d+)?)?(?:\s?(?<ap>[ap])\.?m\b\.?)?|\s?(?<ap>[ap])\.?m\b\.?)(?:\s?(?:utc|gmt|z\b|[ecmp][sd]?t\b|cet|cest|bst|ist))?", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     internal static partial Regex TimeOfDay();
 
     [GeneratedRegex(@"(?:(?<sym>US\$|CA\$|A\$|C\$|[$€£¥₹])\s?(?<num>\d{1,3}(?:[,.]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)|\b(?<code1>USD|EUR|GBP|JPY|CHF|CAD|AUD|INR|CNY|SEK|NOK|DKK|PLN|MXN|BRL|NZD|SGD|HKD|ZAR)\s?(?<num>\d{1,3}(?:[,.]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)|(?<![\w.,])(?<num2>\d{1,3}(?:[,.]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)\s?(?:(?<code2>USD|EUR|GBP|JPY|CHF|CAD|AUD|INR|CNY|SEK|NOK|DKK|PLN|MXN|BRL|NZD|SGD|HKD|ZAR)\b|(?<sym2>[€£])|(?<word>dollars?|euros?|pounds?|bucks|yen)\b))", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
@@ -751,14 +841,16 @@ public static partial class FactScanner
     [GeneratedRegex(@"(?<![\w+])\+?\(?\d{1,4}\)?(?:[ .-]\(?\d{1,5}\)?){1,5}(?![\w])|(?<![\w+])\+\d{7,15}\b", RegexOptions.CultureInvariant)]
     private static partial Regex Phone();
 
-    [GeneratedRegex(@"(?<![\w#])#?[A-Za-z0-9]+(?:[-_/][A-Za-z0-9]+)*", RegexOptions.CultureInvariant)]
-    private static partial Regex Token();
-
     [GeneratedRegex(@"^\d+(?:st|nd|rd|th|am|pm|k|kg|g|gb|mb|tb|km|m|cm|mm|h|hr|hrs|min|mins|s|x|d|px|ml|l)$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex OrdinalOrUnit();
 
-    [GeneratedRegex(@"(?<![\w.,])(?:(?<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?<pct>%)?|(?<word>two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty)\b)(?:[ -](?!(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty)\b)(?<noun>[A-Za-z]{2,}))?", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private const string QuantityNoun = @"(?:[ -](?!(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty)\b)(?<noun>[A-Za-z]{2,}))?";
+
+    [GeneratedRegex(@"(?<![\w.,])(?<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?<pct>%)?" + QuantityNoun, RegexOptions.CultureInvariant)]
     private static partial Regex NumberOrQuantity();
+
+    [GeneratedRegex(@"\b(?<word>two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty)\b" + QuantityNoun, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex WordQuantity();
 
     [GeneratedRegex(@"\b\p{Lu}\p{Ll}+(?:'\p{Ll}+)?\b", RegexOptions.CultureInvariant)]
     internal static partial Regex CapitalisedWord();

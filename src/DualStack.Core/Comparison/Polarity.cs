@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.RegularExpressions;
 
 namespace DualStack.Core.Comparison;
@@ -22,26 +23,49 @@ public enum OutcomePolarity
 /// </summary>
 public static partial class Polarity
 {
+    // Every denial cue holds one of these: most replies hold none, and then the (large) pattern never runs.
+    private static readonly SearchValues<string> DenialMarks = SearchValues.Create(
+        ["not", "n't", "n’t", "cannot", "unable", "fail", "declin", "reject", "refus", "unsuccess", "unavailab", "ineligib", "impossib", "out of stock",
+         "sold out", "no ", "nothing", "still ", "suspend", "deactivat", "disabl", "switched off", "turned off", "closed", "went wrong", "backorder", "back-order"],
+        StringComparison.OrdinalIgnoreCase);
+
     /// <summary>The outcome stated by a lower-cased reply, with the cue that decided it.</summary>
-    public static (OutcomePolarity Polarity, string? Cue) Of(string meaning)
+    public static (OutcomePolarity Polarity, string? Cue) Of(string meaning) =>
+        Denial(meaning) is { } denial ? (OutcomePolarity.Denied, denial)
+        : Confirmation(meaning) is { } confirmation ? (OutcomePolarity.Confirmed, confirmation)
+        : (OutcomePolarity.None, null);
+
+    /// <summary>The first denial, failure or refusal cue outside a conditional clause; null when there is none.</summary>
+    public static string? Denial(string meaning)
     {
-        foreach (Match match in Denial().Matches(meaning))
+        if (!meaning.AsSpan().ContainsAny(DenialMarks))
+        {
+            return null;
+        }
+
+        foreach (Match match in DenialCue().Matches(meaning))
         {
             if (!Conditional(meaning, match.Index))
             {
-                return (OutcomePolarity.Denied, match.Value);
+                return match.Value;
             }
         }
 
-        foreach (Match match in Confirmation().Matches(meaning))
+        return null;
+    }
+
+    /// <summary>The first confirmation cue outside a conditional clause; null when there is none.</summary>
+    public static string? Confirmation(string meaning)
+    {
+        foreach (Match match in ConfirmationCue().Matches(meaning))
         {
             if (!Conditional(meaning, match.Index))
             {
-                return (OutcomePolarity.Confirmed, match.Value);
+                return match.Value;
             }
         }
 
-        return (OutcomePolarity.None, null);
+        return null;
     }
 
     /// <summary>True when the cue sits in an "if …", "unless …", "in case …" clause of its sentence.</summary>
@@ -79,7 +103,7 @@ public static partial class Polarity
         + @"|\b(?:no|nothing) (?:free )?(?:slots?|availability|appointments?|seats?|rooms?|stock|free|openings?)\b|\bno \w+ (?:was|were|has been|have been|could be) \w+ed\b"
         + @"|\bstill (?:pending|waiting|processing|being processed|under review|in review|not)\b|\bfailed\b",
         RegexOptions.CultureInvariant)]
-    private static partial Regex Denial();
+    private static partial Regex DenialCue();
 
     [GeneratedRegex(
         @"\b(?:has|have|had|’s|'s) (?:now |just |already )?been (?:successfully |fully )?(?:processed|issued|approved|updated|changed|refunded|confirmed|booked|scheduled|rescheduled|completed|cancell?ed|shipped|sent|credited|reset|applied|added|activated|upgraded|renewed|reserved|placed|received|dispatched|delivered|submitted|arranged|waived|accepted|restored|replaced|moved|switched)\b"
@@ -87,7 +111,7 @@ public static partial class Polarity
         + @"|\b(?:is|are|was|were) (?:now |all )?(?:confirmed|booked|scheduled|updated|approved|in stock|available|on (?:its|their|the) way|active|complete|processed|issued|refunded|shipped|dispatched|delivered)\b"
         + @"|\b(?:successfully|went through|all set|in stock|on its way|on the way|good news|(?:is|are) available|available now|done)\b",
         RegexOptions.CultureInvariant)]
-    private static partial Regex Confirmation();
+    private static partial Regex ConfirmationCue();
 
     [GeneratedRegex(@"\b(?:if|unless|in case|whether|should you|otherwise|even if|make sure|so that|to ensure)\b", RegexOptions.CultureInvariant)]
     private static partial Regex ConditionalWord();

@@ -90,7 +90,7 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
     /// </summary>
     private static bool IsSmallTalk(TurnReplay turn, PreparedReply a, PreparedReply b) =>
         a.Scanned.Facts.Count == 0 && b.Scanned.Facts.Count == 0
-        && a.Polarity.Polarity == OutcomePolarity.None && b.Polarity.Polarity == OutcomePolarity.None
+        && a.Denial is null && b.Denial is null && a.Confirmation is null && b.Confirmation is null
         && turn.Old.SkillCalls is not { Count: > 0 } && turn.New.SkillCalls is not { Count: > 0 }
         && turn.Old.Memory?.Written is not { Count: > 0 } && turn.New.Memory?.Written is not { Count: > 0 };
 
@@ -338,9 +338,17 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
 
     private static void PolarityDifference(PreparedReply x, PreparedReply y, string other, List<Finding> findings)
     {
-        var (px, cueX) = x.Polarity;
-        var (py, cueY) = y.Polarity;
-        if (px == py || py == OutcomePolarity.None || (px == OutcomePolarity.None && py == OutcomePolarity.Confirmed))
+        // Only a denial on one side can differ: confirmation cues are read only when old denies.
+        var deniedX = x.Denial;
+        var deniedY = y.Denial;
+        if ((deniedX is null) == (deniedY is null))
+        {
+            return;
+        }
+
+        var (px, cueX) = deniedX is not null ? (OutcomePolarity.Denied, deniedX) : x.Confirmation is { } c ? (OutcomePolarity.Confirmed, c) : (OutcomePolarity.None, (string?)null);
+        var (py, cueY) = deniedY is not null ? (OutcomePolarity.Denied, deniedY) : y.Confirmation is { } d ? (OutcomePolarity.Confirmed, d) : (OutcomePolarity.None, (string?)null);
+        if (py == OutcomePolarity.None)
         {
             return;
         }
@@ -361,8 +369,11 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
     /// <summary>A reply as compared: the raw text, what the scanner read from it, and the skill calls of its lane.</summary>
     private sealed record PreparedReply(string Raw, ScannedReply Scanned, IReadOnlyList<SkillCall>? SkillCalls, StackEnvironment? Environment, TurnInputs Inputs)
     {
-        private (OutcomePolarity, string?)? _polarity;
+        private Lazy<string?>? _denial;
+        private Lazy<string?>? _confirmation;
 
-        public (OutcomePolarity Polarity, string? Cue) Polarity => _polarity ??= Comparison.Polarity.Of(Scanned.Meaning);
+        public string? Denial => (_denial ??= new Lazy<string?>(() => Comparison.Polarity.Denial(Scanned.Meaning), LazyThreadSafetyMode.None)).Value;
+
+        public string? Confirmation => (_confirmation ??= new Lazy<string?>(() => Comparison.Polarity.Confirmation(Scanned.Meaning), LazyThreadSafetyMode.None)).Value;
     }
 }
