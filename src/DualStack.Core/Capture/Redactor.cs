@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 
 namespace DualStack.Core.Capture;
@@ -88,6 +89,23 @@ public sealed partial class Redactor
     /// where <c>+</c> stands for a space (<c>4111+1111+1111+1111</c>).
     /// </summary>
     public string RedactQuery(string text) => Redact(text, plusIsSpace: true);
+
+    /// <summary>
+    /// A copy of <paramref name="value"/> whose every string, property name and card- or phone-shaped number is
+    /// redacted: its JSON form (escapes and nested JSON decoded, as <see cref="Redact(string)"/> does) redacted and
+    /// read back; the same instance when nothing matched. For what is stored or written beside the captures (shadow
+    /// comparisons, run results built from captures).
+    /// </summary>
+    /// <exception cref="JsonException">The redacted form no longer reads as <typeparamref name="T"/> (a typed number
+    /// field held a card- or phone-shaped value): the caller drops the value rather than keep it unredacted.</exception>
+    public T RedactJson<T>(T value, JsonSerializerOptions options)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var json = JsonSerializer.Serialize(value, options);
+        var redacted = Redact(json);
+        return ReferenceEquals(json, redacted) ? value : JsonSerializer.Deserialize<T>(redacted, options) ?? throw new JsonException("redacted value read back as null");
+    }
 
     private string Redact(string text, bool plusIsSpace)
     {
