@@ -225,6 +225,13 @@ internal static class VerifyCommand
             var result = options.Queue is null
                 ? await RunWithProgressAsync(request, conversations.Count, cancellationToken)
                 : await RunDistributedAsync(options, request, synthetic.Count > 0 ? synthetic.Seed : null, cancellationToken);
+            if (options.Sources.Any(IsCaptureStore))
+            {
+                // Conversations from live traffic: both stacks' answers to them go through the capture redactor
+                // before the run folder (results.json, HTML, Allure attachments) is written.
+                result = new Core.Capture.Redactor([]).RedactJson(result, DualStackJson.Options);
+            }
+
             return await ReportAsync(result, options, cancellationToken);
         }
         finally
@@ -412,9 +419,12 @@ internal static class VerifyCommand
     }
 
     /// <summary>Conversations of a <c>--source</c>: a capture store (PostgreSQL connection string or a SQLite <c>.db</c> file) or a JSONL/scenario file.</summary>
+    private static bool IsCaptureStore(string source) =>
+        Core.Postgres.PostgresConnection.IsPostgres(source) || source.EndsWith(".db", StringComparison.OrdinalIgnoreCase);
+
     internal static async Task<IReadOnlyList<Conversation>> LoadSourceAsync(string source, CancellationToken cancellationToken)
     {
-        if (Core.Postgres.PostgresConnection.IsPostgres(source) || source.EndsWith(".db", StringComparison.OrdinalIgnoreCase))
+        if (IsCaptureStore(source))
         {
             await using var store = await CaptureCommand.Open(source, cancellationToken, "--source");
             var captured = new List<Conversation>();

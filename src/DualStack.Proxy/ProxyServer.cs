@@ -75,9 +75,13 @@ public sealed class ProxyServer : IAsyncDisposable
     /// <summary>Starts the proxy; throws <see cref="InvalidDataException"/> when the store cannot be opened.</summary>
     public static async Task<ProxyServer> StartAsync(ProxyOptions options, LogLevel minimumLevel = LogLevel.Warning, CancellationToken cancellationToken = default)
     {
+        // One redactor for everything this process writes: captures, shadow comparisons and log lines, so a value
+        // gets the same token in all of them.
+        var redactor = new Redactor(options.Capture.RedactPatterns);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        RedactLogs(builder.Services, redactor);
         builder.Logging.SetMinimumLevel(minimumLevel);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Yarp", LogLevel.Warning);
@@ -95,7 +99,7 @@ public sealed class ProxyServer : IAsyncDisposable
             if (options.StorePath is { } path)
             {
                 server._store = await CaptureStores.OpenAsync(path, cancellationToken).ConfigureAwait(false);
-                server.Writer = new CaptureWriter(server._store, options.Capture, new Redactor(options.Capture.RedactPatterns));
+                server.Writer = new CaptureWriter(server._store, options.Capture, redactor);
                 if (options.Retain is { } retain)
                 {
                     server._retention = new CaptureRetention(server._store, retain);
@@ -109,7 +113,7 @@ public sealed class ProxyServer : IAsyncDisposable
 
             if (options.Shadow is not null)
             {
-                server.Shadow = new ShadowMirror(options, server._shadowResults, server.Metrics, server._logger);
+                server.Shadow = new ShadowMirror(options, server._shadowResults, server.Metrics, server._logger, redactor);
             }
 
             if (options.New is not null)
@@ -138,6 +142,18 @@ public sealed class ProxyServer : IAsyncDisposable
         {
             await server.DisposeAsync().ConfigureAwait(false);
             throw;
+        }
+    }
+
+    // Wraps every registered log sink so each line goes through the redactor first.
+    private static void RedactLogs(IServiceCollection services, Redactor redactor)
+    {
+        var sinks = services.Where(d => d.ServiceType == typeof(ILoggerProvider) && d.ImplementationType is not null).ToArray();
+        foreach (var sink in sinks)
+        {
+            services.Remove(sink);
+            var type = sink.ImplementationType!;
+            services.AddSingleton<ILoggerProvider>(sp => new RedactingLoggerProvider((ILoggerProvider)ActivatorUtilities.CreateInstance(sp, type), redactor));
         }
     }
 
