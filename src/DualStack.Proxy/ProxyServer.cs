@@ -129,7 +129,7 @@ public sealed class ProxyServer : IAsyncDisposable
                     await server.Split.ShareAsync(shared, options.Split.PinIdleTimeout, TimeProvider.System, cancellationToken).ConfigureAwait(false);
                 }
 
-                server._admin = new AdminEndpoints(server.Split, options.Split.AdminToken, server._logger);
+                server._admin = new AdminEndpoints(server.Split, options.Split.AdminToken, server._logger, options.Split.AdminSessionLifetime);
             }
 
             app.Run(server.HandleAsync);
