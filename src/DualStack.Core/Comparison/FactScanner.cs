@@ -135,8 +135,14 @@ public static partial class FactScanner
 
     private static readonly System.Buffers.SearchValues<string> MonthWords = System.Buffers.SearchValues.Create(MonthNames, StringComparison.OrdinalIgnoreCase);
 
+    private static readonly HashSet<string> CurrencyCodes = new(
+        ["usd", "eur", "gbp", "jpy", "chf", "cad", "aud", "inr", "cny", "sek", "nok", "dkk", "pln", "mxn", "brl", "nzd", "sgd", "hkd", "zar"],
+        StringComparer.OrdinalIgnoreCase);
+
+    private static readonly System.Buffers.SearchValues<char> CurrencySymbols = System.Buffers.SearchValues.Create("$€£¥₹");
+
     private static readonly System.Buffers.SearchValues<string> CurrencyMarks = System.Buffers.SearchValues.Create(
-        ["$", "€", "£", "¥", "₹", "usd", "eur", "gbp", "jpy", "chf", "cad", "aud", "inr", "cny", "sek", "nok", "dkk", "pln", "mxn", "brl", "nzd", "sgd", "hkd", "zar",
+        ["usd", "eur", "gbp", "jpy", "chf", "cad", "aud", "inr", "cny", "sek", "nok", "dkk", "pln", "mxn", "brl", "nzd", "sgd", "hkd", "zar",
          "dollar", "euro", "pound", "bucks", "yen"],
         StringComparison.OrdinalIgnoreCase);
 
@@ -312,7 +318,7 @@ public static partial class FactScanner
             return;
         }
 
-        if (text.AsSpan().ContainsAny(MonthWords))
+        if (HasWordStartingWith(text, MonthWords))
         {
             foreach (Match match in MonthFirstDate().Matches(text))
             {
@@ -343,6 +349,29 @@ public static partial class FactScanner
             var (month, day) = options.MonthFirst && !dotted ? (first, second) : (second, first);
             AddDate(spans, match, month, day.ToString(CultureInfo.InvariantCulture), match.Groups["y"]);
         }
+    }
+
+    private static bool HasWordStartingWith(string text, System.Buffers.SearchValues<string> prefixes)
+    {
+        var i = 0;
+        while (i < text.Length)
+        {
+            var hit = text.AsSpan(i).IndexOfAny(prefixes);
+            if (hit < 0)
+            {
+                return false;
+            }
+
+            var at = i + hit;
+            if (at == 0 || !char.IsLetter(text[at - 1]))
+            {
+                return true;
+            }
+
+            i = at + 1;
+        }
+
+        return false;
     }
 
     private static void AddDate(List<Span> spans, Match match, int month, ReadOnlySpan<char> dayText, Group year)
@@ -392,23 +421,136 @@ public static partial class FactScanner
         }
     }
 
+    /// <summary>
+    /// Amounts, found from their currency marks outwards (vectorised search for symbols, ISO codes and words), with the
+    /// number right before or after the mark: "$15", "US$ 15", "15 USD", "USD 15.00", "15,00 €", "15 dollars".
+    /// </summary>
     private static void CollectAmounts(string text, List<Span> spans)
     {
-        if (!text.AsSpan().ContainsAny(CurrencyMarks))
+        // Symbols and ASCII words are searched separately: each search is vectorised on its own, not when mixed.
+        var i = 0;
+        var nextSymbol = -2;
+        var nextWord = -2;
+        while (i < text.Length)
         {
-            return;
+            if (nextSymbol != -1 && nextSymbol < i)
+            {
+                var found = text.AsSpan(i).IndexOfAny(CurrencySymbols);
+                nextSymbol = found < 0 ? -1 : i + found;
+            }
+
+            if (nextWord != -1 && nextWord < i)
+            {
+                var found = text.AsSpan(i).IndexOfAny(CurrencyMarks);
+                nextWord = found < 0 ? -1 : i + found;
+            }
+
+            if (nextSymbol < 0 && nextWord < 0)
+            {
+                return;
+            }
+
+            var at = nextSymbol < 0 ? nextWord : nextWord < 0 ? nextSymbol : Math.Min(nextSymbol, nextWord);
+            var (mark, currency, symbol) = MarkAt(text, at);
+            i = at + Math.Max(1, mark);
+            if (currency is null)
+            {
+                continue;
+            }
+
+            // Number after the mark ("$15", "USD 15.00") — a symbol or code; a word ("dollars") only follows its number.
+            if (!char.IsLetter(text[at]) || currency.Length == 3 && mark == 3)
+            {
+                var start = at + mark;
+                if (start < text.Length && text[start] == ' ')
+                {
+                    start++;
+                }
+
+                var length = NumberLength(text, start);
+                if (length > 0)
+                {
+                    var markStart = at;
+                    // "US$", "CA$", "A$", "C$": the letters before '$' belong to the mark.
+                    while (symbol && markStart > 0 && char.IsAsciiLetterUpper(text[markStart - 1]) && at - markStart < 2)
+                    {
+                        markStart--;
+                    }
+
+                    var prefix = text.AsSpan(markStart, at - markStart + 1);
+                    var code = markStart < at ? CurrencyOfSymbol(prefix) : currency;
+                    spans.Add(new Span(markStart, start + length - markStart, FactKind.Amount, CanonicalNumber(text.AsSpan(start, length), decimals: true) + " " + code, 4));
+                    i = start + length;
+                    continue;
+                }
+            }
+
+            // Number before the mark ("15 USD", "15,00 €", "15 dollars").
+            var end = at;
+            if (end > 0 && text[end - 1] == ' ')
+            {
+                end--;
+            }
+
+            var numberStart = end;
+            while (numberStart > 0 && (char.IsAsciiDigit(text[numberStart - 1]) || (text[numberStart - 1] is ',' or '.' && numberStart > 1 && char.IsAsciiDigit(text[numberStart - 2]))))
+            {
+                numberStart--;
+            }
+
+            if (numberStart < end && char.IsAsciiDigit(text[numberStart]) && (numberStart == 0 || !char.IsLetterOrDigit(text[numberStart - 1])))
+            {
+                spans.Add(new Span(numberStart, at + mark - numberStart, FactKind.Amount, CanonicalNumber(text.AsSpan(numberStart, end - numberStart), decimals: true) + " " + currency, 4));
+            }
+        }
+    }
+
+    /// <summary>The currency mark at <paramref name="at"/>: its length, ISO code and whether it is a symbol; (0, null) when the hit is inside a word.</summary>
+    private static (int Length, string? Currency, bool Symbol) MarkAt(string text, int at)
+    {
+        var c = text[at];
+        if (!char.IsLetter(c))
+        {
+            return (1, CurrencyOfSymbol(text.AsSpan(at, 1)), true);
         }
 
-        foreach (Match match in Amount().Matches(text))
+        if (at > 0 && char.IsLetter(text[at - 1]))
         {
-            var currency = match.Groups["sym"].Success ? CurrencyOfSymbol(match.Groups["sym"].ValueSpan)
-                : match.Groups["sym2"].Success ? CurrencyOfSymbol(match.Groups["sym2"].ValueSpan)
-                : match.Groups["code1"].Success ? match.Groups["code1"].Value.ToUpperInvariant()
-                : match.Groups["code2"].Success ? match.Groups["code2"].Value.ToUpperInvariant()
-                : CurrencyOfWord(match.Groups["word"].ValueSpan);
-            var number = match.Groups["num"].Success ? match.Groups["num"].ValueSpan : match.Groups["num2"].ValueSpan;
-            spans.Add(new Span(match.Index, match.Length, FactKind.Amount, CanonicalNumber(number, decimals: true) + " " + currency, 4));
+            return (0, null, false);
         }
+
+        var wordEnd = at;
+        while (wordEnd < text.Length && char.IsLetter(text[wordEnd]))
+        {
+            wordEnd++;
+        }
+
+        var word = text.AsSpan(at, wordEnd - at);
+        if (word.Length == 3 && CurrencyCodes.GetAlternateLookup<ReadOnlySpan<char>>().Contains(word) && !word.Equals("yen", StringComparison.OrdinalIgnoreCase))
+        {
+            return (3, word.ToString().ToUpperInvariant(), false);
+        }
+
+        return word.ToString().ToLowerInvariant() switch
+        {
+            "dollar" or "dollars" or "bucks" => (word.Length, "USD", false),
+            "euro" or "euros" => (word.Length, "EUR", false),
+            "pound" or "pounds" => (word.Length, "GBP", false),
+            "yen" => (word.Length, "JPY", false),
+            _ => (0, null, false),
+        };
+    }
+
+    /// <summary>Length of the number starting at <paramref name="start"/>: digits with thousands groups and up to two decimals; 0 when none.</summary>
+    private static int NumberLength(string text, int start)
+    {
+        var end = start;
+        while (end < text.Length && (char.IsAsciiDigit(text[end]) || (text[end] is ',' or '.' && end + 1 < text.Length && char.IsAsciiDigit(text[end + 1]) && end > start)))
+        {
+            end++;
+        }
+
+        return end > start && (end == text.Length || !char.IsLetter(text[end])) ? end - start : 0;
     }
 
     private static void CollectPhones(string text, List<Span> spans)
@@ -624,26 +766,35 @@ public static partial class FactScanner
 
     private static void CollectNumbers(Regex regex, string text, List<Span> spans)
     {
-        foreach (Match match in regex.Matches(text))
+        foreach (var match in regex.EnumerateMatches(text))
         {
-            var numberGroup = match.Groups["num"];
-            var value = numberGroup.Success
-                ? CanonicalNumber(numberGroup.ValueSpan, decimals: false)
-                : WordNumbers[match.Groups["word"].Value].ToString(CultureInfo.InvariantCulture);
-            var noun = match.Groups["noun"];
-            if (numberGroup.Success && FollowsListLabel(text, match.Index))
+            // Layout fixed by the pattern: a number (digits or a number word), an optional '%', an optional noun.
+            var found = text.AsSpan(match.Index, match.Length);
+            var digits = char.IsAsciiDigit(found[0]);
+            var numberLength = 0;
+            while (numberLength < found.Length && (digits ? char.IsAsciiDigit(found[numberLength]) || found[numberLength] is ',' or '.' : char.IsAsciiLetter(found[numberLength])))
+            {
+                numberLength++;
+            }
+
+            var number = found[..numberLength].TrimEnd(",.");
+            var percent = numberLength < found.Length && found[numberLength] == '%';
+            var nounStart = numberLength + (percent ? 1 : 0) + 1;
+            var noun = nounStart < found.Length ? found[nounStart..] : [];
+            if (digits && FollowsListLabel(text, match.Index))
             {
                 continue; // "Step 2", "Option 3": how the reply is laid out, not a fact
             }
 
-            var quantity = noun.Success && !NotQuantityNouns.Contains(noun.Value) && !WordNumbers.ContainsKey(noun.Value);
-            if (!numberGroup.Success && !quantity)
+            var quantity = !noun.IsEmpty && !NotQuantityNouns.GetAlternateLookup<ReadOnlySpan<char>>().Contains(noun) && !WordNumbers.GetAlternateLookup<ReadOnlySpan<char>>().ContainsKey(noun);
+            if (!digits && !quantity)
             {
                 continue;
             }
 
-            var length = quantity ? noun.Index + noun.Length - match.Index : numberGroup.Length + (match.Groups["pct"].Success ? 1 : 0);
-            spans.Add(new Span(match.Index, length, quantity ? FactKind.Quantity : FactKind.Number, match.Groups["pct"].Success ? value + "%" : value, 7));
+            var value = digits ? CanonicalNumber(number, decimals: false) : WordNumbers.GetAlternateLookup<ReadOnlySpan<char>>()[number].ToString(CultureInfo.InvariantCulture);
+            var length = quantity ? match.Length : number.Length + (percent ? 1 : 0);
+            spans.Add(new Span(match.Index, length, quantity ? FactKind.Quantity : FactKind.Number, percent ? value + "%" : value, 7));
         }
     }
 
@@ -741,53 +892,91 @@ public static partial class FactScanner
     /// <summary>Lower-cases, removes brackets left empty and collapses white space.</summary>
     private static string Collapse(StringBuilder text)
     {
-        var result = new StringBuilder(text.Length);
-        var pendingSpace = false;
-        for (var i = 0; i < text.Length; i++)
+        var buffer = System.Buffers.ArrayPool<char>.Shared.Rent(Math.Max(1, text.Length));
+        try
         {
-            var c = text[i];
-            if (char.IsWhiteSpace(c))
+            var length = 0;
+            var pendingSpace = false;
+            var open = -1;
+            foreach (var chunk in text.GetChunks())
             {
-                pendingSpace = result.Length > 0;
-                continue;
+                foreach (var c in chunk.Span)
+                {
+                    if (char.IsWhiteSpace(c))
+                    {
+                        pendingSpace = length > 0;
+                        continue;
+                    }
+
+                    if (c is ')' or ']' && open >= 0 && buffer.AsSpan(open + 1, length - open - 1).IndexOfAnyExcept(" ,;:") < 0)
+                    {
+                        // Brackets left empty once generated values went ("(ref <gen>, <gen>)") go too.
+                        length = open;
+                        while (length > 0 && buffer[length - 1] == ' ')
+                        {
+                            length--;
+                        }
+
+                        open = -1;
+                        pendingSpace = length > 0;
+                        continue;
+                    }
+
+                    if (pendingSpace)
+                    {
+                        buffer[length++] = ' ';
+                        pendingSpace = false;
+                    }
+
+                    if (c is '(' or '[')
+                    {
+                        open = length;
+                    }
+
+                    buffer[length++] = char.ToLowerInvariant(c);
+                }
             }
 
-            if (pendingSpace)
-            {
-                result.Append(' ');
-                pendingSpace = false;
-            }
-
-            result.Append(char.ToLowerInvariant(c));
+            return new string(buffer, 0, length);
         }
-
-        var collapsed = result.ToString();
-        return collapsed.Contains('(', StringComparison.Ordinal) || collapsed.Contains('[', StringComparison.Ordinal)
-            ? Spaces().Replace(EmptyBrackets().Replace(collapsed, string.Empty), " ").Trim()
-            : collapsed;
+        finally
+        {
+            System.Buffers.ArrayPool<char>.Shared.Return(buffer);
+        }
     }
 
     private static string CanonicalNumber(ReadOnlySpan<char> number, bool decimals)
     {
-        var text = number.ToString();
+        if (!decimals && !number.ContainsAny(',', '.'))
+        {
+            var trimmed = number.TrimStart('0');
+            return trimmed.IsEmpty ? "0" : trimmed.ToString();
+        }
+
         // "1.234,50" and "15,00" are decimal commas; "1,234.50" and "1,234" are thousands separators.
-        var comma = text.LastIndexOf(',');
-        var dot = text.LastIndexOf('.');
-        if (comma > dot && text.Length - comma - 1 == 2)
+        Span<char> clean = stackalloc char[Math.Min(number.Length, 64)];
+        var comma = number.LastIndexOf(',');
+        var dot = number.LastIndexOf('.');
+        var decimalComma = comma > dot && number.Length - comma - 1 == 2;
+        var n = 0;
+        foreach (var c in number)
         {
-            text = text.Replace(".", string.Empty, StringComparison.Ordinal).Replace(',', '.');
-        }
-        else
-        {
-            text = text.Replace(",", string.Empty, StringComparison.Ordinal);
+            if (n == clean.Length)
+            {
+                break;
+            }
+
+            if (decimalComma ? c == '.' : c == ',')
+            {
+                continue;
+            }
+
+            clean[n++] = c == ',' ? '.' : c;
         }
 
-        if (!decimal.TryParse(text, NumberStyles.Number, CultureInfo.InvariantCulture, out var value))
-        {
-            return text;
-        }
-
-        return decimals ? value.ToString("0.00", CultureInfo.InvariantCulture) : value.ToString("0.############", CultureInfo.InvariantCulture);
+        return decimal.TryParse(clean[..n], NumberStyles.Number, CultureInfo.InvariantCulture, out var value)
+            ? value.ToString(decimals ? "0.00" : "0.############", CultureInfo.InvariantCulture)
+            : clean[..n].ToString();
     }
 
     private static string CurrencyOfSymbol(ReadOnlySpan<char> symbol) => symbol switch
@@ -835,9 +1024,6 @@ public static partial class FactScanner
     [GeneratedRegex(@"\b(?<h>\d{1,2})(?::(?<m>\d{2})(?::\d{2}(?:\.\d+)?)?(?:\s?(?<ap>[ap])\.?m\b\.?)?|\s?(?<ap>[ap])\.?m\b\.?)(?:\s?(?:utc|gmt|z\b|[ecmp][sd]?t\b|cet|cest|bst|ist))?", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     internal static partial Regex TimeOfDay();
 
-    [GeneratedRegex(@"(?:(?<sym>US\$|CA\$|A\$|C\$|[$€£¥₹])\s?(?<num>\d{1,3}(?:[,.]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)|\b(?<code1>USD|EUR|GBP|JPY|CHF|CAD|AUD|INR|CNY|SEK|NOK|DKK|PLN|MXN|BRL|NZD|SGD|HKD|ZAR)\s?(?<num>\d{1,3}(?:[,.]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)|(?<![\w.,])(?<num2>\d{1,3}(?:[,.]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)\s?(?:(?<code2>USD|EUR|GBP|JPY|CHF|CAD|AUD|INR|CNY|SEK|NOK|DKK|PLN|MXN|BRL|NZD|SGD|HKD|ZAR)\b|(?<sym2>[€£])|(?<word>dollars?|euros?|pounds?|bucks|yen)\b))", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
-    private static partial Regex Amount();
-
     [GeneratedRegex(@"(?<![\w+])\+?\(?\d{1,4}\)?(?:[ .-]\(?\d{1,5}\)?){1,5}(?![\w])|(?<![\w+])\+\d{7,15}\b", RegexOptions.CultureInvariant)]
     private static partial Regex Phone();
 
@@ -854,12 +1040,6 @@ public static partial class FactScanner
 
     [GeneratedRegex(@"\b\p{Lu}\p{Ll}+(?:'\p{Ll}+)?\b", RegexOptions.CultureInvariant)]
     internal static partial Regex CapitalisedWord();
-
-    [GeneratedRegex(@"[(\[]\s*(?:[,;:]\s*)*[)\]]", RegexOptions.CultureInvariant)]
-    private static partial Regex EmptyBrackets();
-
-    [GeneratedRegex(@"\s+", RegexOptions.CultureInvariant)]
-    private static partial Regex Spaces();
 
     /// <summary>A claimed region of the text: a fact (Kind set) or a generated value to mask (Kind null).</summary>
     private readonly record struct Span(int Start, int Length, FactKind? Kind, string? Canonical, int Priority);

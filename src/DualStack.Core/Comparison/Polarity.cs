@@ -25,9 +25,9 @@ public static partial class Polarity
 {
     // Every denial cue holds one of these: most replies hold none, and then the (large) pattern never runs.
     private static readonly SearchValues<string> DenialMarks = SearchValues.Create(
-        ["not", "n't", "n’t", "cannot", "unable", "fail", "declin", "reject", "refus", "unsuccess", "unavailab", "ineligib", "impossib", "out of stock",
+        ["not", "n't", "cannot", "unable", "fail", "declin", "reject", "refus", "unsuccess", "unavailab", "ineligib", "impossib", "out of stock",
          "sold out", "no ", "nothing", "still ", "suspend", "deactivat", "disabl", "switched off", "turned off", "closed", "went wrong", "backorder", "back-order"],
-        StringComparison.OrdinalIgnoreCase);
+        StringComparison.Ordinal);
 
     /// <summary>The outcome stated by a lower-cased reply, with the cue that decided it.</summary>
     public static (OutcomePolarity Polarity, string? Cue) Of(string meaning) =>
@@ -38,7 +38,8 @@ public static partial class Polarity
     /// <summary>The first denial, failure or refusal cue outside a conditional clause; null when there is none.</summary>
     public static string? Denial(string meaning)
     {
-        if (!meaning.AsSpan().ContainsAny(DenialMarks))
+        // The meaning text is lower-case; ASCII marks with an ordinal search stay vectorised ("n’t" is checked on its own).
+        if (!meaning.AsSpan().ContainsAny(DenialMarks) && !meaning.Contains("n’t", StringComparison.Ordinal))
         {
             return null;
         }
