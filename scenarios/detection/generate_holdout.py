@@ -442,7 +442,7 @@ REFUND = Sit(
     {"outcome": ["I wasn't able to refund the missing {dish} on order #{id}.", "A refund for the {dish} could not be issued on order {id}.",
                  "The refund for the missing {dish} (order #{id}) was declined."]},
     neg_drop=["card", "ref"], kinds={"restaurant": "step"},
-    table=[("Order", "#{id}"), ("Refund", "{amt}"), ("Card", "ending {last4}"), ("Reference", "{ref}")],
+    table=[("Order", "#{id}"), ("Refund", "{amt}"), ("Card", "ending {last4} (3–5 business days)"), ("Reference", "{ref}")],
     heading="Refund for your order", leak="Order #{oid} for {oname} had the same problem tonight.",
     id_keys=("id", "ref", "last4"), money_keys=("amt",))
 
@@ -698,7 +698,7 @@ DEPOSIT = Sit(
               "After release it can take up to 7 days to appear on the card ending in {last4}.",
               "When it is released, allow up to 7 days for it to show on the card ending {last4}."]},
     kinds={"damage": "fact"},
-    table=[("Rental", "{id}"), ("Deposit", "{amt}"), ("Released", "{date}"), ("Card", "ending {last4}"), ("Damage", "none")],
+    table=[("Rental", "{id}"), ("Deposit", "{amt}"), ("Released", "{date}"), ("Card", "ending {last4} (allow up to 7 days)"), ("Damage", "none")],
     heading="Deposit", leak="{oname}'s deposit for {oid} went back the same day.",
     id_keys=("id", "last4"), date_keys=("date",), money_keys=("amt",))
 
