@@ -197,4 +197,64 @@ public sealed class ReplyJudgeTests
         Assert.That(Reply.Compare(noisy).Verdict, Is.EqualTo(Verdict.Noise));
         Assert.That(Reply.Compare(consistent).Verdict, Is.EqualTo(Verdict.Regression));
     }
+
+    [TestCase("Updated as of 10.46am.", "Updated as of 11:02 am.")]
+    [TestCase("(as at 8.37 a.m.)", "(checked 9.15pm)")]
+    public void Compare_DottedOrSpacedTimesOfDayInNoise_AreMasked(string oldNoise, string newNoise)
+    {
+        var result = Judge($"Your claim is approved. {oldNoise}", null, $"Your claim is approved. {newNoise}");
+
+        Assert.That(result.Findings.Select(f => f.Key), Has.None.StartsWith("reply.facts"), result.Reason);
+    }
+
+    [TestCase("₹100.00", "Rs. 100")]
+    [TestCase("30,750 JPY", "30,750円")]
+    [TestCase("INR 1,25,000", "Rs 125000")]
+    public void Compare_SameAmountInAnotherCurrencyStyle_IsNoFinding(string old, string @new)
+    {
+        var result = Judge($"You were refunded {old}.", null, $"You were refunded {@new}.");
+
+        Assert.That(result.Findings.Select(f => f.Key), Has.None.StartsWith("reply.facts"), result.Reason);
+    }
+
+    [Test]
+    public void Compare_AnotherCustomersRecordNamedInNewReply_IsIdRegression()
+    {
+        const string old = "Reservation VC-11298-IF now runs until February 21st.";
+
+        var result = Judge(old, old, old + " I can also see reservation VC-12636-LM for Priyanka Rao.", message: "extend VC-11298-IF please");
+
+        Assert.That(result.Findings.Select(f => f.Key), Is.EqualTo(new[] { "reply.facts.id" }), result.Reason);
+    }
+
+    [Test]
+    public void Compare_ReferenceWithoutDigitsFromSkillResultLeftOut_IsIdRegression()
+    {
+        SkillCall[] skills = [SkillWithResult("issue_refund", """{"orderId":"7450666"}""", """{"refundRef":"RF-ZYLZLB"}""")];
+        const string old = "I've refunded the missing item. Refund reference: RF-ZYLZLB.";
+
+        var result = Judge(old, old, "I've refunded the missing item.", message: "my fries were missing from order 7450666", skills: skills);
+
+        Assert.That(result.Findings.Select(f => f.Key), Is.EqualTo(new[] { "reply.facts.id" }), result.Reason);
+    }
+
+    [Test]
+    public void Compare_NegationAfterAnIdEndingInIf_IsStillADenial()
+    {
+        const string old = "Reservation VC-11298-IF now runs until February 21st.";
+
+        var result = Judge(old, old, "The extension for VC-11298-IF was not approved; the return date stays as it was.", message: "extend VC-11298-IF");
+
+        Assert.That(result.Findings.Select(f => f.Key), Does.Contain("reply.polarity"), result.Reason);
+    }
+
+    [Test]
+    public void Compare_FailedAsANounModifier_IsNoDenial()
+    {
+        const string old = "Your account has been unlocked. The lock came from 5 failed sign-ins.";
+
+        var result = Judge(old, old, "Your account could not be unlocked. The lock came from 5 failed sign-ins.", message: "account locked");
+
+        Assert.That(result.Findings.Select(f => f.Key), Does.Contain("reply.polarity"), result.Reason);
+    }
 }

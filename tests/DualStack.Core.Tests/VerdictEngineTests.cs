@@ -183,4 +183,55 @@ public sealed class VerdictEngineTests
         Assert.That(result.Summary.RegressionsBySeverity[Severity.Critical], Is.EqualTo(2));
         Assert.That(result.Summary.ByVerdict[Verdict.Match], Is.EqualTo(198));
     }
+
+    /// <summary>Scores by marker words, so a test sets the similarities it needs.</summary>
+    private sealed class MarkedSimilarity : ITextSimilarity
+    {
+        public string Name => "marked";
+
+        public double Similarity(string a, string b) =>
+            a == b ? 1 : a.Contains("variant", StringComparison.Ordinal) || b.Contains("variant", StringComparison.Ordinal) ? 0.30
+            : a.Contains("newish", StringComparison.Ordinal) || b.Contains("newish", StringComparison.Ordinal) ? 0.33 : 0.95;
+    }
+
+    private static RunResult MeaningRun(bool oldVaries)
+    {
+        var engine = new VerdictEngine(new ComparisonConfig(), new MarkedSimilarity());
+        var conversations = new List<ConversationResult>();
+        for (var i = 0; i < 25; i++)
+        {
+            var old = $"the parcel is with the courier and arrives soon, turn {new string('x', i + 1)}";
+            var repeat = oldVaries ? old + " variant wording" : old;
+            conversations.Add(engine.JudgeConversation(
+                new ConversationReplay(new Conversation { Id = $"c{i}", UserId = "u", Turns = [new Turn { Message = "where is my parcel" }] }, [Replayed(Ok("old", old), Ok("old", repeat), Ok("new", old))], Completed: true),
+                LaneIds($"c{i}")));
+        }
+
+        const string oldReply = "the parcel is with the courier and arrives soon";
+        conversations.Add(engine.JudgeConversation(
+            new ConversationReplay(new Conversation { Id = "reworded", UserId = "u", Turns = [new Turn { Message = "where is my parcel" }] }, [Replayed(Ok("old", oldReply), Ok("old", oldReply), Ok("new", "newish: your parcel is out with the courier"))], Completed: true),
+            LaneIds("reworded")));
+        return engine.Finish(Draft(conversations));
+    }
+
+    [Test]
+    public void Finish_OldStackVaries_MeaningCutOffCalibratedFromOldVersusOldSimilarities()
+    {
+        var reworded = MeaningRun(oldVaries: true).Conversations.Single(c => c.Conversation.Id == "reworded");
+        var reply = reworded.Turns.Single().Dimensions.Single(d => d.Dimension == Dimension.Reply);
+
+        Assert.That(reply.Reply!.Cutoff, Is.EqualTo(0.30).Within(1e-9), "5th percentile of the run's A-vs-A′ similarities");
+        Assert.That(reply.Verdict, Is.Not.EqualTo(Verdict.Regression), reply.Reason);
+        Assert.That(reply.Findings.Select(f => f.Key), Has.None.EqualTo(ReplyComparer.MeaningKey));
+    }
+
+    [Test]
+    public void Finish_DeterministicOldStack_FixedMeaningThresholdApplies()
+    {
+        var reworded = MeaningRun(oldVaries: false).Conversations.Single(c => c.Conversation.Id == "reworded");
+        var reply = reworded.Turns.Single().Dimensions.Single(d => d.Dimension == Dimension.Reply);
+
+        Assert.That(reply.Reply!.Cutoff, Is.Null);
+        Assert.That(reply.Findings.Select(f => f.Key), Does.Contain(ReplyComparer.MeaningKey), "0.33 is below the fixed 0.40");
+    }
 }

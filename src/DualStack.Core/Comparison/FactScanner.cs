@@ -140,6 +140,9 @@ public static partial class FactScanner
         ["usd", "eur", "gbp", "jpy", "chf", "cad", "aud", "inr", "cny", "sek", "nok", "dkk", "pln", "mxn", "brl", "nzd", "sgd", "hkd", "zar"],
         StringComparer.OrdinalIgnoreCase);
 
+    private static readonly System.Buffers.SearchValues<string> Meridiems = System.Buffers.SearchValues.Create(
+        ["am", "pm", "a.m", "p.m"], StringComparison.OrdinalIgnoreCase);
+
     private static readonly System.Buffers.SearchValues<char> CurrencySymbols = System.Buffers.SearchValues.Create("$€£¥₹円");
 
     private static readonly System.Buffers.SearchValues<string> CurrencyMarks = System.Buffers.SearchValues.Create(
@@ -405,7 +408,7 @@ public static partial class FactScanner
 
     private static void CollectTimes(string text, List<Span> spans, TurnInputs inputs, FactOptions options)
     {
-        if (!text.Contains(':', StringComparison.Ordinal) && !text.Contains('m', StringComparison.OrdinalIgnoreCase))
+        if (!text.Contains(':', StringComparison.Ordinal) && !text.AsSpan().ContainsAny(Meridiems))
         {
             return;
         }
@@ -563,6 +566,11 @@ public static partial class FactScanner
 
     private static void CollectPhones(string text, List<Span> spans)
     {
+        if (!MayHoldPhone(text))
+        {
+            return;
+        }
+
         foreach (var match in Phone().EnumerateMatches(text))
         {
             var value = text.AsSpan(match.Index, match.Length);
@@ -602,6 +610,37 @@ public static partial class FactScanner
 
             spans.Add(new Span(match.Index, match.Length, FactKind.Phone, canonical.ToString(), 5));
         }
+    }
+
+    /// <summary>A phone needs seven digits in groups: a digit, a separator, a digit, and seven digits in the text.</summary>
+    private static bool MayHoldPhone(string text)
+    {
+        var span = text.AsSpan();
+        var digits = 0;
+        var run = 0;
+        var grouped = false;
+        for (var i = span.IndexOfAnyInRange('0', '9'); i >= 0 && i < span.Length; i++)
+        {
+            if (char.IsAsciiDigit(span[i]))
+            {
+                digits++;
+                run++;
+                continue;
+            }
+
+            // "415 555", "555-0132", "(415) 555", "415.555.0132"; not a decimal ("25.00": a dot after two digits or fewer).
+            grouped |= (span[i] is ' ' or '-' or ')' || (span[i] == '.' && run >= 3)) && i + 1 < span.Length && (char.IsAsciiDigit(span[i + 1]) || span[i + 1] == '(');
+            run = 0;
+            var next = span[(i + 1)..].IndexOfAnyInRange('0', '9');
+            if (next < 0)
+            {
+                break;
+            }
+
+            i += next;
+        }
+
+        return digits >= 7 && (grouped || span.Contains('+'));
     }
 
     private static void CollectIds(string text, List<Span> spans, TurnInputs inputs, List<string> generatedIds, List<string> recordIds)

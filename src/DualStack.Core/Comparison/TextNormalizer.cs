@@ -51,9 +51,22 @@ public sealed partial class TextNormalizer
         var result = MaskLaneIds(text);
         if (_defaults)
         {
-            result = Timestamp().Replace(result, "<timestamp>");
-            result = Uuid().Replace(result, "<uuid>");
-            result = Reference().Replace(result, "<ref>");
+            // Each pattern needs hyphens (a timestamp's date, a uuid's four, a reference's one): most replies skip all three.
+            var hyphens = result.AsSpan().Count('-');
+            if (hyphens >= 2)
+            {
+                result = Timestamp().Replace(result, "<timestamp>");
+            }
+
+            if (hyphens >= 4)
+            {
+                result = Uuid().Replace(result, "<uuid>");
+            }
+
+            if (hyphens >= 1 && result.AsSpan().ContainsAny(ReferencePrefixes))
+            {
+                result = Reference().Replace(result, "<ref>");
+            }
         }
 
         foreach (var (pattern, replacement) in _custom)
@@ -63,6 +76,9 @@ public sealed partial class TextNormalizer
 
         return result;
     }
+
+    private static readonly System.Buffers.SearchValues<string> ReferencePrefixes = System.Buffers.SearchValues.Create(
+        ["ref-", "tkt-", "ticket-", "case-", "rfd-", "msg-"], StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// Rewrites each amount to its canonical form ("25.00 USD"); an amount already in that form (up to case, which the

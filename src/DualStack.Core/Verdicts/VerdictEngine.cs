@@ -42,6 +42,7 @@ public sealed class VerdictEngine
     /// <summary>Applies run-level aggregation and builds the run result.</summary>
     public RunResult Finish(RunResult draft)
     {
+        draft = CalibrateMeaning(draft);
         var keys = Aggregate(draft.Conversations);
         var unreported = keys.Where(k => !k.Reported).Select(k => k.Key).ToHashSet(StringComparer.Ordinal);
         var conversations = draft.Conversations.Select(c =>
@@ -52,6 +53,63 @@ public sealed class VerdictEngine
             return Summarize(c.Conversation, c.LaneIds, turns, c.Completed);
         }).ToArray();
         return draft with { Conversations = conversations, Keys = keys, Summary = Summarize(conversations), Comparison = _config, Similarity = Similarity };
+    }
+
+    /// <summary>Old-vs-old pairs that differ needed before the run calibrates its meaning cut-off.</summary>
+    public const int CalibrationMinimumPairs = 20;
+
+    /// <summary>
+    /// Meaning judged against the run's own variance: when the old stack varies (at least
+    /// <see cref="CalibrationMinimumPairs"/> turns where A and A′ differ), the cut-off becomes the 5th percentile of
+    /// the run's A-vs-A′ semantic similarities, if that is lower than <c>semanticThreshold</c>. A new reply as close to
+    /// the old ones as the old stack's own rewordings are to each other is not a meaning difference. The cut-off never
+    /// rises above the fixed threshold (a terse but steady old stack must not make a reworded new one fail), and with a
+    /// deterministic old stack the fixed threshold applies.
+    /// </summary>
+    private RunResult CalibrateMeaning(RunResult draft)
+    {
+        var pairs = draft.Conversations.SelectMany(c => c.Turns).SelectMany(t => t.Dimensions)
+            .Where(d => d.Dimension == Dimension.Reply && d.Reply is { NoiseSemantic: < 1 })
+            .Select(d => d.Reply!.NoiseSemantic!.Value)
+            .Order()
+            .ToArray();
+        if (pairs.Length < CalibrationMinimumPairs)
+        {
+            return draft;
+        }
+
+        var cutoff = Math.Min(_config.Reply.SemanticThreshold, pairs[(int)Math.Floor(0.05 * (pairs.Length - 1))]);
+        var conversations = draft.Conversations.Select(c =>
+        {
+            var turns = c.Turns.Select(t =>
+            {
+                var dimensions = t.Dimensions.Select(d =>
+                {
+                    if (d.Dimension != Dimension.Reply || d.Reply is not { } detail)
+                    {
+                        return d;
+                    }
+
+                    if (detail.BestSemantic is not { } best || best < cutoff || !d.Findings.Any(f => f.Key == ReplyComparer.MeaningKey))
+                    {
+                        return d with { Reply = detail with { Cutoff = cutoff } };
+                    }
+
+                    var findings = d.Findings.Where(f => f.Key != ReplyComparer.MeaningKey).ToArray();
+                    var reason = $"reworded within the old stack's own variance (semantic {best:0.00} ≥ calibrated cut-off {cutoff:0.00})";
+                    var graded = Grading.Grade(Dimension.Reply, findings, d.NoiseFindings, ReplyComparer.SeverityOf, reason);
+                    if (detail.SmallTalk && graded.Verdict == Verdict.Regression && graded.Severity > Severity.Minor)
+                    {
+                        graded = graded with { Severity = Severity.Minor };
+                    }
+
+                    return graded with { Reply = detail with { Cutoff = cutoff } };
+                }).ToArray();
+                return dimensions.SequenceEqual(t.Dimensions) ? t : Rejudge(t, dimensions);
+            }).ToArray();
+            return Summarize(c.Conversation, c.LaneIds, turns, c.Completed);
+        }).ToArray();
+        return draft with { Conversations = conversations };
     }
 
     /// <summary>Judges one turn.</summary>
