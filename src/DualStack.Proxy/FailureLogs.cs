@@ -97,7 +97,7 @@ internal sealed class FailureLog : IFailureTicker
         }
         else if (delta == 0 && now - _lastFailure >= _interval)
         {
-            Log.FailureRecovered(_logger, _what, (_lastFailure - _episodeStart).TotalSeconds, _episodeTotal, _sinceLogged);
+            Log.FailureRecovered(_logger, _what, _interval.TotalSeconds, (_lastFailure - _episodeStart).TotalSeconds, _episodeTotal);
             Volatile.Write(ref _failing, false);
             _episodeTotal = 0;
             _sinceLogged = 0;
@@ -210,23 +210,31 @@ internal sealed class CaptureStoreMonitor : IFailureTicker
 
             _failuresSinceLogged += newFailures;
             _droppedSinceLogged += newDropped;
-            if (now - _lastLogged >= _interval)
-            {
-                Log.StoreFailureSummary(_logger, _failuresSinceLogged, _droppedSinceLogged, (now - _lastLogged).TotalSeconds, error);
-                _lastLogged = now;
-                _failuresSinceLogged = 0;
-                _droppedSinceLogged = 0;
-            }
+        }
 
+        if (!_failing)
+        {
             return;
         }
 
-        if (_failing && wrote)
+        if ((_failuresSinceLogged > 0 || _droppedSinceLogged > 0) && now - _lastLogged >= _interval)
+        {
+            Log.StoreFailureSummary(_logger, _failuresSinceLogged, _droppedSinceLogged, (now - _lastLogged).TotalSeconds, LastError);
+            _lastLogged = now;
+            _failuresSinceLogged = 0;
+            _droppedSinceLogged = 0;
+        }
+
+        // Recovered when a batch was written and nothing failed or was dropped since the last tick. Without traffic
+        // the state stays failing: nothing proves the store writable again.
+        if (wrote && newFailures == 0 && newDropped == 0)
         {
             Log.StoreRecovered(_logger, (now - _episodeStart).TotalSeconds, _episodeFailures, _episodeDropped);
             Volatile.Write(ref _failing, false);
             _episodeFailures = 0;
             _episodeDropped = 0;
+            _failuresSinceLogged = 0;
+            _droppedSinceLogged = 0;
         }
     }
 }

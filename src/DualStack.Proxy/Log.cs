@@ -40,8 +40,8 @@ internal static partial class Log
     [LoggerMessage(13, LogLevel.Warning, "{What} still failing: {Count} failure(s) in the last {Seconds:0} s, last: {Error}")]
     public static partial void FailureSummary(ILogger logger, string what, long count, double seconds, string error);
 
-    [LoggerMessage(14, LogLevel.Warning, "{What} recovered: no failure for a whole interval after {Seconds:0.#} s of failures ({Total} in all, {Unreported} not yet summarised)")]
-    public static partial void FailureRecovered(ILogger logger, string what, double seconds, long total, long unreported);
+    [LoggerMessage(14, LogLevel.Warning, "{What} recovered: no failure for {IntervalSeconds} s; failures lasted {Seconds:0.#} s ({Total} in all)")]
+    public static partial void FailureRecovered(ILogger logger, string what, double intervalSeconds, double seconds, long total);
 
     [LoggerMessage(15, LogLevel.Warning, "capture store failing: {Failures} failed write(s), {Dropped} exchange(s) dropped, last error: {Error} (traffic is served; further failures are summarised at most every {IntervalSeconds} s)")]
     public static partial void StoreFailing(ILogger logger, long failures, long dropped, string error, double intervalSeconds);
