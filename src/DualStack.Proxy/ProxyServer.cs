@@ -90,7 +90,9 @@ public sealed class ProxyServer : IAsyncDisposable
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Logging.SetMinimumLevel(minimumLevel);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        builder.Logging.AddFilter("Yarp", LogLevel.Warning);
+        // YARP logs every failed or client-aborted forward at warning level with a stack trace (a flood when the backend
+        // is down); the proxy's own rate-limited failure log reports them instead.
+        builder.Logging.AddFilter("Yarp", LogLevel.Error);
         if (options.LogSink is { } sink)
         {
             builder.Logging.AddProvider(sink);
