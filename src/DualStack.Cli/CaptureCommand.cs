@@ -33,7 +33,7 @@ internal static class CaptureCommand
         var linger = new Option<int>("--batch-linger") { Description = "Milliseconds the capture writer waits to fill a batch before committing (default 10; 0 commits at once)", DefaultValueFactory = _ => 10 };
         var verbose = new Option<bool>("--verbose") { Description = "Log every shadow verdict" };
         var lexical = new Option<bool>("--lexical") { Description = "Judge shadow reply meaning lexically (skip the local MiniLM model; reworded replies then read as minor regressions)" };
-        var command = new Command("capture", "Run the capture proxy in front of the old stack: forward everything unchanged, record redacted exchanges to SQLite off the request path, optionally mirror turns to a shadow stack and compare. Serves /metrics and /healthz. Runs until Ctrl+C.");
+        var command = new Command("capture", "Run the capture proxy in front of the old stack: forward everything unchanged, record redacted exchanges to SQLite off the request path, optionally mirror turns to a shadow stack and compare. Serves /metrics and /healthz. Runs until Ctrl+C. Exit 0 after Ctrl+C (captures flushed), 2 usage error, port taken or store unusable.");
         foreach (var option in new Option[] { listen, old, store, retain, noCapture, shadow, shadowAdapter, shadowWorkers, sample, keyHeader, keyJson, keyRoute, maxBody, redact, headers, linger, verbose, lexical })
         {
             command.Options.Add(option);
@@ -104,7 +104,7 @@ internal static class CaptureCommand
     public static Command BuildCaptures()
     {
         var storeOption = () => new Option<string>("--store") { Description = "Capture store: SQLite file (default captures.db) or PostgreSQL connection string", DefaultValueFactory = _ => "captures.db" };
-        var list = new Command("list", "One line per captured exchange: id, time, method, path, status, key, duration, truncation.");
+        var list = new Command("list", "One line per captured exchange: id, time, method, path, status, key, duration, truncation. Exit 0 ok, 2 store missing or unusable.");
         var listStore = storeOption();
         var limit = new Option<int>("--limit") { Description = "Lines at most (default 100; 0 = all)", DefaultValueFactory = _ => 100 };
         list.Options.Add(listStore);
@@ -126,7 +126,7 @@ internal static class CaptureCommand
             return ExitCodes.Ok;
         });
 
-        var export = new Command("export", "Export as JSONL: exchanges (default) or conversations usable by `verify --source`.");
+        var export = new Command("export", "Export as JSONL: exchanges (default) or conversations usable by `verify --source`. Exit 0 ok, 2 store missing or unusable, or output not writable.");
         var exportStore = storeOption();
         var format = new Option<string>("--format") { Description = "jsonl (default)", DefaultValueFactory = _ => "jsonl" };
         var what = new Option<string>("--as") { Description = "exchanges (default) or conversations", DefaultValueFactory = _ => "exchanges" };
@@ -186,7 +186,7 @@ internal static class CaptureCommand
             return ExitCodes.Ok;
         });
 
-        var stats = new Command("stats", "Counts: exchanges, conversations, time range, truncated, errors.");
+        var stats = new Command("stats", "Counts: exchanges, conversations, time range, truncated, errors. Exit 0 ok, 2 store missing or unusable.");
         var statsStore = storeOption();
         stats.Options.Add(statsStore);
         stats.SetAction(async (parse, ct) =>
@@ -197,7 +197,7 @@ internal static class CaptureCommand
             return ExitCodes.Ok;
         });
 
-        var prune = new Command("prune", "Delete captures older than --retain (the same rule `capture --retain` applies periodically).");
+        var prune = new Command("prune", "Delete captures older than --retain (the same rule `capture --retain` applies periodically). Exit 0 ok, 2 store missing or unusable, or bad --retain.");
         var pruneStore = storeOption();
         var pruneRetain = new Option<string>("--retain") { Description = "Keep this much, e.g. 14d, 36h, 2w", Required = true };
         prune.Options.Add(pruneStore);
@@ -222,7 +222,7 @@ internal static class CaptureCommand
     public static Command BuildSandbox()
     {
         var fixtures = new Option<string>("--fixtures") { Description = "Fixtures file (default scenarios/sandbox/fixtures.json)", DefaultValueFactory = _ => Path.Combine("scenarios", "sandbox", "fixtures.json") };
-        var command = new Command("sandbox", "Run a WireMock.Net integration sandbox (orders, refunds, CRM, e-mail, catalog) for a shadow stack's integrations, so it never touches real systems. Prints its URL; runs until Ctrl+C.");
+        var command = new Command("sandbox", "Run a WireMock.Net integration sandbox (orders, refunds, CRM, e-mail, catalog) for a shadow stack's integrations, so it never touches real systems. Prints its URL; runs until Ctrl+C. Exit 0 after Ctrl+C, 2 fixtures missing or invalid.");
         command.Options.Add(fixtures);
         command.SetAction(async (parse, ct) =>
         {

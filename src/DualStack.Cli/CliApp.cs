@@ -13,7 +13,7 @@ internal static class CliApp
     {
         var root = new RootCommand(
             "DualStack: verify that a new deployment of a stateful AI agent behaves like the old one, then move traffic safely.\n" +
-            "Exit codes: 0 ok · 1 regressions found or gate failed · 2 usage/config error · 3 could not judge (errors, nothing judged) · 130 interrupted.");
+            "Exit codes: 0 ok · 1 something wrong was found (regressions, a failed gate or drill, differences, a stack or proxy that failed, refused or is unreachable) · 2 usage, config or environment error · 3 could not judge (errors, nothing judged) · 130 interrupted. Per command: README, \"Exit codes\".");
         root.Subcommands.Add(StacksCommand.Build());
         root.Subcommands.Add(SynthCommand.Build());
         root.Subcommands.Add(VerifyCommand.Build());

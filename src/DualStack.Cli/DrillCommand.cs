@@ -2,6 +2,7 @@ using System.CommandLine;
 using DualStack.Core.Drills;
 using DualStack.Core.Routing;
 using DualStack.Sandbox;
+using Refit;
 using Spectre.Console;
 
 namespace DualStack.Cli;
@@ -39,7 +40,19 @@ internal static class DrillCommand
             }
 
             var progress = new Progress<string>(line => Console.WriteLine("drill: " + line));
-            var report = await EmbeddedDrill.RunAsync(drill, DrillMerge.MergeAsync, token, progress, ct);
+            DrillReport report;
+            try
+            {
+                report = await EmbeddedDrill.RunAsync(drill, DrillMerge.MergeAsync, token, progress, ct);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or ApiException or ApiRequestException)
+            {
+                // A proxy or stack the drill cannot drive is a failed drill (exit 1): the rollback could not be shown to work.
+                Console.Error.WriteLine($"error: drill: cannot drive the split proxy or a stack: {ex.Message}");
+                Console.WriteLine("drill: FAIL");
+                return ExitCodes.Failed;
+            }
+
             var directory = await DrillReportWriter.WriteAsync(report, Path.Combine(parse.GetValue(reports)!, $"{report.Name}-{report.StartedAt:yyyyMMdd-HHmmss}"), CancellationToken.None);
             var table = new Table().Title($"rollback drill '{Markup.Escape(report.Name)}'").AddColumns("check", "result", "evidence");
             foreach (var check in report.Checks)

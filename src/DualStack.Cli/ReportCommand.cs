@@ -46,6 +46,8 @@ internal static class ReportCommand
                     await using var shadowStore = await ShadowResultStores.OpenAsync(capturePath, ct, "--source");
                     using var semantic = parse.GetValue(lexical) ? null : new DualStack.Semantic.MiniLmSimilarity();
                     shadowRun = await ShadowRun.BuildAsync(shadowStore, isPostgres ? "postgresql" : Path.GetFileName(capturePath), new Core.Comparison.ComparisonConfig(), semantic, null, ct);
+                    // Stores written before shadow comparisons were redacted still hold clear text: the run folder never does.
+                    shadowRun = new Redactor([]).RedactJson(shadowRun, Core.Model.DualStackJson.Options);
                 }
                 catch (Exception ex) when (ex is InvalidDataException or ArgumentException)
                 {

@@ -28,7 +28,7 @@ internal static class SplitCommand
         var pinIdle = new Option<int>("--pin-idle-minutes") { Description = "A conversation stays on its stack until idle this long (default 30)", DefaultValueFactory = _ => 30 };
         var tokenEnv = TokenEnvOption();
         var tokenFile = TokenFileOption();
-        var command = new Command("split", "Run the split proxy: route a percentage of conversations (sticky, by hash of the conversation key) to the new stack, watch error rate and p95 per stack, roll back automatically when a gate breaks. Admin API and dashboard at /admin (token required). Subcommands drive a running proxy.");
+        var command = new Command("split", "Run the split proxy: route a percentage of conversations (sticky, by hash of the conversation key) to the new stack, watch error rate and p95 per stack, roll back automatically when a gate breaks. Admin API and dashboard at /admin (token required). Subcommands drive a running proxy. Exit 0 after Ctrl+C (captures flushed), 2 usage or config error (ramp plan, admin token, port taken).");
         foreach (var option in new Option[] { listen, old, @new, percent, ramp, store, retain, sharedState, statePoll, shadow, audit, pinIdle, tokenEnv, tokenFile })
         {
             command.Options.Add(option);
@@ -145,9 +145,15 @@ internal static class SplitCommand
                 Console.Error.WriteLine($"error: the proxy answered {(int)ex.StatusCode}: {ex.Content}");
                 return ExitCodes.Failed;
             }
-            catch (HttpRequestException ex)
+            catch (Exception ex) when (ex is HttpRequestException or ApiRequestException)
             {
-                Console.Error.WriteLine($"error: cannot reach the split proxy: {ex.Message}");
+                // Refit 16 wraps transport failures in ApiRequestException; both mean the proxy is unreachable (exit 1, as documented).
+                Console.Error.WriteLine($"error: cannot reach the split proxy at {parse.GetValue(proxy)}: {ex.Message}");
+                return ExitCodes.Failed;
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                Console.Error.WriteLine($"error: the split proxy at {parse.GetValue(proxy)} did not answer in time");
                 return ExitCodes.Failed;
             }
         });

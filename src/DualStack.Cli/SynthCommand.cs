@@ -15,7 +15,7 @@ internal static class SynthCommand
         var seed = new Option<int>("--seed") { Description = "Seed; the same seed gives the same conversations (default 42)", DefaultValueFactory = _ => 42 };
         var output = new Option<string>("--out") { Description = "Output file, one conversation per line (JSONL); '-' for stdout", Required = true };
         var memory = new Option<double>("--memory-share") { Description = "Share of conversations that state a fact and ask for it later (default 0.3)", DefaultValueFactory = _ => 0.3 };
-        var command = new Command("synth", "Generate reproducible, persona-based synthetic conversations (Bogus) for `verify --source`.");
+        var command = new Command("synth", "Generate reproducible, persona-based synthetic conversations (Bogus) for `verify --source`. Exit 0 written, 2 bad option or output not writable.");
         command.Options.Add(count);
         command.Options.Add(seed);
         command.Options.Add(output);

@@ -36,6 +36,7 @@ internal static class VerifyCommand
         public int Batch { get; init; } = 4;
         public TimeSpan Lease { get; init; } = TimeSpan.FromSeconds(30);
         public RunPolicy Policy { get; init; } = RunPolicy.Default;
+        public string? Offline { get; init; }
     }
 
     public static Command Build()
@@ -57,10 +58,11 @@ internal static class VerifyCommand
         var runId = new Option<string?>("--run-id") { Description = "Distributed replay: run id; an existing run is resumed (nothing re-enqueued, judged conversations kept)" };
         var batch = new Option<int>("--batch") { Description = "Distributed replay: conversations per claim (default 4)", DefaultValueFactory = _ => 4 };
         var lease = new Option<int>("--lease-seconds") { Description = "Distributed replay: a claim expires unless renewed within this many seconds (default 30)", DefaultValueFactory = _ => 30 };
+        var offline = new Option<string?>("--offline") { Description = "Judge recorded turns without calling any stack: a JSONL of turn triples (scenarios/detection format) or a previous run's results.json (or its folder), with the scenario's comparison settings" };
         var policy = new RunPolicyOptions();
         var command = new Command("verify", "Replay conversations to the old stack (twice) and the new stack, judge every turn beyond the noise floor, write reports/<run>/results.json. Exit 0 no regression at or above --fail-on, 1 regressions, 2 config error, 3 could not judge (errors beyond --max-errors, or nothing judged), 130 interrupted.");
         policy.AddTo(command);
-        foreach (var option in new Option[] { scenario, oldUrl, newUrl, source, synthetic, seed, reports, lexical, faults, concurrency, allure, history, queue, workers, runId, batch, lease })
+        foreach (var option in new Option[] { scenario, oldUrl, newUrl, source, synthetic, seed, reports, lexical, faults, concurrency, allure, history, queue, workers, runId, batch, lease, offline })
         {
             command.Options.Add(option);
         }
@@ -86,6 +88,7 @@ internal static class VerifyCommand
                 Batch = parse.GetValue(batch) is > 0 and var b ? b : throw new UsageException($"--batch: {parse.GetValue(batch)} must be at least 1"),
                 Lease = parse.GetValue(lease) is > 0 and var l ? TimeSpan.FromSeconds(l) : throw new UsageException($"--lease-seconds: {parse.GetValue(lease)} must be at least 1"),
                 Policy = policy.Read(parse),
+                Offline = parse.GetValue(offline),
             },
             ct));
         return command;
@@ -136,6 +139,11 @@ internal static class VerifyCommand
         }
 
         var scenario = ScenarioLoader.Load(options.ScenarioPath);
+        if (options.Offline is not null)
+        {
+            return await RunOfflineAsync(options, scenario, cancellationToken);
+        }
+
         if (options.Concurrency is { } c)
         {
             if (c < 1)
@@ -217,32 +225,14 @@ internal static class VerifyCommand
             var result = options.Queue is null
                 ? await RunWithProgressAsync(request, conversations.Count, cancellationToken)
                 : await RunDistributedAsync(options, request, synthetic.Count > 0 ? synthetic.Seed : null, cancellationToken);
-            var directory = Path.Combine(options.ReportsDir, result.RunId);
-            var resultsPath = await ResultsFile.WriteAsync(result, directory, CancellationToken.None);
-            PrintSummary(result, resultsPath);
-            foreach (var line in await ReportWriter.WriteAsync(result, directory, options.Allure, options.AllureHistory, CancellationToken.None))
+            if (options.Sources.Any(IsCaptureStore))
             {
-                Console.WriteLine(line);
+                // Conversations from live traffic: both stacks' answers to them go through the capture redactor
+                // before the run folder (results.json, HTML, Allure attachments) is written.
+                result = new Core.Capture.Redactor([]).RedactJson(result, DualStackJson.Options);
             }
 
-            if (result.Cancelled && cancellationToken.IsCancellationRequested)
-            {
-                Console.Error.WriteLine($"interrupted: kept {result.Summary.Conversations} judged conversations in {resultsPath}");
-                return ExitCodes.Interrupted;
-            }
-
-            if (options.Demo)
-            {
-                Console.WriteLine(result.Summary.Regressions > 0
-                    ? $"demo: the planted faults ({string.Join(", ", options.EmbeddedNewFaults)}) were found as {result.Summary.Regressions} regressed conversations; open the report to see why."
-                    : "demo: no regression found — the planted faults went undetected.");
-
-                // Finding the planted regressions is the demo's success; a demo that could not judge is not.
-                var demoOutcome = RunOutcome.Evaluate(result, options.Policy);
-                return demoOutcome.Kind == RunOutcomeKind.CouldNotJudge ? RunPolicyOptions.Exit(result, options.Policy) : ExitCodes.Ok;
-            }
-
-            return RunPolicyOptions.Exit(result, options.Policy);
+            return await ReportAsync(result, options, cancellationToken);
         }
         finally
         {
@@ -251,6 +241,94 @@ internal static class VerifyCommand
                 await stacks.DisposeAsync();
             }
         }
+    }
+
+    /// <summary>Writes the run folder, prints the tables and picks the exit code (live and offline runs alike).</summary>
+    private static async Task<int> ReportAsync(RunResult result, VerifyOptions options, CancellationToken cancellationToken)
+    {
+        var directory = Path.Combine(options.ReportsDir, result.RunId);
+        var resultsPath = await ResultsFile.WriteAsync(result, directory, CancellationToken.None);
+        PrintSummary(result, resultsPath);
+        foreach (var line in await ReportWriter.WriteAsync(result, directory, options.Allure, options.AllureHistory, CancellationToken.None))
+        {
+            Console.WriteLine(line);
+        }
+
+        if (result.Cancelled && cancellationToken.IsCancellationRequested)
+        {
+            Console.Error.WriteLine($"interrupted: kept {result.Summary.Conversations} judged conversations in {resultsPath}");
+            return ExitCodes.Interrupted;
+        }
+
+        if (options.Demo)
+        {
+            Console.WriteLine(result.Summary.Regressions > 0
+                ? $"demo: the planted faults ({string.Join(", ", options.EmbeddedNewFaults)}) were found as {result.Summary.Regressions} regressed conversations; open the report to see why."
+                : "demo: no regression found — the planted faults went undetected.");
+            return ExitCodes.Ok;
+        }
+
+        return result.Summary.Regressions > 0 ? ExitCodes.Failed : ExitCodes.Ok;
+    }
+
+    /// <summary><c>verify --offline FILE</c>: judges recorded turns with the scenario's comparison settings; no stack is called.</summary>
+    private static async Task<int> RunOfflineAsync(VerifyOptions options, Scenario scenario, CancellationToken cancellationToken)
+    {
+        var conflicts = new (bool Given, string Option)[]
+        {
+            (options.OldUrl is not null, "--old"), (options.NewUrl is not null, "--new"), (options.Sources.Count > 0, "--source"),
+            (options.Synthetic is not null, "--synthetic"), (options.EmbeddedNewFaults.Count > 0, "--embedded-new-faults"), (options.Queue is not null, "--queue"),
+        };
+        if (conflicts.FirstOrDefault(c => c.Given) is { Given: true } conflict)
+        {
+            throw new UsageException($"--offline judges recorded turns without calling any stack: {conflict.Option} cannot be combined with it");
+        }
+
+        var path = options.Offline!;
+        if (Directory.Exists(path))
+        {
+            path = Path.Combine(path, ResultsFile.FileName);
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new UsageException($"--offline: '{path}' does not exist");
+        }
+
+        IReadOnlyList<OfflineConversation> conversations;
+        RunStacks stacks;
+        if (path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
+        {
+            // Bad lines surface as a ScenarioException: one line per problem, exit 2.
+            conversations = OfflineTriples.Load(path).Select(OfflineTriples.ToConversation).ToArray();
+            stacks = OfflineTriples.TripleStacks(path);
+        }
+        else
+        {
+            RunResult previous;
+            try
+            {
+                previous = await ResultsFile.ReadAsync(path, cancellationToken);
+            }
+            catch (InvalidDataException ex)
+            {
+                throw new UsageException($"--offline: {ex.Message} (expected a results.json or a .jsonl of turn triples)");
+            }
+
+            conversations = OfflineTriples.FromResults(previous);
+            stacks = previous.Stacks;
+        }
+
+        if (conversations.Count == 0)
+        {
+            throw new UsageException($"--offline: '{path}' holds no conversations to judge");
+        }
+
+        using var semantic = options.Lexical ? null : new MiniLmSimilarity();
+        var engine = new VerdictEngine(scenario.Comparison, semantic);
+        Console.WriteLine($"judging {conversations.Count} recorded conversations ({conversations.Sum(c => c.Replay.Turns.Count)} turns) from {path} offline with the comparison settings of {scenario.SourceFile}; meaning judged by {engine.Similarity}");
+        var result = OfflineTriples.Judge(conversations, engine, scenario.Name, stacks);
+        return await ReportAsync(result, options, cancellationToken);
     }
 
     private static async Task<RunResult> RunDistributedAsync(VerifyOptions options, VerificationRequest request, int? seed, CancellationToken cancellationToken)
@@ -341,9 +419,12 @@ internal static class VerifyCommand
     }
 
     /// <summary>Conversations of a <c>--source</c>: a capture store (PostgreSQL connection string or a SQLite <c>.db</c> file) or a JSONL/scenario file.</summary>
+    private static bool IsCaptureStore(string source) =>
+        Core.Postgres.PostgresConnection.IsPostgres(source) || source.EndsWith(".db", StringComparison.OrdinalIgnoreCase);
+
     internal static async Task<IReadOnlyList<Conversation>> LoadSourceAsync(string source, CancellationToken cancellationToken)
     {
-        if (Core.Postgres.PostgresConnection.IsPostgres(source) || source.EndsWith(".db", StringComparison.OrdinalIgnoreCase))
+        if (IsCaptureStore(source))
         {
             await using var store = await CaptureCommand.Open(source, cancellationToken, "--source");
             var captured = new List<Conversation>();

@@ -11,19 +11,31 @@ namespace DualStack.Proxy;
 
 /// <summary>
 /// Admin API (<c>/admin/api/*</c>) and dashboard (<c>/admin/ui</c>) of the split controller. Every call needs the admin
-/// token, as <c>Authorization: Bearer</c> or as the HttpOnly cookie the dashboard's login sets; the token is never
-/// logged or echoed.
+/// token as <c>Authorization: Bearer</c> (API clients), or the session the dashboard's sign-in starts: the cookie holds
+/// a random session id kept server-side with an expiry (<see cref="SplitSettings.AdminSessionLifetime"/>), never the
+/// token, and sign-out ends it. The token is never logged, echoed or stored in the browser.
 /// </summary>
-internal sealed class AdminEndpoints(SplitRouter router, string token, ILogger logger)
+internal sealed class AdminEndpoints(SplitRouter router, string token, ILogger logger, AdminSessions sessions)
 {
     public const string CookieName = "dualstack_admin";
     private readonly byte[] _token = Encoding.UTF8.GetBytes(token);
+
+    public AdminEndpoints(SplitRouter router, string token, ILogger logger, TimeSpan sessionLifetime)
+        : this(router, token, logger, new AdminSessions(TimeProvider.System, sessionLifetime))
+    {
+    }
 
     public async Task HandleAsync(HttpContext context, string path)
     {
         if (path == "/admin/login" && HttpMethods.IsPost(context.Request.Method))
         {
             await LoginAsync(context).ConfigureAwait(false);
+            return;
+        }
+
+        if (path == "/admin/logout" && HttpMethods.IsPost(context.Request.Method))
+        {
+            Logout(context);
             return;
         }
 
@@ -127,7 +139,7 @@ internal sealed class AdminEndpoints(SplitRouter router, string token, ILogger l
             return true;
         }
 
-        return context.Request.Cookies.TryGetValue(CookieName, out var cookie) && Matches(cookie);
+        return context.Request.Cookies.TryGetValue(CookieName, out var session) && sessions.IsValid(session);
     }
 
     private bool Matches(ReadOnlySpan<char> candidate)
@@ -152,10 +164,35 @@ internal sealed class AdminEndpoints(SplitRouter router, string token, ILogger l
             return;
         }
 
-        context.Response.Cookies.Append(CookieName, candidate, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict, Path = "/admin", Secure = context.Request.IsHttps });
+        context.Response.Cookies.Append(CookieName, sessions.Create(), SessionCookie(context, sessions.Lifetime));
+        context.Response.Headers.CacheControl = "no-store";
         context.Response.Redirect("/admin/ui", permanent: false);
         context.Response.StatusCode = (int)HttpStatusCode.SeeOther;
     }
+
+    private void Logout(HttpContext context)
+    {
+        // No token needed: ending a session only needs its id, and SameSite=Strict keeps other sites from sending it.
+        if (context.Request.Cookies.TryGetValue(CookieName, out var session))
+        {
+            sessions.End(session);
+        }
+
+        context.Response.Cookies.Delete(CookieName, SessionCookie(context, maxAge: null));
+        context.Response.Headers.CacheControl = "no-store";
+        context.Response.Redirect("/admin/ui", permanent: false);
+        context.Response.StatusCode = (int)HttpStatusCode.SeeOther;
+    }
+
+    // Secure whenever the request came over TLS, so the session id never travels in clear once TLS is on.
+    private static CookieOptions SessionCookie(HttpContext context, TimeSpan? maxAge) => new()
+    {
+        HttpOnly = true,
+        SameSite = SameSiteMode.Strict,
+        Path = "/admin",
+        Secure = context.Request.IsHttps,
+        MaxAge = maxAge,
+    };
 
     private static async Task<T?> Read<T>(HttpContext context) =>
         context.Request.ContentLength == 0 ? default : await JsonSerializer.DeserializeAsync<T>(context.Request.Body, DualStackJson.Options, context.RequestAborted).ConfigureAwait(false);

@@ -32,7 +32,7 @@ internal static class Dashboard
 
     public static readonly string Page = $$"""
         <!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>DualStack split</title>{{Style}}</head>
-        <body><header><h1>DualStack split controller</h1><span class="muted" id="updated">connecting…</span></header>
+        <body><header><h1>DualStack split controller</h1><span class="muted" id="updated">connecting…</span><form method="post" action="/admin/logout" style="margin-left:auto"><button id="logout" type="submit">Sign out</button></form></header>
         <main>
         <div id="state-banner" class="banner ok">loading…</div>
         <div class="card"><div class="row"><div><div class="muted">share of conversations on the new stack</div><div class="big" id="split-percent">–</div></div>

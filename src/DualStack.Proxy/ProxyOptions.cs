@@ -106,6 +106,9 @@ public sealed record SplitSettings
     /// <summary>Bearer token of the admin API and dashboard; required in split mode.</summary>
     public string? AdminToken { get; init; }
 
+    /// <summary>How long a dashboard sign-in lasts before the token must be entered again; default 8 hours.</summary>
+    public TimeSpan AdminSessionLifetime { get; init; } = TimeSpan.FromHours(8);
+
     /// <summary>JSONL audit log of every change; null = in memory only.</summary>
     public string? AuditPath { get; init; }
 

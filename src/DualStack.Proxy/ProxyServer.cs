@@ -85,9 +85,13 @@ public sealed class ProxyServer : IAsyncDisposable
     /// <summary>Starts the proxy; throws <see cref="InvalidDataException"/> when the store cannot be opened.</summary>
     public static async Task<ProxyServer> StartAsync(ProxyOptions options, LogLevel minimumLevel = LogLevel.Warning, CancellationToken cancellationToken = default)
     {
+        // One redactor for everything this process writes: captures, shadow comparisons and log lines, so a value
+        // gets the same token in all of them.
+        var redactor = new Redactor(options.Capture.RedactPatterns);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        RedactLogs(builder.Services, redactor);
         builder.Logging.SetMinimumLevel(minimumLevel);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         // YARP logs every failed or client-aborted forward at warning level with a stack trace (a flood when the backend
@@ -95,7 +99,8 @@ public sealed class ProxyServer : IAsyncDisposable
         builder.Logging.AddFilter("Yarp", LogLevel.Error);
         if (options.LogSink is { } sink)
         {
-            builder.Logging.AddProvider(sink);
+            // Redacted like the console: an embedding host's sink must not see what the captures may not hold.
+            builder.Logging.AddProvider(new RedactingLoggerProvider(sink, redactor));
         }
         builder.WebHost.UseUrls(options.Listen.GetLeftPart(UriPartial.Authority));
         builder.WebHost.ConfigureKestrel(k =>
@@ -133,7 +138,7 @@ public sealed class ProxyServer : IAsyncDisposable
             if (options.StorePath is { } path)
             {
                 server._store = await CaptureStores.OpenAsync(path, cancellationToken).ConfigureAwait(false);
-                server.Writer = new CaptureWriter(server._store, options.Capture, new Redactor(options.Capture.RedactPatterns), options.Time);
+                server.Writer = new CaptureWriter(server._store, options.Capture, redactor, options.Time);
                 server._storeMonitor = new CaptureStoreMonitor(server.Writer, server._logger, options.FailureLogInterval);
                 if (options.Retain is { } retain)
                 {
@@ -148,7 +153,7 @@ public sealed class ProxyServer : IAsyncDisposable
 
             if (options.Shadow is not null)
             {
-                server.Shadow = new ShadowMirror(options, server._shadowResults, server.Metrics, server._logger);
+                server.Shadow = new ShadowMirror(options, server._shadowResults, server.Metrics, server._logger, redactor);
             }
 
             if (options.New is not null)
@@ -164,7 +169,7 @@ public sealed class ProxyServer : IAsyncDisposable
                     await server.Split.ShareAsync(shared, options.Split.PinIdleTimeout, TimeProvider.System, cancellationToken).ConfigureAwait(false);
                 }
 
-                server._admin = new AdminEndpoints(server.Split, options.Split.AdminToken, server._logger);
+                server._admin = new AdminEndpoints(server.Split, options.Split.AdminToken, server._logger, options.Split.AdminSessionLifetime);
             }
 
             var tickers = new List<IFailureTicker> { server._forwardFailures };
@@ -189,6 +194,18 @@ public sealed class ProxyServer : IAsyncDisposable
         {
             await server.DisposeAsync().ConfigureAwait(false);
             throw;
+        }
+    }
+
+    // Wraps every registered log sink so each line goes through the redactor first.
+    private static void RedactLogs(IServiceCollection services, Redactor redactor)
+    {
+        var sinks = services.Where(d => d.ServiceType == typeof(ILoggerProvider) && d.ImplementationType is not null).ToArray();
+        foreach (var sink in sinks)
+        {
+            services.Remove(sink);
+            var type = sink.ImplementationType!;
+            services.AddSingleton<ILoggerProvider>(sp => new RedactingLoggerProvider((ILoggerProvider)ActivatorUtilities.CreateInstance(sp, type), redactor));
         }
     }
 

@@ -30,14 +30,17 @@ internal sealed class ShadowMirror : IAsyncDisposable
     private readonly IShadowResultStore? _results;
     private readonly ProxyMetrics _metrics;
     private readonly ILogger _logger;
+    private readonly Redactor _redactor;
     private readonly double _samplePercent;
     private readonly string _tag = Guid.NewGuid().ToString("N")[..6];
     private readonly ConcurrentDictionary<string, int> _turns = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _outOfStep = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
 
-    public ShadowMirror(ProxyOptions options, IShadowResultStore? results, ProxyMetrics metrics, ILogger logger)
+    /// <param name="redactor">The capture writer's redactor: every stored comparison goes through it.</param>
+    public ShadowMirror(ProxyOptions options, IShadowResultStore? results, ProxyMetrics metrics, ILogger logger, Redactor redactor)
     {
+        _redactor = redactor;
         Breaker = new ShadowBreaker(options.ShadowBreakerFailures, options.ShadowBreakerPause, options.ShadowBreakerMaxPause, options.Time, logger);
         Failures = new FailureLog("shadow stack", logger, options.FailureLogInterval);
         _shadow = StackFactory.Create("new", new StackConfig { Url = options.Shadow!.AbsoluteUri, Adapter = options.ShadowAdapter }, turnTimeout: options.ShadowTimeout);
@@ -188,7 +191,9 @@ internal sealed class ShadowMirror : IAsyncDisposable
             Log.ShadowCompared(_logger, work.ConversationKey, index + 1, judged.Verdict.ToString(), judged.Reason);
             if (_results is not null)
             {
-                await _results.AppendAsync(new ShadowTurn(work.ConversationKey, index, work.Timestamp, request.Message, request.UserId, primary, shadow), _stopping.Token).ConfigureAwait(false);
+                // Redacted before it is written, like the captures: never the user's message or either answer in clear.
+                var turn = new ShadowTurn(work.ConversationKey, index, work.Timestamp, request.Message, request.UserId, primary, shadow).Redact(_redactor);
+                await _results.AppendAsync(turn, _stopping.Token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)

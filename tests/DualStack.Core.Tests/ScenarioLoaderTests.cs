@@ -243,6 +243,67 @@ public sealed class ScenarioLoaderTests
     }
 
     [Test]
+    public void Load_SeveralUnknownProperties_ReportsEveryOneWithItsPathAndTheOtherErrors()
+    {
+        var path = Write("typos.json", """
+            {
+              "stacks": { "old": { "urll": "http://127.0.0.1:9/" }, "new": { "url": "http://127.0.0.1:8/", "toekn": "X" } },
+              "replay": { "concurency": 4, "turnTimeoutSeconds": 0 },
+              "comparison": { "reply": { "semanticTreshold": 0.5 } },
+              "conversations": [ { "id": "a", "turns": [ { "message": "hi" }, { "mesage": "bye" } ] } ]
+            }
+            """);
+        var file = Display(path);
+
+        var errors = LoadFails(path).Errors;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(errors, Has.One.StartsWith($"{file}: stacks.old.urll: unknown property; did you mean 'url'? (line 2, position"));
+            Assert.That(errors, Has.One.StartsWith($"{file}: stacks.new.toekn: unknown property"));
+            Assert.That(errors, Has.One.StartsWith($"{file}: replay.concurency: unknown property; did you mean 'concurrency'? (line 3, "));
+            Assert.That(errors, Has.One.StartsWith($"{file}: comparison.reply.semanticTreshold: unknown property"));
+            Assert.That(errors, Has.One.StartsWith($"{file}: conversations[0].turns[1].mesage: unknown property; did you mean 'message'?"));
+            Assert.That(errors, Has.One.EqualTo($"{file}: replay.turnTimeoutSeconds: 0 must be positive"));
+            Assert.That(errors, Has.One.EqualTo($"scenario 'a' ({file}): turn 2: 'message' is empty"));
+            Assert.That(errors, Has.Count.EqualTo(7), string.Join(Environment.NewLine, errors));
+        });
+    }
+
+    [Test]
+    public void Load_UnknownPropertiesInIncludedFile_ReportedWithThatFile()
+    {
+        Write("more.json", """{ "conversations": [ { "id": "b", "tag": [ "x" ], "turns": [ { "message": "hi", "expect": { "skils": [] } } ] } ] }""");
+        var path = Write("main.json", """{ "include": [ "more.json" ], "conversations": [ { "id": "a", "turns": [ { "message": "hi" } ] } ] }""");
+        var included = Display(Path.Combine(_dir, "more.json"));
+
+        var errors = LoadFails(path).Errors;
+
+        Assert.That(errors, Is.EquivalentTo(new[]
+        {
+            $"{included}: conversations[0].tag: unknown property; did you mean 'tags'? (line 1, position 35)",
+            $"{included}: conversations[0].turns[0].expect.skils: unknown property; did you mean 'skills'? (line 1, position 93)",
+        }));
+    }
+
+    [Test]
+    public void LoadConversations_JsonlLineWithTwoUnknownProperties_ReportsBothWithTheirLine()
+    {
+        var path = Write("typos.jsonl", string.Join('\n',
+            """{"id":"c1","userId":"u1","turns":[{"message":"hi"}]}""",
+            """{"id":"c2","userId":"u2","turns":[{"message":"hi","expect":{"skils":["x"],"noSkils":["y"]}}]}"""));
+        var file = Display(path);
+
+        var errors = Assert.Throws<ScenarioException>(() => ScenarioLoader.LoadConversations(path))!.Errors;
+
+        Assert.That(errors, Is.EqualTo(new[]
+        {
+            $"{file}: turns[0].expect.skils: unknown property; did you mean 'skills'? (line 2, position 61)",
+            $"{file}: turns[0].expect.noSkils: unknown property; did you mean 'noSkills'? (line 2, position 75)",
+        }));
+    }
+
+    [Test]
     public void LoadConversations_ValidJsonl_ReturnsEveryConversation()
     {
         var path = Write("recorded.jsonl", """

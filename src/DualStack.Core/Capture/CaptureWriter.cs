@@ -200,10 +200,10 @@ public sealed class CaptureWriter : IAsyncDisposable
             Timestamp = pending.Timestamp,
             Method = pending.Method,
             Path = _redactor.Redact(pending.Path),
-            Query = _redactor.Redact(pending.Query ?? string.Empty),
+            Query = _redactor.RedactQuery(pending.Query ?? string.Empty),
             ConversationKey = pending.ConversationKey is null ? null : _redactor.Redact(pending.ConversationKey),
             RequestHeaders = ApplyHeaderRules(pending.RequestHeaders),
-            RequestBody = requestBody is null ? null : _redactor.Redact(requestBody),
+            RequestBody = requestBody is null ? null : IsForm(pending.RequestHeaders) ? _redactor.RedactQuery(requestBody) : _redactor.Redact(requestBody),
             RequestTruncated = pending.RequestTruncated || requestCut,
             Status = pending.Status,
             ResponseHeaders = ApplyHeaderRules(pending.ResponseHeaders),
@@ -212,6 +212,26 @@ public sealed class CaptureWriter : IAsyncDisposable
             DurationMs = pending.DurationMs,
             Error = pending.Error is null ? null : _redactor.Redact(pending.Error),
         };
+    }
+
+    // In a form body '+' stands for a space, as in a query string.
+    private static bool IsForm(IReadOnlyList<KeyValuePair<string, string>>? headers)
+    {
+        if (headers is null)
+        {
+            return false;
+        }
+
+        foreach (var (name, value) in headers)
+        {
+            if (string.Equals(name, "Content-Type", StringComparison.OrdinalIgnoreCase)
+                && value?.Contains("x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase) == true)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);

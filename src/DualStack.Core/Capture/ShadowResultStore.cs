@@ -13,7 +13,26 @@ namespace DualStack.Core.Capture;
 /// <param name="UserId">The user.</param>
 /// <param name="Primary">The old stack's answer, as the client received it.</param>
 /// <param name="Shadow">The new stack's answer, never returned to anyone.</param>
-public sealed record ShadowTurn(string ConversationKey, int TurnIndex, DateTimeOffset Timestamp, string Message, string UserId, StackObservation Primary, StackObservation Shadow);
+public sealed record ShadowTurn(string ConversationKey, int TurnIndex, DateTimeOffset Timestamp, string Message, string UserId, StackObservation Primary, StackObservation Shadow)
+{
+    /// <summary>
+    /// This turn with the key, message, user and both observations redacted by <paramref name="redactor"/> (the
+    /// capture writer's, so a value gets the same token here as in the captures table).
+    /// </summary>
+    /// <exception cref="System.Text.Json.JsonException">An observation could not be redacted (see <see cref="Redactor.RedactJson{T}"/>).</exception>
+    public ShadowTurn Redact(Redactor redactor)
+    {
+        ArgumentNullException.ThrowIfNull(redactor);
+        return this with
+        {
+            ConversationKey = redactor.Redact(ConversationKey),
+            Message = redactor.Redact(Message),
+            UserId = redactor.Redact(UserId),
+            Primary = redactor.RedactJson(Primary, DualStackJson.Options),
+            Shadow = redactor.RedactJson(Shadow, DualStackJson.Options),
+        };
+    }
+}
 
 /// <summary>Where shadow comparisons are kept (beside the captures), read back by <c>dualstack report --source</c>.</summary>
 public interface IShadowResultStore : IAsyncDisposable

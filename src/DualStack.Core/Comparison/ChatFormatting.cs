@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -27,17 +28,13 @@ public static partial class ChatFormatting
         return RemoveSymbols(result);
     }
 
+    // A bullet needs a line start: "-" inside a line ("e-mail", "BK-22817") is not formatting.
+    private static readonly SearchValues<char> Marks = SearchValues.Create("*_#`>[\n•|\r");
+
     private static bool NeedsWork(string text)
     {
-        foreach (var c in text)
-        {
-            if (c is '*' or '_' or '#' or '`' or '>' or '[' or '\n' or '-' or '•' or '|' || char.IsSurrogate(c) || c > '\u2000')
-            {
-                return true;
-            }
-        }
-
-        return false;
+        var span = text.AsSpan();
+        return span.ContainsAny(Marks) || span.TrimStart().StartsWith('-') || span.ContainsAnyExceptInRange('\0', '\u2000');
     }
 
     /// <summary>Drops emoji, pictographs, check marks, variation selectors and table pipes; keeps currency symbols and letters of every script.</summary>

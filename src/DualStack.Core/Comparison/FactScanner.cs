@@ -133,6 +133,23 @@ public static partial class FactScanner
 {
     private static readonly string[] MonthNames = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
 
+    private static readonly System.Buffers.SearchValues<string> MonthWords = System.Buffers.SearchValues.Create(MonthNames, StringComparison.OrdinalIgnoreCase);
+
+    private static readonly HashSet<string> CurrencyCodes = new(
+        ["usd", "eur", "gbp", "jpy", "chf", "cad", "aud", "inr", "cny", "sek", "nok", "dkk", "pln", "mxn", "brl", "nzd", "sgd", "hkd", "zar"],
+        StringComparer.OrdinalIgnoreCase);
+
+    private static readonly System.Buffers.SearchValues<char> CurrencySymbols = System.Buffers.SearchValues.Create("$€£¥₹");
+
+    private static readonly System.Buffers.SearchValues<string> CurrencyMarks = System.Buffers.SearchValues.Create(
+        ["usd", "eur", "gbp", "jpy", "chf", "cad", "aud", "inr", "cny", "sek", "nok", "dkk", "pln", "mxn", "brl", "nzd", "sgd", "hkd", "zar",
+         "dollar", "euro", "pound", "bucks", "yen"],
+        StringComparison.OrdinalIgnoreCase);
+
+    private static readonly System.Buffers.SearchValues<string> NumberWordMarks = System.Buffers.SearchValues.Create(
+        ["two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "fifteen", "twenty", "thirty"],
+        StringComparison.OrdinalIgnoreCase);
+
     private static readonly HashSet<string> CommonCapitalised = new(
         [
             "I", "I'm", "I've", "I'll", "I'd", "A", "An", "The", "This", "That", "These", "Those", "It", "It's", "Its", "We", "We've", "We're", "We'll",
@@ -173,8 +190,17 @@ public static partial class FactScanner
     {
         var spans = new List<Span>(16);
         CollectPlaceholders(text, spans);
-        Collect(Email(), text, spans, FactKind.Email, 0);
-        Collect(Url(), text, spans, FactKind.Url, 1);
+        // Each reader runs only when the text holds what it needs (vectorised searches): most replies state few facts.
+        if (text.Contains('@', StringComparison.Ordinal))
+        {
+            Collect(Email(), text, spans, FactKind.Email, 0);
+        }
+
+        if (text.Contains("://", StringComparison.Ordinal) || text.Contains("www.", StringComparison.OrdinalIgnoreCase))
+        {
+            Collect(Url(), text, spans, FactKind.Url, 1);
+        }
+
         CollectDates(text, spans, options);
         CollectTimes(text, spans, inputs, options);
         CollectAmounts(text, spans);
@@ -292,14 +318,22 @@ public static partial class FactScanner
             return;
         }
 
-        foreach (Match match in MonthFirstDate().Matches(text))
+        if (HasWordStartingWith(text, MonthWords))
         {
-            AddDate(spans, match, Month(match.Groups["mon"].ValueSpan), match.Groups["d"].ValueSpan, match.Groups["y"]);
+            foreach (Match match in MonthFirstDate().Matches(text))
+            {
+                AddDate(spans, match, Month(match.Groups["mon"].ValueSpan), match.Groups["d"].ValueSpan, match.Groups["y"]);
+            }
+
+            foreach (Match match in DayFirstDate().Matches(text))
+            {
+                AddDate(spans, match, Month(match.Groups["mon"].ValueSpan), match.Groups["d"].ValueSpan, match.Groups["y"]);
+            }
         }
 
-        foreach (Match match in DayFirstDate().Matches(text))
+        if (!text.Contains('-', StringComparison.Ordinal) && !text.Contains('/', StringComparison.Ordinal) && !text.Contains('.', StringComparison.Ordinal))
         {
-            AddDate(spans, match, Month(match.Groups["mon"].ValueSpan), match.Groups["d"].ValueSpan, match.Groups["y"]);
+            return;
         }
 
         foreach (Match match in IsoDate().Matches(text))
@@ -315,6 +349,29 @@ public static partial class FactScanner
             var (month, day) = options.MonthFirst && !dotted ? (first, second) : (second, first);
             AddDate(spans, match, month, day.ToString(CultureInfo.InvariantCulture), match.Groups["y"]);
         }
+    }
+
+    private static bool HasWordStartingWith(string text, System.Buffers.SearchValues<string> prefixes)
+    {
+        var i = 0;
+        while (i < text.Length)
+        {
+            var hit = text.AsSpan(i).IndexOfAny(prefixes);
+            if (hit < 0)
+            {
+                return false;
+            }
+
+            var at = i + hit;
+            if (at == 0 || !char.IsLetter(text[at - 1]))
+            {
+                return true;
+            }
+
+            i = at + 1;
+        }
+
+        return false;
     }
 
     private static void AddDate(List<Span> spans, Match match, int month, ReadOnlySpan<char> dayText, Group year)
@@ -364,18 +421,136 @@ public static partial class FactScanner
         }
     }
 
+    /// <summary>
+    /// Amounts, found from their currency marks outwards (vectorised search for symbols, ISO codes and words), with the
+    /// number right before or after the mark: "$15", "US$ 15", "15 USD", "USD 15.00", "15,00 €", "15 dollars".
+    /// </summary>
     private static void CollectAmounts(string text, List<Span> spans)
     {
-        foreach (Match match in Amount().Matches(text))
+        // Symbols and ASCII words are searched separately: each search is vectorised on its own, not when mixed.
+        var i = 0;
+        var nextSymbol = -2;
+        var nextWord = -2;
+        while (i < text.Length)
         {
-            var currency = match.Groups["sym"].Success ? CurrencyOfSymbol(match.Groups["sym"].ValueSpan)
-                : match.Groups["sym2"].Success ? CurrencyOfSymbol(match.Groups["sym2"].ValueSpan)
-                : match.Groups["code1"].Success ? match.Groups["code1"].Value.ToUpperInvariant()
-                : match.Groups["code2"].Success ? match.Groups["code2"].Value.ToUpperInvariant()
-                : CurrencyOfWord(match.Groups["word"].ValueSpan);
-            var number = match.Groups["num"].Success ? match.Groups["num"].ValueSpan : match.Groups["num2"].ValueSpan;
-            spans.Add(new Span(match.Index, match.Length, FactKind.Amount, CanonicalNumber(number, decimals: true) + " " + currency, 4));
+            if (nextSymbol != -1 && nextSymbol < i)
+            {
+                var found = text.AsSpan(i).IndexOfAny(CurrencySymbols);
+                nextSymbol = found < 0 ? -1 : i + found;
+            }
+
+            if (nextWord != -1 && nextWord < i)
+            {
+                var found = text.AsSpan(i).IndexOfAny(CurrencyMarks);
+                nextWord = found < 0 ? -1 : i + found;
+            }
+
+            if (nextSymbol < 0 && nextWord < 0)
+            {
+                return;
+            }
+
+            var at = nextSymbol < 0 ? nextWord : nextWord < 0 ? nextSymbol : Math.Min(nextSymbol, nextWord);
+            var (mark, currency, symbol) = MarkAt(text, at);
+            i = at + Math.Max(1, mark);
+            if (currency is null)
+            {
+                continue;
+            }
+
+            // Number after the mark ("$15", "USD 15.00") — a symbol or code; a word ("dollars") only follows its number.
+            if (!char.IsLetter(text[at]) || currency.Length == 3 && mark == 3)
+            {
+                var start = at + mark;
+                if (start < text.Length && text[start] == ' ')
+                {
+                    start++;
+                }
+
+                var length = NumberLength(text, start);
+                if (length > 0)
+                {
+                    var markStart = at;
+                    // "US$", "CA$", "A$", "C$": the letters before '$' belong to the mark.
+                    while (symbol && markStart > 0 && char.IsAsciiLetterUpper(text[markStart - 1]) && at - markStart < 2)
+                    {
+                        markStart--;
+                    }
+
+                    var prefix = text.AsSpan(markStart, at - markStart + 1);
+                    var code = markStart < at ? CurrencyOfSymbol(prefix) : currency;
+                    spans.Add(new Span(markStart, start + length - markStart, FactKind.Amount, CanonicalNumber(text.AsSpan(start, length), decimals: true) + " " + code, 4));
+                    i = start + length;
+                    continue;
+                }
+            }
+
+            // Number before the mark ("15 USD", "15,00 €", "15 dollars").
+            var end = at;
+            if (end > 0 && text[end - 1] == ' ')
+            {
+                end--;
+            }
+
+            var numberStart = end;
+            while (numberStart > 0 && (char.IsAsciiDigit(text[numberStart - 1]) || (text[numberStart - 1] is ',' or '.' && numberStart > 1 && char.IsAsciiDigit(text[numberStart - 2]))))
+            {
+                numberStart--;
+            }
+
+            if (numberStart < end && char.IsAsciiDigit(text[numberStart]) && (numberStart == 0 || !char.IsLetterOrDigit(text[numberStart - 1])))
+            {
+                spans.Add(new Span(numberStart, at + mark - numberStart, FactKind.Amount, CanonicalNumber(text.AsSpan(numberStart, end - numberStart), decimals: true) + " " + currency, 4));
+            }
         }
+    }
+
+    /// <summary>The currency mark at <paramref name="at"/>: its length, ISO code and whether it is a symbol; (0, null) when the hit is inside a word.</summary>
+    private static (int Length, string? Currency, bool Symbol) MarkAt(string text, int at)
+    {
+        var c = text[at];
+        if (!char.IsLetter(c))
+        {
+            return (1, CurrencyOfSymbol(text.AsSpan(at, 1)), true);
+        }
+
+        if (at > 0 && char.IsLetter(text[at - 1]))
+        {
+            return (0, null, false);
+        }
+
+        var wordEnd = at;
+        while (wordEnd < text.Length && char.IsLetter(text[wordEnd]))
+        {
+            wordEnd++;
+        }
+
+        var word = text.AsSpan(at, wordEnd - at);
+        if (word.Length == 3 && CurrencyCodes.GetAlternateLookup<ReadOnlySpan<char>>().Contains(word) && !word.Equals("yen", StringComparison.OrdinalIgnoreCase))
+        {
+            return (3, word.ToString().ToUpperInvariant(), false);
+        }
+
+        return word.ToString().ToLowerInvariant() switch
+        {
+            "dollar" or "dollars" or "bucks" => (word.Length, "USD", false),
+            "euro" or "euros" => (word.Length, "EUR", false),
+            "pound" or "pounds" => (word.Length, "GBP", false),
+            "yen" => (word.Length, "JPY", false),
+            _ => (0, null, false),
+        };
+    }
+
+    /// <summary>Length of the number starting at <paramref name="start"/>: digits with thousands groups and up to two decimals; 0 when none.</summary>
+    private static int NumberLength(string text, int start)
+    {
+        var end = start;
+        while (end < text.Length && (char.IsAsciiDigit(text[end]) || (text[end] is ',' or '.' && end + 1 < text.Length && char.IsAsciiDigit(text[end + 1]) && end > start)))
+        {
+            end++;
+        }
+
+        return end > start && (end == text.Length || !char.IsLetter(text[end])) ? end - start : 0;
     }
 
     private static void CollectPhones(string text, List<Span> spans)
@@ -423,7 +598,7 @@ public static partial class FactScanner
 
     private static void CollectIds(string text, List<Span> spans, TurnInputs inputs, List<string> generatedIds)
     {
-        foreach (var match in Token().EnumerateMatches(text))
+        foreach (var match in DigitTokens(text))
         {
             var token = text.AsSpan(match.Index, match.Length).TrimEnd("-_/");
             var hash = token[0] == '#';
@@ -455,7 +630,7 @@ public static partial class FactScanner
             }
 
             // Letters-only suffixes like "2nd", "3pm", "15th", "20kg", "4K" are not ids.
-            if (letters > 0 && !hash && OrdinalOrUnit().IsMatch(body))
+            if (letters > 0 && !hash && digits <= 4 && OrdinalOrUnit().IsMatch(body))
             {
                 continue;
             }
@@ -472,6 +647,54 @@ public static partial class FactScanner
             }
         }
     }
+
+    /// <summary>
+    /// The alphanumeric tokens that hold a digit (<c>BK-22817</c>, <c>#4411</c>, <c>8107f48f</c>), found from the digits
+    /// outwards: the same tokens as <c>(?&lt;![\w#])#?[A-Za-z0-9]+(?:[-_/][A-Za-z0-9]+)*</c>, without visiting every word.
+    /// </summary>
+    private static List<(int Index, int Length)> DigitTokens(string text)
+    {
+        var tokens = new List<(int, int)>();
+        var i = 0;
+        while (i < text.Length)
+        {
+            var digit = text.AsSpan(i).IndexOfAnyInRange('0', '9');
+            if (digit < 0)
+            {
+                break;
+            }
+
+            var start = i + digit;
+            while (start > 0 && (char.IsAsciiLetterOrDigit(text[start - 1]) || (IsJoiner(text[start - 1]) && start > 1 && char.IsAsciiLetterOrDigit(text[start - 2]))))
+            {
+                start--;
+            }
+
+            var end = i + digit;
+            while (end < text.Length && (char.IsAsciiLetterOrDigit(text[end]) || (IsJoiner(text[end]) && end + 1 < text.Length && char.IsAsciiLetterOrDigit(text[end + 1]))))
+            {
+                end++;
+            }
+
+            i = end;
+            if (start > 0 && text[start - 1] == '#')
+            {
+                start--;
+            }
+
+            var before = start > 0 ? text[start - 1] : ' ';
+            if (char.IsLetterOrDigit(before) || before is '_' or '#')
+            {
+                continue; // inside a longer word ("café2"), as the regex's look-behind would refuse
+            }
+
+            tokens.Add((start, end - start));
+        }
+
+        return tokens;
+    }
+
+    private static bool IsJoiner(char c) => c is '-' or '_' or '/';
 
     private static bool FollowsIdLabel(string text, int index)
     {
@@ -512,23 +735,66 @@ public static partial class FactScanner
         return false;
     }
 
+    private static bool FollowsListLabel(string text, int index)
+    {
+        var i = index - 1;
+        while (i >= 0 && text[i] is ' ' or '#')
+        {
+            i--;
+        }
+
+        var end = i + 1;
+        while (i >= 0 && char.IsLetter(text[i]))
+        {
+            i--;
+        }
+
+        var word = text.AsSpan(i + 1, end - i - 1);
+        return word.Equals("step", StringComparison.OrdinalIgnoreCase) || word.Equals("option", StringComparison.OrdinalIgnoreCase)
+            || word.Equals("tip", StringComparison.OrdinalIgnoreCase) || word.Equals("point", StringComparison.OrdinalIgnoreCase)
+            || word.Equals("part", StringComparison.OrdinalIgnoreCase) || word.Equals("stage", StringComparison.OrdinalIgnoreCase);
+    }
+
     private static void CollectNumbers(string text, List<Span> spans)
     {
-        foreach (Match match in NumberOrQuantity().Matches(text))
+        CollectNumbers(NumberOrQuantity(), text, spans);
+        if (text.AsSpan().ContainsAny(NumberWordMarks))
         {
-            var numberGroup = match.Groups["num"];
-            var value = numberGroup.Success
-                ? CanonicalNumber(numberGroup.ValueSpan, decimals: false)
-                : WordNumbers[match.Groups["word"].Value].ToString(CultureInfo.InvariantCulture);
-            var noun = match.Groups["noun"];
-            var quantity = noun.Success && !NotQuantityNouns.Contains(noun.Value);
-            if (!numberGroup.Success && !quantity)
+            CollectNumbers(WordQuantity(), text, spans);
+        }
+    }
+
+    private static void CollectNumbers(Regex regex, string text, List<Span> spans)
+    {
+        foreach (var match in regex.EnumerateMatches(text))
+        {
+            // Layout fixed by the pattern: a number (digits or a number word), an optional '%', an optional noun.
+            var found = text.AsSpan(match.Index, match.Length);
+            var digits = char.IsAsciiDigit(found[0]);
+            var numberLength = 0;
+            while (numberLength < found.Length && (digits ? char.IsAsciiDigit(found[numberLength]) || found[numberLength] is ',' or '.' : char.IsAsciiLetter(found[numberLength])))
+            {
+                numberLength++;
+            }
+
+            var number = found[..numberLength].TrimEnd(",.");
+            var percent = numberLength < found.Length && found[numberLength] == '%';
+            var nounStart = numberLength + (percent ? 1 : 0) + 1;
+            var noun = nounStart < found.Length ? found[nounStart..] : [];
+            if (digits && FollowsListLabel(text, match.Index))
+            {
+                continue; // "Step 2", "Option 3": how the reply is laid out, not a fact
+            }
+
+            var quantity = !noun.IsEmpty && !NotQuantityNouns.GetAlternateLookup<ReadOnlySpan<char>>().Contains(noun) && !WordNumbers.GetAlternateLookup<ReadOnlySpan<char>>().ContainsKey(noun);
+            if (!digits && !quantity)
             {
                 continue;
             }
 
-            var length = quantity ? noun.Index + noun.Length - match.Index : numberGroup.Length + (match.Groups["pct"].Success ? 1 : 0);
-            spans.Add(new Span(match.Index, length, quantity ? FactKind.Quantity : FactKind.Number, match.Groups["pct"].Success ? value + "%" : value, 7));
+            var value = digits ? CanonicalNumber(number, decimals: false) : WordNumbers.GetAlternateLookup<ReadOnlySpan<char>>()[number].ToString(CultureInfo.InvariantCulture);
+            var length = quantity ? match.Length : number.Length + (percent ? 1 : 0);
+            spans.Add(new Span(match.Index, length, quantity ? FactKind.Quantity : FactKind.Number, percent ? value + "%" : value, 7));
         }
     }
 
@@ -574,7 +840,7 @@ public static partial class FactScanner
                     facts.Add(fact);
                 }
             }
-            else if (!IsCommonCapitalised(word) && (!StartsSentence(text, match.Index) || (match.Index + match.Length < text.Length && text[match.Index + match.Length] == ',')))
+            else if (!IsCommonCapitalised(word) && (!StartsSentence(text, match.Index) || (match.Index + match.Length < text.Length && text[match.Index + match.Length] is ',' or ':' or '!' or '—' or '–' || text.AsSpan(match.Index + match.Length).StartsWith(" -", StringComparison.Ordinal) || text.AsSpan(match.Index + match.Length).StartsWith(" —", StringComparison.Ordinal) || text.AsSpan(match.Index + match.Length).StartsWith(" –", StringComparison.Ordinal))))
             {
                 novel.Add(word);
             }
@@ -626,53 +892,91 @@ public static partial class FactScanner
     /// <summary>Lower-cases, removes brackets left empty and collapses white space.</summary>
     private static string Collapse(StringBuilder text)
     {
-        var result = new StringBuilder(text.Length);
-        var pendingSpace = false;
-        for (var i = 0; i < text.Length; i++)
+        var buffer = System.Buffers.ArrayPool<char>.Shared.Rent(Math.Max(1, text.Length));
+        try
         {
-            var c = text[i];
-            if (char.IsWhiteSpace(c))
+            var length = 0;
+            var pendingSpace = false;
+            var open = -1;
+            foreach (var chunk in text.GetChunks())
             {
-                pendingSpace = result.Length > 0;
-                continue;
+                foreach (var c in chunk.Span)
+                {
+                    if (char.IsWhiteSpace(c))
+                    {
+                        pendingSpace = length > 0;
+                        continue;
+                    }
+
+                    if (c is ')' or ']' && open >= 0 && buffer.AsSpan(open + 1, length - open - 1).IndexOfAnyExcept(" ,;:") < 0)
+                    {
+                        // Brackets left empty once generated values went ("(ref <gen>, <gen>)") go too.
+                        length = open;
+                        while (length > 0 && buffer[length - 1] == ' ')
+                        {
+                            length--;
+                        }
+
+                        open = -1;
+                        pendingSpace = length > 0;
+                        continue;
+                    }
+
+                    if (pendingSpace)
+                    {
+                        buffer[length++] = ' ';
+                        pendingSpace = false;
+                    }
+
+                    if (c is '(' or '[')
+                    {
+                        open = length;
+                    }
+
+                    buffer[length++] = char.ToLowerInvariant(c);
+                }
             }
 
-            if (pendingSpace)
-            {
-                result.Append(' ');
-                pendingSpace = false;
-            }
-
-            result.Append(char.ToLowerInvariant(c));
+            return new string(buffer, 0, length);
         }
-
-        var collapsed = result.ToString();
-        return collapsed.Contains('(', StringComparison.Ordinal) || collapsed.Contains('[', StringComparison.Ordinal)
-            ? Spaces().Replace(EmptyBrackets().Replace(collapsed, string.Empty), " ").Trim()
-            : collapsed;
+        finally
+        {
+            System.Buffers.ArrayPool<char>.Shared.Return(buffer);
+        }
     }
 
     private static string CanonicalNumber(ReadOnlySpan<char> number, bool decimals)
     {
-        var text = number.ToString();
+        if (!decimals && !number.ContainsAny(',', '.'))
+        {
+            var trimmed = number.TrimStart('0');
+            return trimmed.IsEmpty ? "0" : trimmed.ToString();
+        }
+
         // "1.234,50" and "15,00" are decimal commas; "1,234.50" and "1,234" are thousands separators.
-        var comma = text.LastIndexOf(',');
-        var dot = text.LastIndexOf('.');
-        if (comma > dot && text.Length - comma - 1 == 2)
+        Span<char> clean = stackalloc char[Math.Min(number.Length, 64)];
+        var comma = number.LastIndexOf(',');
+        var dot = number.LastIndexOf('.');
+        var decimalComma = comma > dot && number.Length - comma - 1 == 2;
+        var n = 0;
+        foreach (var c in number)
         {
-            text = text.Replace(".", string.Empty, StringComparison.Ordinal).Replace(',', '.');
-        }
-        else
-        {
-            text = text.Replace(",", string.Empty, StringComparison.Ordinal);
+            if (n == clean.Length)
+            {
+                break;
+            }
+
+            if (decimalComma ? c == '.' : c == ',')
+            {
+                continue;
+            }
+
+            clean[n++] = c == ',' ? '.' : c;
         }
 
-        if (!decimal.TryParse(text, NumberStyles.Number, CultureInfo.InvariantCulture, out var value))
-        {
-            return text;
-        }
-
-        return decimals ? value.ToString("0.00", CultureInfo.InvariantCulture) : value.ToString("0.############", CultureInfo.InvariantCulture);
+        return decimal.TryParse(clean[..n], NumberStyles.Number, CultureInfo.InvariantCulture, out var value)
+            ? value.ToString(decimals ? "0.00" : "0.############", CultureInfo.InvariantCulture)
+            : clean[..n].ToString();
     }
 
     private static string CurrencyOfSymbol(ReadOnlySpan<char> symbol) => symbol switch
@@ -711,38 +1015,31 @@ public static partial class FactScanner
     [GeneratedRegex(@"\b" + Weekday + @"(?:the\s+)?(?<d>\d{1,2})(?:st|nd|rd|th)?(?:\s+of)?\s+" + MonthPattern + @"\b\.?(?:,?\s+(?<y>\d{4})\b)?", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex DayFirstDate();
 
-    [GeneratedRegex(@"\b" + Weekday + @"(?<y>\d{4})-(?<m>\d{1,2})-(?<d>\d{1,2})\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\b(?<y>\d{4})-(?<m>\d{1,2})-(?<d>\d{1,2})\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex IsoDate();
 
-    [GeneratedRegex(@"\b" + Weekday + @"(?<a>\d{1,2})(?:/(?<b>\d{1,2})(?:/(?<y>\d{4}|\d{2}))?|\.(?<b>\d{1,2})\.(?<y>\d{4}))\b(?!/)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\b(?<a>\d{1,2})(?:/(?<b>\d{1,2})(?:/(?<y>\d{4}|\d{2}))?|\.(?<b>\d{1,2})\.(?<y>\d{4}))\b(?!/)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex NumericDate();
 
-    [GeneratedRegex(@"\b(?<h>\d{1,2})(?::(?<m>\d{2})(?::\d{2}(?:\.\d+)?)?)?(?:\s?(?<ap>[ap])\.?m\b\.?)?(?:\s?(?:utc|gmt|z\b|[ecmp][sd]?t\b|cet|cest|bst|ist))?", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\b(?<h>\d{1,2})(?::(?<m>\d{2})(?::\d{2}(?:\.\d+)?)?(?:\s?(?<ap>[ap])\.?m\b\.?)?|\s?(?<ap>[ap])\.?m\b\.?)(?:\s?(?:utc|gmt|z\b|[ecmp][sd]?t\b|cet|cest|bst|ist))?", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     internal static partial Regex TimeOfDay();
-
-    [GeneratedRegex(@"(?:(?<sym>US\$|CA\$|A\$|C\$|[$€£¥₹])\s?(?<num>\d{1,3}(?:[,.]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)|\b(?<code1>USD|EUR|GBP|JPY|CHF|CAD|AUD|INR|CNY|SEK|NOK|DKK|PLN|MXN|BRL|NZD|SGD|HKD|ZAR)\s?(?<num>\d{1,3}(?:[,.]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)|(?<![\w.,])(?<num2>\d{1,3}(?:[,.]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)\s?(?:(?<code2>USD|EUR|GBP|JPY|CHF|CAD|AUD|INR|CNY|SEK|NOK|DKK|PLN|MXN|BRL|NZD|SGD|HKD|ZAR)\b|(?<sym2>[€£])|(?<word>dollars?|euros?|pounds?|bucks|yen)\b))", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
-    private static partial Regex Amount();
 
     [GeneratedRegex(@"(?<![\w+])\+?\(?\d{1,4}\)?(?:[ .-]\(?\d{1,5}\)?){1,5}(?![\w])|(?<![\w+])\+\d{7,15}\b", RegexOptions.CultureInvariant)]
     private static partial Regex Phone();
 
-    [GeneratedRegex(@"(?<![\w#])#?[A-Za-z0-9]+(?:[-_/][A-Za-z0-9]+)*", RegexOptions.CultureInvariant)]
-    private static partial Regex Token();
-
     [GeneratedRegex(@"^\d+(?:st|nd|rd|th|am|pm|k|kg|g|gb|mb|tb|km|m|cm|mm|h|hr|hrs|min|mins|s|x|d|px|ml|l)$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex OrdinalOrUnit();
 
-    [GeneratedRegex(@"(?<![\w.,])(?:(?<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?<pct>%)?|(?<word>two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty)\b)(?:[ -](?<noun>[A-Za-z]{2,}))?", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private const string QuantityNoun = @"(?:[ -](?!(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty)\b)(?<noun>[A-Za-z]{2,}))?";
+
+    [GeneratedRegex(@"(?<![\w.,])(?<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?<pct>%)?" + QuantityNoun, RegexOptions.CultureInvariant)]
     private static partial Regex NumberOrQuantity();
+
+    [GeneratedRegex(@"\b(?<word>two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty)\b" + QuantityNoun, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex WordQuantity();
 
     [GeneratedRegex(@"\b\p{Lu}\p{Ll}+(?:'\p{Ll}+)?\b", RegexOptions.CultureInvariant)]
     internal static partial Regex CapitalisedWord();
-
-    [GeneratedRegex(@"[(\[]\s*(?:[,;:]\s*)*[)\]]", RegexOptions.CultureInvariant)]
-    private static partial Regex EmptyBrackets();
-
-    [GeneratedRegex(@"\s+", RegexOptions.CultureInvariant)]
-    private static partial Regex Spaces();
 
     /// <summary>A claimed region of the text: a fact (Kind set) or a generated value to mask (Kind null).</summary>
     private readonly record struct Span(int Start, int Length, FactKind? Kind, string? Canonical, int Priority);

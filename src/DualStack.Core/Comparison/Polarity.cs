@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.RegularExpressions;
 
 namespace DualStack.Core.Comparison;
@@ -22,26 +23,50 @@ public enum OutcomePolarity
 /// </summary>
 public static partial class Polarity
 {
+    // Every denial cue holds one of these: most replies hold none, and then the (large) pattern never runs.
+    private static readonly SearchValues<string> DenialMarks = SearchValues.Create(
+        ["not", "n't", "cannot", "unable", "fail", "declin", "reject", "refus", "unsuccess", "unavailab", "ineligib", "impossib", "out of stock",
+         "sold out", "no ", "nothing", "still ", "suspend", "deactivat", "disabl", "switched off", "turned off", "closed", "went wrong", "backorder", "back-order"],
+        StringComparison.Ordinal);
+
     /// <summary>The outcome stated by a lower-cased reply, with the cue that decided it.</summary>
-    public static (OutcomePolarity Polarity, string? Cue) Of(string meaning)
+    public static (OutcomePolarity Polarity, string? Cue) Of(string meaning) =>
+        Denial(meaning) is { } denial ? (OutcomePolarity.Denied, denial)
+        : Confirmation(meaning) is { } confirmation ? (OutcomePolarity.Confirmed, confirmation)
+        : (OutcomePolarity.None, null);
+
+    /// <summary>The first denial, failure or refusal cue outside a conditional clause; null when there is none.</summary>
+    public static string? Denial(string meaning)
     {
-        foreach (Match match in Denial().Matches(meaning))
+        // The meaning text is lower-case; ASCII marks with an ordinal search stay vectorised ("n’t" is checked on its own).
+        if (!meaning.AsSpan().ContainsAny(DenialMarks) && !meaning.Contains("n’t", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        foreach (Match match in DenialCue().Matches(meaning))
         {
             if (!Conditional(meaning, match.Index))
             {
-                return (OutcomePolarity.Denied, match.Value);
+                return match.Value;
             }
         }
 
-        foreach (Match match in Confirmation().Matches(meaning))
+        return null;
+    }
+
+    /// <summary>The first confirmation cue outside a conditional clause; null when there is none.</summary>
+    public static string? Confirmation(string meaning)
+    {
+        foreach (Match match in ConfirmationCue().Matches(meaning))
         {
             if (!Conditional(meaning, match.Index))
             {
-                return (OutcomePolarity.Confirmed, match.Value);
+                return match.Value;
             }
         }
 
-        return (OutcomePolarity.None, null);
+        return null;
     }
 
     /// <summary>True when the cue sits in an "if …", "unless …", "in case …" clause of its sentence.</summary>
@@ -59,23 +84,27 @@ public static partial class Polarity
         return ConditionalWord().IsMatch(scope);
     }
 
-    private const string Actions = "process|issue|refund|update|change|complete|cancel|book|confirm|approve|ship|deliver|send|apply|locate|reset|transfer|"
-        + "add|modify|schedule|reschedule|place|credit|reverse|activate|upgrade|renew|unlock|reserve|waive|honou?r|accept|arrange|submit|pay|return|exchange|replace|move|switch|restore|"
-        + "save|store|record|register|e-?mail|post|dispatch|verify|validate";
+    private const string Actions = "process|issu|refund|updat|chang|complet|cancel|book|confirm|approv|ship|deliver|sen[dt]|appl(?:y|ie)|locat|reset|transfer|"
+        + "add|modif|schedul|reschedul|plac|credit|revers|activat|upgrad|renew|unlock|reserv|waiv|honou?r|accept|arrang|submit|pa(?:y|id)|return|exchang|replac|mov|switch|restor|"
+        + "sav|stor|record|register|e-?mail|post|dispatch|verif|validat|block|freez|froze|find|found";
 
     private const string Done = "processed|issued|approved|updated|changed|completed|successful|confirmed|applied|accepted|refunded|booked|cancell?ed|shipped|sent|credited|"
         + "saved|stored|recorded|registered|e-?mailed|dispatched|delivered|scheduled|rescheduled|reserved|placed|activated|upgraded|renewed|reset|transferred|added|verified";
 
     [GeneratedRegex(
         @"\b(?:could ?n[o']t|couldn’t|can ?n[o']t|can[’']t|cannot|unable to|not able to|(?:was|were)(?:n[’']t| not) able to|failed to|fail to|won[’']t be able to|will not be able to|did ?n[o’']t (?:manage to|succeed)|am not allowed to|are not allowed to|(?:i|we) (?:won[’']t|will not|do ?n[o’']t|don’t)) (?:\w+ ){0,2}?(?:" + Actions + @")\w*"
-        + @"|\b(?:was|were|has been|have been|is|are|got|been)(?: \w+)? (?:declined|rejected|denied|refused|unsuccessful|blocked|not (?:been )?(?:yet )?(?:possible|" + Done + @"))\b"
+        + @"|\b(?:was|were|has been|have been|is|are|got|been)(?: \w+)? (?:declined|rejected|denied|refused|unsuccessful|not (?:been )?(?:yet )?(?:possible|" + Done + @"))\b"
         + @"|\b(?:was|were|is|are|has|have|had)n[’']t (?:been )?(?:yet )?(?:" + Done + @")\b"
         + @"|\b(?:we|i)(?: have|[’']ve)? (?:not|n[’']t|have ?n[’']t|haven’t|have not) (?:yet )?(?:" + Done + @")\b"
         + @"|\b(?:out of stock|sold out|unavailable|no longer available|not available|not in stock|(?:is|are)(?:n[’']t| not) in stock|back-?ordered|not eligible|ineligible|did ?n[o’']t go through|didn’t go through|went wrong|declined|rejected|refused|unsuccessful|not possible|impossible to)\b"
         + @"|\b(?:we|i) (?:do ?n[o’']t|don’t|cannot|can ?n[o’']t|can’t) (?:offer|provide|give|accept|allow|support|ship)\b"
-        + @"|\bno (?:refund|update|change|booking|reservation|stock|availability|seats?|rooms?|slots?) (?:was|were|is|are|has|have|could|can)\b",
+        + @"|\bno (?:refund|update|change|booking|reservation|stock|availability|seats?|rooms?|slots?) (?:was|were|is|are|has|have|could|can)\b"
+        + @"|\b(?:is|are|was|were|has been|have been|got|now) (?:\w+ )?(?:suspended|deactivated|disabled|switched off|turned off|closed)\b"
+        + @"|(?:\bnot|n[’']t) (?:yet )?(?:ready|shipped|dispatched|delivered|available|booked|confirmed|approved|processed|in stock|possible|eligible|covered|active|enabled|working|on (?:its|the) way)\b"
+        + @"|\b(?:no|nothing) (?:free )?(?:slots?|availability|appointments?|seats?|rooms?|stock|free|openings?)\b|\bno \w+ (?:was|were|has been|have been|could be) \w+ed\b"
+        + @"|\bstill (?:pending|waiting|processing|being processed|under review|in review|not)\b|\bfailed\b",
         RegexOptions.CultureInvariant)]
-    private static partial Regex Denial();
+    private static partial Regex DenialCue();
 
     [GeneratedRegex(
         @"\b(?:has|have|had|’s|'s) (?:now |just |already )?been (?:successfully |fully )?(?:processed|issued|approved|updated|changed|refunded|confirmed|booked|scheduled|rescheduled|completed|cancell?ed|shipped|sent|credited|reset|applied|added|activated|upgraded|renewed|reserved|placed|received|dispatched|delivered|submitted|arranged|waived|accepted|restored|replaced|moved|switched)\b"
@@ -83,7 +112,7 @@ public static partial class Polarity
         + @"|\b(?:is|are|was|were) (?:now |all )?(?:confirmed|booked|scheduled|updated|approved|in stock|available|on (?:its|their|the) way|active|complete|processed|issued|refunded|shipped|dispatched|delivered)\b"
         + @"|\b(?:successfully|went through|all set|in stock|on its way|on the way|good news|(?:is|are) available|available now|done)\b",
         RegexOptions.CultureInvariant)]
-    private static partial Regex Confirmation();
+    private static partial Regex ConfirmationCue();
 
     [GeneratedRegex(@"\b(?:if|unless|in case|whether|should you|otherwise|even if|make sure|so that|to ensure)\b", RegexOptions.CultureInvariant)]
     private static partial Regex ConditionalWord();

@@ -90,7 +90,7 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
     /// </summary>
     private static bool IsSmallTalk(TurnReplay turn, PreparedReply a, PreparedReply b) =>
         a.Scanned.Facts.Count == 0 && b.Scanned.Facts.Count == 0
-        && a.Polarity.Polarity == OutcomePolarity.None && b.Polarity.Polarity == OutcomePolarity.None
+        && a.Denial is null && b.Denial is null && a.Confirmation is null && b.Confirmation is null
         && turn.Old.SkillCalls is not { Count: > 0 } && turn.New.SkillCalls is not { Count: > 0 }
         && turn.Old.Memory?.Written is not { Count: > 0 } && turn.New.Memory?.Written is not { Count: > 0 };
 
@@ -106,7 +106,7 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
         // Paths under the stack's own roots and its own address are compared as <root>/… and <host>.
         var text = _normalizer.MaskGenerated(ChatFormatting.Strip(EnvironmentCanonicalizer.Canonicalize(reply, observation.Environment)));
         var scanned = FactScanner.Scan(text, inputs, _options);
-        return new PreparedReply(reply, scanned, observation.SkillCalls, observation.Environment);
+        return new PreparedReply(reply, scanned, observation.SkillCalls, observation.Environment, inputs);
     }
 
     private (List<Finding> Findings, double Lexical, double? Semantic, double Best) Differences(PreparedReply x, PreparedReply y, PreparedReply? xAlternative, string other)
@@ -186,11 +186,15 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
 
             foreach (var (kind, (missing, extra)) in byKind.OrderBy(k => k.Key))
             {
-                // An id the new reply leaves out is only a difference when it says another one in its place (a typo,
-                // a wrong order): agents often do not repeat an id the user just gave.
-                if (kind == FactKind.Id && extra.Count == 0 && !missing.Any(id => y.Scanned.GeneratedIds.Any(g => SimilarId(id, g))))
+                // An id the user gave may be left out (agents often do not repeat it); one the stack found (a booking
+                // reference, a tracking number) is news the customer needs. Either way, another id in its place is a change.
+                if (kind == FactKind.Id && extra.Count == 0)
                 {
-                    continue;
+                    missing.RemoveAll(id => x.Inputs.SaidByUser(id) && !y.Scanned.GeneratedIds.Any(g => SimilarId(id, g)));
+                    if (missing.Count == 0)
+                    {
+                        continue;
+                    }
                 }
 
                 if (kind == FactKind.Id && extra.Count == 0)
@@ -205,6 +209,22 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
                     string.Join(", ", xf.Where(f => f.Kind == kind).Select(f => f.Value)),
                     string.Join(", ", yf.Where(f => f.Kind == kind).Select(f => f.Value))));
             }
+        }
+
+        // An id grounded nowhere that has the letters and layout of an id the old reply states ("ORD-967117" next to
+        // the user's "ORD-917157"): another customer's record.
+        var foreign = y.Scanned.GeneratedIds
+            .Where(g => !x.Scanned.GeneratedIds.Contains(g) && xf.Any(f => f.Kind == FactKind.Id && f.Value.Any(char.IsLetter) && SimilarId(f.Value, g)))
+            .Where(g => !findings.Any(f => f.Key == TypedFact.KeyOf(FactKind.Id) && f.Description.Contains(g, StringComparison.OrdinalIgnoreCase)))
+            .Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
+        if (foreign.Length > 0)
+        {
+            findings.RemoveAll(f => f.Key == TypedFact.KeyOf(FactKind.Id));
+            findings.Add(new Finding(
+                TypedFact.KeyOf(FactKind.Id),
+                $"reply id differs: {other} states [{string.Join(", ", foreign)}], an id of the same kind the inputs do not hold",
+                string.Join(", ", xf.Where(f => f.Kind == FactKind.Id).Select(f => f.Value)),
+                string.Join(", ", foreign)));
         }
 
         // A grounded name (from memory, a skill result or the user) replaced by a name grounded nowhere: the wrong person.
@@ -262,7 +282,11 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
         return false;
     }
 
-    /// <summary>An id of the same shape: length within one and at most two characters changed (a typo, a neighbouring order).</summary>
+    /// <summary>
+    /// Another id of the same kind: a typo (length within one, at most two characters changed), or, for ids with
+    /// letters, the same letters and layout with other digits (<c>W007406</c> → <c>W304796</c>, <c>ACC-582350</c> →
+    /// <c>ACC-853205</c>). A generated reference (<c>CS-W4BAWN</c>, <c>REF-48213</c>) has other letters or another layout.
+    /// </summary>
     private static bool SimilarId(string id, string candidate)
     {
         var a = id.ToUpperInvariant();
@@ -270,6 +294,11 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
         if (Math.Abs(a.Length - b.Length) > 1 || a == b)
         {
             return false;
+        }
+
+        if (a.Length == b.Length && a.Any(char.IsLetter) && SameLettersAndLayout(a, b))
+        {
+            return true;
         }
 
         // Levenshtein distance, bounded: ids are short.
@@ -294,22 +323,39 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
         return previous[b.Length] <= Math.Max(2, a.Length / 3);
     }
 
+    private static bool SameLettersAndLayout(string a, string b)
+    {
+        for (var i = 0; i < a.Length; i++)
+        {
+            if (char.IsAsciiDigit(a[i]) ? !char.IsAsciiDigit(b[i]) : a[i] != b[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private static void PolarityDifference(PreparedReply x, PreparedReply y, string other, List<Finding> findings)
     {
-        var (px, cueX) = x.Polarity;
-        var (py, cueY) = y.Polarity;
-        if (px == py || py == OutcomePolarity.None || (px == OutcomePolarity.None && py == OutcomePolarity.Confirmed))
+        // Only a denial on one side can differ: confirmation cues are read only when old denies.
+        var deniedX = x.Denial;
+        var deniedY = y.Denial;
+        if ((deniedX is null) == (deniedY is null))
         {
             return;
         }
 
-        // A reply that denies what its own ok skill call did is the strongest evidence; without a confirmation on the
-        // old side, it is the only evidence needed.
-        var okCalls = y.SkillCalls is { Count: > 0 } calls && calls.All(c => string.Equals(c.Status, "ok", StringComparison.OrdinalIgnoreCase)) ? y.SkillCalls : null;
-        if (px == OutcomePolarity.None && (py != OutcomePolarity.Denied || okCalls is null || x.SkillCalls is not { Count: > 0 }))
+        var (px, cueX) = deniedX is not null ? (OutcomePolarity.Denied, deniedX) : x.Confirmation is { } c ? (OutcomePolarity.Confirmed, c) : (OutcomePolarity.None, (string?)null);
+        var (py, cueY) = deniedY is not null ? (OutcomePolarity.Denied, deniedY) : y.Confirmation is { } d ? (OutcomePolarity.Confirmed, d) : (OutcomePolarity.None, (string?)null);
+        if (py == OutcomePolarity.None)
         {
             return;
         }
+
+        // Old confirms or states no failure, new denies (or old denies, new confirms). A reply that denies what its own
+        // ok skill call did is the strongest evidence, and the finding says so.
+        var okCalls = y.SkillCalls is { Count: > 0 } calls && calls.All(c => string.Equals(c.Status, "ok", StringComparison.OrdinalIgnoreCase)) ? y.SkillCalls : null;
 
         var evidence = py == OutcomePolarity.Denied && okCalls is not null ? $" although its {string.Join(", ", okCalls.Select(c => c.Name).Distinct())} call returned ok" : string.Empty;
         var said = px == OutcomePolarity.None ? "old states no failure" : $"old {(px == OutcomePolarity.Confirmed ? "confirms" : "denies")} ('{cueX}')";
@@ -321,10 +367,13 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
     }
 
     /// <summary>A reply as compared: the raw text, what the scanner read from it, and the skill calls of its lane.</summary>
-    private sealed record PreparedReply(string Raw, ScannedReply Scanned, IReadOnlyList<SkillCall>? SkillCalls, StackEnvironment? Environment)
+    private sealed record PreparedReply(string Raw, ScannedReply Scanned, IReadOnlyList<SkillCall>? SkillCalls, StackEnvironment? Environment, TurnInputs Inputs)
     {
-        private (OutcomePolarity, string?)? _polarity;
+        private Lazy<string?>? _denial;
+        private Lazy<string?>? _confirmation;
 
-        public (OutcomePolarity Polarity, string? Cue) Polarity => _polarity ??= Comparison.Polarity.Of(Scanned.Meaning);
+        public string? Denial => (_denial ??= new Lazy<string?>(() => Comparison.Polarity.Denial(Scanned.Meaning), LazyThreadSafetyMode.None)).Value;
+
+        public string? Confirmation => (_confirmation ??= new Lazy<string?>(() => Comparison.Polarity.Confirmation(Scanned.Meaning), LazyThreadSafetyMode.None)).Value;
     }
 }

@@ -14,16 +14,18 @@ namespace DualStack.Core.Comparison;
 public sealed partial class TurnInputs
 {
     private readonly string _alphanumeric;
+    private readonly int _messagesLength;
 
-    private TurnInputs(string alphanumeric, IReadOnlySet<string> times, IReadOnlySet<string> names)
+    private TurnInputs(string alphanumeric, int messagesLength, IReadOnlySet<string> times, IReadOnlySet<string> names)
     {
         _alphanumeric = alphanumeric;
+        _messagesLength = messagesLength;
         Times = times;
         Names = names;
     }
 
     /// <summary>No inputs: nothing is grounded.</summary>
-    public static TurnInputs Empty { get; } = new(string.Empty, new HashSet<string>(), new HashSet<string>());
+    public static TurnInputs Empty { get; } = new(string.Empty, 0, new HashSet<string>(), new HashSet<string>());
 
     /// <summary>Times of day found in the inputs, canonical <c>HH:MM</c>.</summary>
     public IReadOnlySet<string> Times { get; }
@@ -42,6 +44,8 @@ public sealed partial class TurnInputs
             AddText(TextNormalizer.MaskLaneIds(message), alnum, times, names, nameShaped: false);
         }
 
+        var messagesLength = alnum.Length;
+
         foreach (var call in skills ?? [])
         {
             if (call.Arguments is { } args)
@@ -55,18 +59,25 @@ public sealed partial class TurnInputs
             }
         }
 
+        // Memory entries are notes, not prose ("Lena — loyalty tier gold", "name: Oskar Chen"): every capitalised
+        // word that is not a common one is a name, wherever it stands.
         foreach (var hit in (memory?.Retrieved ?? []).Concat(memory?.Written ?? []))
         {
-            AddText(hit.Text, alnum, times, names, nameShaped: false);
+            AddText(hit.Text, alnum, times, names, nameShaped: true, anyPosition: true);
         }
 
-        return alnum.Length == 0 ? Empty : new TurnInputs(alnum.ToString(), times, names);
+        return alnum.Length == 0 ? Empty : new TurnInputs(alnum.ToString(), messagesLength, times, names);
     }
 
     /// <summary>True when the token's letters and digits (lower-cased, at least 3) occur in the inputs.</summary>
-    public bool Grounds(ReadOnlySpan<char> token)
+    public bool Grounds(ReadOnlySpan<char> token) => Grounds(token, _alphanumeric.Length);
+
+    /// <summary>True when the user said the token: an id the reply merely echoes, which it may leave out.</summary>
+    public bool SaidByUser(ReadOnlySpan<char> token) => Grounds(token, _messagesLength);
+
+    private bool Grounds(ReadOnlySpan<char> token, int length)
     {
-        if (_alphanumeric.Length == 0)
+        if (length == 0)
         {
             return false;
         }
@@ -81,7 +92,7 @@ public sealed partial class TurnInputs
             }
         }
 
-        return n >= 3 && _alphanumeric.AsSpan().Contains(buffer[..n], StringComparison.Ordinal);
+        return n >= 3 && _alphanumeric.AsSpan(0, length).Contains(buffer[..n], StringComparison.Ordinal);
     }
 
     private static void AddJson(JsonElement element, StringBuilder alnum, HashSet<string> times, HashSet<string> names)
@@ -113,7 +124,7 @@ public sealed partial class TurnInputs
         }
     }
 
-    private static void AddText(string text, StringBuilder alnum, HashSet<string> times, HashSet<string> names, bool nameShaped)
+    private static void AddText(string text, StringBuilder alnum, HashSet<string> times, HashSet<string> names, bool nameShaped, bool anyPosition = false)
     {
         foreach (var c in text)
         {
@@ -154,7 +165,7 @@ public sealed partial class TurnInputs
 
         foreach (Match word in FactScanner.CapitalisedWord().Matches(text))
         {
-            if (!FactScanner.StartsSentence(text, word.Index) && !FactScanner.IsCommonCapitalised(word.Value))
+            if ((anyPosition || !FactScanner.StartsSentence(text, word.Index)) && !FactScanner.IsCommonCapitalised(word.Value))
             {
                 names.Add(word.Value);
             }

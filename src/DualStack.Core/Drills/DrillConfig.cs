@@ -64,7 +64,8 @@ public sealed record DrillConfig
     public static DrillConfig Load(string path)
     {
         var errors = new List<string>();
-        var config = Gates.ConfigFile.Read<DrillConfig>(path, path, errors);
+        var display = Gates.ConfigFile.Display(path);
+        var config = Gates.ConfigFile.Read<DrillConfig>(path, display, errors);
         if (config is null)
         {
             throw new InvalidDataException(string.Join(Environment.NewLine, errors));
@@ -72,36 +73,36 @@ public sealed record DrillConfig
 
         if (config.RampTo is <= 0 or > 100)
         {
-            errors.Add($"{path}: rampTo: {config.RampTo} must be in (0, 100]");
+            errors.Add($"{display}: rampTo: {config.RampTo} must be in (0, 100]");
         }
 
         if (config.Concurrency < 1)
         {
-            errors.Add($"{path}: concurrency: {config.Concurrency} must be at least 1");
+            errors.Add($"{display}: concurrency: {config.Concurrency} must be at least 1");
         }
 
         if (config.TurnsPerConversation < 1)
         {
-            errors.Add($"{path}: turnsPerConversation: {config.TurnsPerConversation} must be at least 1");
+            errors.Add($"{display}: turnsPerConversation: {config.TurnsPerConversation} must be at least 1");
         }
 
         if (config.LoadSecondsBeforeTrigger < 0 || config.LoadSecondsAfterRollback < 0)
         {
-            errors.Add($"{path}: loadSecondsBeforeTrigger/loadSecondsAfterRollback must not be negative");
+            errors.Add($"{display}: loadSecondsBeforeTrigger/loadSecondsAfterRollback must not be negative");
         }
 
         foreach (var (field, url) in new[] { ("proxyUrl", config.ProxyUrl), ("oldStackUrl", config.OldStackUrl), ("newStackUrl", config.NewStackUrl) })
         {
             if (!string.IsNullOrEmpty(url) && !Uri.TryCreate(url, UriKind.Absolute, out _))
             {
-                errors.Add($"{path}: {field}: '{url}' is not an absolute URL");
+                errors.Add($"{display}: {field}: '{url}' is not an absolute URL");
             }
         }
 
         var embedded = new[] { config.ProxyUrl, config.OldStackUrl, config.NewStackUrl }.Count(string.IsNullOrEmpty);
         if (embedded is not (0 or 3))
         {
-            errors.Add($"{path}: give proxyUrl, oldStackUrl and newStackUrl together, or none for the embedded sample stacks");
+            errors.Add($"{display}: give proxyUrl, oldStackUrl and newStackUrl together, or none for the embedded sample stacks");
         }
 
         return errors.Count > 0 ? throw new InvalidDataException(string.Join(Environment.NewLine, errors)) : config with { Name = config.Name ?? Path.GetFileNameWithoutExtension(path) };

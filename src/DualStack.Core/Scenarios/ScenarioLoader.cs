@@ -81,21 +81,20 @@ public static partial class ScenarioLoader
                     continue;
                 }
 
-                try
+                var before = errors.Count;
+                var conversation = Gates.ConfigFile.Parse<Conversation>(line, DisplayPath(path), errors, lineNumber);
+                if (conversation is null || errors.Count > before)
                 {
-                    var conversation = JsonSerializer.Deserialize<Conversation>(line, DualStackJson.Options);
-                    if (conversation is null || conversation.Turns.Count == 0 || conversation.Turns.Any(t => string.IsNullOrWhiteSpace(t.Message)))
-                    {
-                        errors.Add($"{DisplayPath(path)}: line {lineNumber}: conversation has no turns or an empty 'message'");
-                    }
-                    else
-                    {
-                        result.Add(conversation with { SourceFile = DisplayPath(path) });
-                    }
+                    continue;
                 }
-                catch (JsonException ex)
+
+                if (conversation.Turns.Count == 0 || conversation.Turns.Any(t => string.IsNullOrWhiteSpace(t.Message)))
                 {
-                    errors.Add($"{DisplayPath(path)}: line {lineNumber}: {ex.Message}");
+                    errors.Add($"{DisplayPath(path)}: line {lineNumber}: conversation has no turns or an empty 'message'");
+                }
+                else
+                {
+                    result.Add(conversation with { SourceFile = DisplayPath(path) });
                 }
             }
 

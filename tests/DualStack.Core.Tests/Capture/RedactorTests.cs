@@ -148,6 +148,81 @@ public sealed class RedactorTests
         Assert.That(allocated, Is.Zero);
     }
 
+    [TestCase(@"{""message"":""mail bob\u0040corp.example now""}", "email")]
+    [TestCase(@"{""message"":""card 4111\u00201111\u00201111\u00201111 ok""}", "card")]
+    [TestCase(@"{""message"":""\u0062\u006f\u0062\u0040\u0063\u006f\u0072\u0070.example""}", "email")]
+    [TestCase(@"{""args"":""{\""email\"":\""bob\\u0040corp.example\""}""}", "email")]
+    [TestCase("/v1/conversations/bob%40corp.example/turns", "email")]
+    [TestCase("?card=4111%201111%201111%201111", "card")]
+    [TestCase("?phone=%2B44%2020%207946%200958", "phone")]
+    [TestCase(@"bob\u0040corp.example", "email")]
+    public void Redact_EncodedPersonalData_ReplacedByTheDecodedValuesToken(string text, string kind)
+    {
+        var redactor = Create();
+        var plain = kind switch
+        {
+            "email" => "bob@corp.example",
+            "card" => "4111 1111 1111 1111",
+            _ => "+44 20 7946 0958",
+        };
+
+        var result = redactor.Redact(text);
+
+        Assert.That(result, Does.Contain(redactor.Redact(plain)), "the same token as the plain value");
+        Assert.That(result, Does.Not.Contain("corp").And.Not.Contain("1111").And.Not.Contain("7946").And.Not.Contain("0040"));
+        if (text.StartsWith('{'))
+        {
+            Assert.That(() => JsonDocument.Parse(result).Dispose(), Throws.Nothing, result);
+        }
+    }
+
+    [Test]
+    public void RedactQuery_PlusForSpace_ReplacedByToken()
+    {
+        var redactor = Create();
+
+        var result = redactor.RedactQuery("?card=4111+1111+1111+1111&phone=0044+20+7946+0958&q=a+b");
+
+        Assert.That(result, Is.EqualTo($"?card={redactor.Redact("4111 1111 1111 1111")}&phone={redactor.Redact("0044 20 7946 0958")}&q=a+b"));
+    }
+
+    [TestCase("call 0044 20 7946 0958 today", "0044 20 7946 0958")]
+    [TestCase("call 4155550132 today", "4155550132")]
+    [TestCase("call 14155550132 today", "14155550132")]
+    [TestCase("call 00 1 415 555 0132", "00 1 415 555 0132")]
+    [TestCase(@"{""phone"":4155550132}", "4155550132")]
+    public void Redact_InternationalAndPlainDigitPhones_ReplacedByToken(string text, string value)
+    {
+        var result = Create().Redact(text);
+
+        Assert.That(result, Does.Not.Contain(value.Trim()));
+        Assert.That(result, Does.Match("<phone:[0-9a-f]{8}>"));
+    }
+
+    [TestCase("epoch 1764763200 seconds")]
+    [TestCase("score 0.4155550132")]
+    [TestCase("amount 4155550132.50")]
+    [TestCase("ids 1234567890 and 123456789")]
+    [TestCase("order 48825, 2026-12-03, 10:15:30")]
+    [TestCase(@"{""text"":""a \n b \u00e9 50% done, 100%""}")]
+    public void Redact_NumbersThatAreNotPhones_ReturnsSameInstance(string text)
+    {
+        var result = Create().Redact(text);
+
+        Assert.That(result, Is.SameAs(text));
+    }
+
+    [Test]
+    public void Redact_EscapedJsonWithNothingToRedact_AllocatesNothing()
+    {
+        var redactor = Create(@"sk-[A-Za-z0-9]{10,}");
+        const string text = """{"message":"Where is order 4411?\nIt cost 25.00 \u20ac on 2026-12-03, 50%25 off.","userId":"u-1"}""";
+
+        var allocated = Allocations.SteadyState(() => redactor.Redact(text), expectedAtMost: 0);
+
+        Assert.That(allocated, Is.Zero);
+    }
+
     [TestCase("4111111111111111", true)]
     [TestCase("4111 1111 1111 1111", true)]
     [TestCase("378282246310005", true)]

@@ -115,11 +115,24 @@ public sealed class CutoverConfigLoaderTests
     }
 
     [Test]
+    public void Load_SeveralUnknownProperties_ReportsEveryOne()
+    {
+        var path = Write("{\n \"proxyUrll\": \"http://127.0.0.1:1/\",\n \"dns\": { \"host\": \"x\", \"nmae\": \"y\" }\n}");
+        var file = SplitTestFiles.Display(path);
+
+        var errors = Assert.Throws<ConfigException>(() => CutoverConfigLoader.Load(path))!.Errors;
+
+        Assert.That(errors, Has.One.EqualTo($"{file}: proxyUrll: unknown property; did you mean 'proxyUrl'? (line 2, position 2)"));
+        Assert.That(errors, Has.One.EqualTo($"{file}: dns.host: unknown property (line 3, position 11)"));
+        Assert.That(errors, Has.One.EqualTo($"{file}: dns.nmae: unknown property; did you mean 'name'? (line 3, position 24)"));
+    }
+
+    [Test]
     public void Load_UnknownPropertyInDns_NamesIt()
     {
-        var error = Assert.Throws<ConfigException>(() => CutoverConfigLoader.Load(Write("{\n \"dns\": { \"host\": \"x\" }\n}")))!.Errors.Single();
+        var errors = Assert.Throws<ConfigException>(() => CutoverConfigLoader.Load(Write("{\n \"dns\": { \"host\": \"x\" }\n}")))!.Errors;
 
-        Assert.That(error, Does.Contain("line 2").And.Contain("unknown property 'host' ($.dns.host)"));
+        Assert.That(errors, Has.One.EqualTo($"{SplitTestFiles.Display(_dir.File("cutover.json"))}: dns.host: unknown property (line 2, position 11)"));
     }
 
     [Test]

@@ -91,8 +91,30 @@ public sealed class RampPlanLoaderTests
 
         var error = LoadFails(path).Errors.Single();
 
-        Assert.That(error, Does.StartWith($"{SplitTestFiles.Display(path)}: line 3, "));
-        Assert.That(error, Does.Contain("unknown property 'holdSecs'"));
+        Assert.That(error, Is.EqualTo($"{SplitTestFiles.Display(path)}: holdSecs: unknown property; did you mean 'holdSeconds'? (line 3, position 3)"));
+    }
+
+    [Test]
+    public void Load_SeveralUnknownProperties_ReportsEveryOneAndTheOtherErrors()
+    {
+        var path = Write("""
+            {
+              "steps": [50, 25],
+              "holdSecs": 30,
+              "gates": { "confidance": 0.9, "maxP95": 2 }
+            }
+            """);
+        var file = SplitTestFiles.Display(path);
+
+        var errors = LoadFails(path).Errors;
+
+        Assert.That(errors, Is.EquivalentTo(new[]
+        {
+            $"{file}: holdSecs: unknown property; did you mean 'holdSeconds'? (line 3, position 3)",
+            $"{file}: gates.confidance: unknown property; did you mean 'confidence'? (line 4, position 14)",
+            $"{file}: gates.maxP95: unknown property (line 4, position 33)",
+            $"{file}: steps[1]: 25 is not above steps[0] (50); steps must be strictly ascending",
+        }));
     }
 
     [Test]
@@ -110,7 +132,7 @@ public sealed class RampPlanLoaderTests
     {
         var error = LoadFails(Write("""{ "gates": { "confidance": 0.9 } }""")).Errors.Single();
 
-        Assert.That(error, Does.Contain("unknown property 'confidance' ($.gates.confidance)"));
+        Assert.That(error, Does.Contain(": gates.confidance: unknown property; did you mean 'confidence'?"));
     }
 
     [Test]
