@@ -11,6 +11,8 @@ namespace DualStack.Sandbox.Tests;
 /// The judge measured on a labelled corpus written unlike the sample agent (scenarios/detection/corpus.jsonl):
 /// every record is its own run (one conversation, then run-level aggregation), judged with MiniLM and the default
 /// comparison settings. No-regression classes must never fail a run; every regression must be found under its key.
+/// The held-out corpus (scenarios/detection/holdout.jsonl, written by another hand and never used to tune the judge)
+/// is scored the same way but held only to loose guard rails: it measures how the judge generalises.
 /// </summary>
 [NonParallelizable]
 [Category("DetectionCorpus")]
@@ -27,8 +29,6 @@ public sealed class DetectionCorpusTests
     };
 
     private MiniLmSimilarity _semantic = null!;
-    private IReadOnlyList<TripleRecord> _records = null!;
-    private string _path = null!;
 
     private sealed record Outcome(TripleRecord Record, bool Flagged, bool FlaggedWithKey, string Keys, string Reason)
     {
@@ -38,11 +38,12 @@ public sealed class DetectionCorpusTests
     }
 
     [OneTimeSetUp]
-    public void LoadModelAndCorpus()
+    public void LoadModel() => _semantic = new MiniLmSimilarity();
+
+    private static (string Path, IReadOnlyList<TripleRecord> Records) LoadCorpus(string file)
     {
-        _path = EmbeddedStacks.FindRepoFile(Path.Combine("scenarios", "detection", "corpus.jsonl")) ?? throw new InvalidOperationException("scenarios/detection/corpus.jsonl not found");
-        _records = OfflineTriples.Load(_path);
-        _semantic = new MiniLmSimilarity();
+        var path = EmbeddedStacks.FindRepoFile(Path.Combine("scenarios", "detection", file)) ?? throw new InvalidOperationException($"scenarios/detection/{file} not found");
+        return (path, OfflineTriples.Load(path));
     }
 
     [OneTimeTearDown]
@@ -51,13 +52,14 @@ public sealed class DetectionCorpusTests
     [Test]
     public void JudgeCorpus_EveryRecordAsItsOwnRun_NoFalseAlarmsEveryRegressionFoundUnderItsKeyIdenticalOverThreeRuns()
     {
-        var runs = Enumerable.Range(0, 3).Select(_ => JudgeAll()).ToArray();
+        var (path, records) = LoadCorpus("corpus.jsonl");
+        var runs = Enumerable.Range(0, 3).Select(_ => JudgeAll(path, records)).ToArray();
         var outcomes = runs[0];
-        WriteTable(outcomes);
+        WriteTable(outcomes, KnownMisses, listAtMost: 40);
 
         Assert.Multiple(() =>
         {
-            Assert.That(_records, Has.Count.GreaterThanOrEqualTo(400), "corpus size");
+            Assert.That(records, Has.Count.GreaterThanOrEqualTo(400), "corpus size");
             for (var i = 1; i < runs.Length; i++)
             {
                 Assert.That(runs[i].Select(o => o.Signature), Is.EqualTo(outcomes.Select(o => o.Signature)), $"run {i + 1} differs from run 1");
@@ -77,11 +79,38 @@ public sealed class DetectionCorpusTests
         });
     }
 
-    private Outcome[] JudgeAll()
+    /// <summary>
+    /// The held-out corpus: prints the same per-class table (every false alarm and miss listed) and asserts only loose
+    /// guard rails, because its numbers are the honest measurement and must not be tuned towards.
+    /// </summary>
+    [Test]
+    public void JudgeHoldout_EveryRecordAsItsOwnRun_FalseAlarmsAtMostFivePercentRecallAtLeastEightyPercentIdenticalOverThreeRuns()
+    {
+        var (path, records) = LoadCorpus("holdout.jsonl");
+        var runs = Enumerable.Range(0, 3).Select(_ => JudgeAll(path, records)).ToArray();
+        var outcomes = runs[0];
+        WriteTable(outcomes, new Dictionary<string, string>(), listAtMost: int.MaxValue);
+
+        var healthy = outcomes.Where(o => !o.Record.IsRegression).ToArray();
+        var regressions = outcomes.Where(o => o.Record.IsRegression).ToArray();
+        Assert.Multiple(() =>
+        {
+            Assert.That(records, Has.Count.GreaterThanOrEqualTo(255), "holdout size");
+            for (var i = 1; i < runs.Length; i++)
+            {
+                Assert.That(runs[i].Select(o => o.Signature), Is.EqualTo(outcomes.Select(o => o.Signature)), $"run {i + 1} differs from run 1");
+            }
+
+            Assert.That(healthy.Count(o => o.Flagged), Is.LessThanOrEqualTo(healthy.Length * 0.05), "false alarms over 5 % of healthy runs");
+            Assert.That(regressions.Count(o => o.Flagged), Is.GreaterThanOrEqualTo(regressions.Length * 0.80), "overall recall under 80 %");
+        });
+    }
+
+    private Outcome[] JudgeAll(string path, IReadOnlyList<TripleRecord> records)
     {
         var engine = new VerdictEngine(new ComparisonConfig(), _semantic);
-        var stacks = OfflineTriples.TripleStacks(_path);
-        return _records.Select(record =>
+        var stacks = OfflineTriples.TripleStacks(path);
+        return records.Select(record =>
         {
             var run = OfflineTriples.Judge([OfflineTriples.ToConversation(record)], engine, "detection-corpus", stacks, runId: record.Id);
             return Score(record, run);
@@ -97,7 +126,7 @@ public sealed class DetectionCorpusTests
         return new Outcome(record, flagged, withKey, string.Join(", ", findings), conversation.Reason);
     }
 
-    private static void WriteTable(IReadOnlyList<Outcome> outcomes)
+    private static void WriteTable(IReadOnlyList<Outcome> outcomes, IReadOnlyDictionary<string, string> knownMisses, int listAtMost)
     {
         var output = TestContext.Out;
         output.WriteLine($"{"class",-28} {"label",-10} {"n",4} {"flagged",8} {"w/ key",7}  rate");
@@ -119,13 +148,13 @@ public sealed class DetectionCorpusTests
             $"overall: precision {Percent(truePositives, truePositives + falsePositives)}, recall {Percent(truePositives, regressions)} " +
             $"(under the expected key: {Percent(outcomes.Count(o => o.Record.IsRegression && o.Found), regressions)}), " +
             $"false alarms {falsePositives} of {healthy} healthy runs ({Percent(falsePositives, healthy)})");
-        foreach (var o in outcomes.Where(o => o.Record.IsRegression ? !o.Found : o.Flagged).Take(40))
+        foreach (var o in outcomes.Where(o => o.Record.IsRegression ? !o.Found : o.Flagged).Take(listAtMost))
         {
-            var known = KnownMisses.TryGetValue(o.Record.Id, out var why) ? $" (known miss: {why})" : string.Empty;
+            var known = knownMisses.TryGetValue(o.Record.Id, out var why) ? $" (known miss: {why})" : string.Empty;
             output.WriteLine($"  {(o.Record.IsRegression ? "missed" : "false alarm")} {o.Record.Id}: [{o.Keys}] {o.Reason}{known}");
         }
 
-        foreach (var id in KnownMisses.Keys.Where(id => outcomes.Any(o => o.Record.Id == id && o.Found)))
+        foreach (var id in knownMisses.Keys.Where(id => outcomes.Any(o => o.Record.Id == id && o.Found)))
         {
             output.WriteLine($"  known miss {id} is now found: remove it from KnownMisses");
         }

@@ -70,7 +70,8 @@ public readonly record struct TypedFact(FactKind Kind, string Value)
 /// <param name="Meaning">Lower-cased text without generated values (reference codes, masked times, timestamps): what meaning is judged on.</param>
 /// <param name="NovelNames">Capitalised words that look like names but are grounded nowhere (used to tell a wrong name from an omitted one).</param>
 /// <param name="GeneratedIds">Id-like tokens grounded nowhere, masked (used to tell a typo'd id from an omitted one).</param>
-public sealed record ScannedReply(IReadOnlyList<TypedFact> Facts, string Meaning, IReadOnlyList<string> NovelNames, IReadOnlyList<string> GeneratedIds);
+/// <param name="RecordIds">Of those, the ones named as a customer's record ("reservation VC-12636-LM", "order 5512"), not as a reference.</param>
+public sealed record ScannedReply(IReadOnlyList<TypedFact> Facts, string Meaning, IReadOnlyList<string> NovelNames, IReadOnlyList<string> GeneratedIds, IReadOnlyList<string> RecordIds);
 
 /// <summary>How facts are read.</summary>
 /// <param name="MonthFirst">Numeric dates like 12/11 read month first (from the scenario's <c>dateLocale</c>).</param>
@@ -139,11 +140,11 @@ public static partial class FactScanner
         ["usd", "eur", "gbp", "jpy", "chf", "cad", "aud", "inr", "cny", "sek", "nok", "dkk", "pln", "mxn", "brl", "nzd", "sgd", "hkd", "zar"],
         StringComparer.OrdinalIgnoreCase);
 
-    private static readonly System.Buffers.SearchValues<char> CurrencySymbols = System.Buffers.SearchValues.Create("$€£¥₹");
+    private static readonly System.Buffers.SearchValues<char> CurrencySymbols = System.Buffers.SearchValues.Create("$€£¥₹円");
 
     private static readonly System.Buffers.SearchValues<string> CurrencyMarks = System.Buffers.SearchValues.Create(
         ["usd", "eur", "gbp", "jpy", "chf", "cad", "aud", "inr", "cny", "sek", "nok", "dkk", "pln", "mxn", "brl", "nzd", "sgd", "hkd", "zar",
-         "dollar", "euro", "pound", "bucks", "yen"],
+         "dollar", "euro", "pound", "bucks", "yen", "rs"],
         StringComparison.OrdinalIgnoreCase);
 
     private static readonly System.Buffers.SearchValues<string> NumberWordMarks = System.Buffers.SearchValues.Create(
@@ -206,7 +207,8 @@ public static partial class FactScanner
         CollectAmounts(text, spans);
         CollectPhones(text, spans);
         var generatedIds = new List<string>();
-        CollectIds(text, spans, inputs, generatedIds);
+        var recordIds = new List<string>();
+        CollectIds(text, spans, inputs, generatedIds, recordIds);
         CollectNumbers(text, spans);
         var chosen = Resolve(spans);
 
@@ -234,7 +236,7 @@ public static partial class FactScanner
 
         meaning.Append(text, last, text.Length - last);
         var names = CollectNames(text, inputs, chosen, facts, seen);
-        return new ScannedReply(facts, Collapse(meaning), names, generatedIds);
+        return new ScannedReply(facts, Collapse(meaning), names, generatedIds, recordIds);
     }
 
     /// <summary>True when the word at <paramref name="index"/> begins a sentence (only white space or opening punctuation since the last full stop).</summary>
@@ -459,7 +461,7 @@ public static partial class FactScanner
             }
 
             // Number after the mark ("$15", "USD 15.00") — a symbol or code; a word ("dollars") only follows its number.
-            if (!char.IsLetter(text[at]) || currency.Length == 3 && mark == 3)
+            if ((!char.IsLetter(text[at]) && text[at] != '円') || (currency.Length == 3 && mark == 3) || currency == "INR")
             {
                 var start = at + mark;
                 if (start < text.Length && text[start] == ' ')
@@ -509,7 +511,7 @@ public static partial class FactScanner
     private static (int Length, string? Currency, bool Symbol) MarkAt(string text, int at)
     {
         var c = text[at];
-        if (!char.IsLetter(c))
+        if (!char.IsLetter(c) || c == '円')
         {
             return (1, CurrencyOfSymbol(text.AsSpan(at, 1)), true);
         }
@@ -529,6 +531,12 @@ public static partial class FactScanner
         if (word.Length == 3 && CurrencyCodes.GetAlternateLookup<ReadOnlySpan<char>>().Contains(word) && !word.Equals("yen", StringComparison.OrdinalIgnoreCase))
         {
             return (3, word.ToString().ToUpperInvariant(), false);
+        }
+
+        if (word.Equals("rs", StringComparison.OrdinalIgnoreCase))
+        {
+            // "Rs. 1,25,000", "Rs 200": rupees, written before the number.
+            return (wordEnd < text.Length && text[wordEnd] == '.' ? 3 : 2, "INR", false);
         }
 
         return word.ToString().ToLowerInvariant() switch
@@ -596,9 +604,9 @@ public static partial class FactScanner
         }
     }
 
-    private static void CollectIds(string text, List<Span> spans, TurnInputs inputs, List<string> generatedIds)
+    private static void CollectIds(string text, List<Span> spans, TurnInputs inputs, List<string> generatedIds, List<string> recordIds)
     {
-        foreach (var match in DigitTokens(text))
+        foreach (var match in IdTokens(text))
         {
             var token = text.AsSpan(match.Index, match.Length).TrimEnd("-_/");
             var hash = token[0] == '#';
@@ -617,12 +625,13 @@ public static partial class FactScanner
                 }
             }
 
-            if (digits == 0)
+            // Letters-only references need the shape of one: upper case around a hyphen ("RF-ZYLZLB").
+            if (digits == 0 && !UpperReference().IsMatch(body))
             {
                 continue;
             }
 
-            var idLike = (letters > 0 && body.Length >= 3) || (hash && digits >= 3) || (letters == 0 && digits >= 6 && body.Length == digits)
+            var idLike = (letters > 0 && body.Length >= 3 && (digits > 0 || UpperReference().IsMatch(body))) || (hash && digits >= 3) || (letters == 0 && digits >= 6 && body.Length == digits)
                 || (letters == 0 && digits >= 3 && body.Length == digits && FollowsIdLabel(text, match.Index));
             if (!idLike)
             {
@@ -644,6 +653,10 @@ public static partial class FactScanner
             {
                 spans.Add(new Span(match.Index, token.Length, null, null, 6));
                 generatedIds.Add(body.ToString());
+                if (FollowsRecordLabel(text, match.Index))
+                {
+                    recordIds.Add(body.ToString());
+                }
             }
         }
     }
@@ -695,6 +708,44 @@ public static partial class FactScanner
     }
 
     private static bool IsJoiner(char c) => c is '-' or '_' or '/';
+
+    /// <summary>The digit tokens, then upper-case references without digits ("RF-ZYLZLB"), in text order.</summary>
+    private static List<(int Index, int Length)> IdTokens(string text)
+    {
+        var tokens = DigitTokens(text);
+        if (text.Contains('-', StringComparison.Ordinal))
+        {
+            foreach (var match in UpperReference().EnumerateMatches(text))
+            {
+                tokens.Add((match.Index, match.Length));
+            }
+        }
+
+        return tokens;
+    }
+
+    private static readonly HashSet<string> RecordLabels = new(
+        ["order", "orders", "booking", "reservation", "account", "policy", "claim", "invoice", "shipment", "parcel", "package", "subscription",
+         "contract", "member", "customer", "loan", "card", "flight", "appointment", "room", "rental", "application", "student", "patient", "plate"],
+        StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>True when the word before names a customer record ("reservation VC-12636-LM"), not a reference ("ref", "ticket", "case").</summary>
+    private static bool FollowsRecordLabel(string text, int index)
+    {
+        var i = index - 1;
+        while (i >= 0 && (char.IsWhiteSpace(text[i]) || text[i] is ':' or '#' or '(' or '.'))
+        {
+            i--;
+        }
+
+        var end = i + 1;
+        while (i >= 0 && char.IsLetter(text[i]))
+        {
+            i--;
+        }
+
+        return end - i - 1 > 0 && RecordLabels.GetAlternateLookup<ReadOnlySpan<char>>().Contains(text.AsSpan(i + 1, end - i - 1));
+    }
 
     private static bool FollowsIdLabel(string text, int index)
     {
@@ -986,6 +1037,7 @@ public static partial class FactScanner
         "£" => "GBP",
         "¥" => "JPY",
         "₹" => "INR",
+        "円" => "JPY",
         "A$" => "AUD",
         "C$" or "CA$" => "CAD",
         _ => symbol.ToString(),
@@ -1021,11 +1073,14 @@ public static partial class FactScanner
     [GeneratedRegex(@"\b(?<a>\d{1,2})(?:/(?<b>\d{1,2})(?:/(?<y>\d{4}|\d{2}))?|\.(?<b>\d{1,2})\.(?<y>\d{4}))\b(?!/)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex NumericDate();
 
-    [GeneratedRegex(@"\b(?<h>\d{1,2})(?::(?<m>\d{2})(?::\d{2}(?:\.\d+)?)?(?:\s?(?<ap>[ap])\.?m\b\.?)?|\s?(?<ap>[ap])\.?m\b\.?)(?:\s?(?:utc|gmt|z\b|[ecmp][sd]?t\b|cet|cest|bst|ist))?", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\b(?<h>\d{1,2})(?::(?<m>\d{2})(?::\d{2}(?:\.\d+)?)?(?:\s?(?<ap>[ap])\.?m\b\.?)?|\.(?<m>\d{2})\s?(?<ap>[ap])\.?m\b\.?|\s?(?<ap>[ap])\.?m\b\.?)(?:\s?(?:utc|gmt|z\b|[ecmp][sd]?t\b|cet|cest|bst|ist))?", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     internal static partial Regex TimeOfDay();
 
     [GeneratedRegex(@"(?<![\w+])\+?\(?\d{1,4}\)?(?:[ .-]\(?\d{1,5}\)?){1,5}(?![\w])|(?<![\w+])\+\d{7,15}\b", RegexOptions.CultureInvariant)]
     private static partial Regex Phone();
+
+    [GeneratedRegex(@"(?<![\w-])[A-Z]{2,5}-[A-Z]{4,}(?![\w-])", RegexOptions.CultureInvariant)]
+    private static partial Regex UpperReference();
 
     [GeneratedRegex(@"^\d+(?:st|nd|rd|th|am|pm|k|kg|g|gb|mb|tb|km|m|cm|mm|h|hr|hrs|min|mins|s|x|d|px|ml|l)$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex OrdinalOrUnit();

@@ -86,10 +86,13 @@ public static partial class Polarity
 
     private const string Actions = "process|issu|refund|updat|chang|complet|cancel|book|confirm|approv|ship|deliver|sen[dt]|appl(?:y|ie)|locat|reset|transfer|"
         + "add|modif|schedul|reschedul|plac|credit|revers|activat|upgrad|renew|unlock|reserv|waiv|honou?r|accept|arrang|submit|pa(?:y|id)|return|exchang|replac|mov|switch|restor|"
-        + "sav|stor|record|register|e-?mail|post|dispatch|verif|validat|block|freez|froze|find|found";
+        + "sav|stor|record|register|e-?mail|post|dispatch|verif|validat|block|freez|froze|find|found|extend|releas|cover|collect|pick|connect|access|"
+        + "open|load|reach|enrol|admit|reinstat|refill|fill|top|unlock|reactivat|rebook|honor|match|approv|authori[sz]|grant|clear";
 
     private const string Done = "processed|issued|approved|updated|changed|completed|successful|confirmed|applied|accepted|refunded|booked|cancell?ed|shipped|sent|credited|"
-        + "saved|stored|recorded|registered|e-?mailed|dispatched|delivered|scheduled|rescheduled|reserved|placed|activated|upgraded|renewed|reset|transferred|added|verified";
+        + "saved|stored|recorded|registered|e-?mailed|dispatched|delivered|scheduled|rescheduled|reserved|placed|activated|upgraded|renewed|reset|transferred|added|verified|"
+        + "extended|released|covered|collected|picked up|connected|opened|received|admitted|enrolled|reinstated|unlocked|refilled|topped up|paid|found|located|"
+        + "granted|authori[sz]ed|cleared|fixed|resolved|restored|reactivated|rebooked";
 
     [GeneratedRegex(
         @"\b(?:could ?n[o']t|couldn’t|can ?n[o']t|can[’']t|cannot|unable to|not able to|(?:was|were)(?:n[’']t| not) able to|failed to|fail to|won[’']t be able to|will not be able to|did ?n[o’']t (?:manage to|succeed)|am not allowed to|are not allowed to|(?:i|we) (?:won[’']t|will not|do ?n[o’']t|don’t)) (?:\w+ ){0,2}?(?:" + Actions + @")\w*"
@@ -100,9 +103,10 @@ public static partial class Polarity
         + @"|\b(?:we|i) (?:do ?n[o’']t|don’t|cannot|can ?n[o’']t|can’t) (?:offer|provide|give|accept|allow|support|ship)\b"
         + @"|\bno (?:refund|update|change|booking|reservation|stock|availability|seats?|rooms?|slots?) (?:was|were|is|are|has|have|could|can)\b"
         + @"|\b(?:is|are|was|were|has been|have been|got|now) (?:\w+ )?(?:suspended|deactivated|disabled|switched off|turned off|closed)\b"
-        + @"|(?:\bnot|n[’']t) (?:yet )?(?:ready|shipped|dispatched|delivered|available|booked|confirmed|approved|processed|in stock|possible|eligible|covered|active|enabled|working|on (?:its|the) way)\b"
-        + @"|\b(?:no|nothing) (?:free )?(?:slots?|availability|appointments?|seats?|rooms?|stock|free|openings?)\b|\bno \w+ (?:was|were|has been|have been|could be) \w+ed\b"
-        + @"|\bstill (?:pending|waiting|processing|being processed|under review|in review|not)\b|\bfailed\b",
+        + @"|(?:\bnot|n[’']t) (?:yet )?(?:ready|shipped|dispatched|delivered|available|booked|confirmed|approved|processed|in stock|possible|eligible|covered|active|enabled|working|on (?:its|the) way|included|allowed|permitted|supported)\b"
+        + @"|\b(?:no|nothing) (?:free )?(?:slots?|availability|appointments?|seats?|rooms?|stock|free|openings?)\b"
+        + @"|\bstill (?:pending|waiting|processing|being processed|under review|in review|not|(?:has|have|is|are|was|were|had)n[’']t)\b|\bfailed\b(?! (?:sign|log|attempts?|tries|logins?|checks?)\b)"
+        + @"|\b(?:we|i) (?:do|did)(?:n[’']t| not) (?:yet )?(?:have|see|hold|find)\b|\b(?:there(?:[’']s| is) )no (?:active|valid|open|current|record)\b",
         RegexOptions.CultureInvariant)]
     private static partial Regex DenialCue();
 
@@ -114,6 +118,7 @@ public static partial class Polarity
         RegexOptions.CultureInvariant)]
     private static partial Regex ConfirmationCue();
 
-    [GeneratedRegex(@"\b(?:if|unless|in case|whether|should you|otherwise|even if|make sure|so that|to ensure)\b", RegexOptions.CultureInvariant)]
+    // "if" inside an id ("VC-11298-IF") is not a condition.
+    [GeneratedRegex(@"(?<![\w-])(?:if|unless|in case|whether|should you|otherwise|even if|make sure|so that|to ensure)(?![\w-])", RegexOptions.CultureInvariant)]
     private static partial Regex ConditionalWord();
 }

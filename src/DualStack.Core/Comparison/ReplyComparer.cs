@@ -212,9 +212,10 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
         }
 
         // An id grounded nowhere that has the letters and layout of an id the old reply states ("ORD-967117" next to
-        // the user's "ORD-917157"): another customer's record.
+        // the user's "ORD-917157"), or that names a record ("reservation VC-12636-LM") old does not: another customer's.
         var foreign = y.Scanned.GeneratedIds
-            .Where(g => !x.Scanned.GeneratedIds.Contains(g) && xf.Any(f => f.Kind == FactKind.Id && f.Value.Any(char.IsLetter) && SimilarId(f.Value, g)))
+            .Where(g => !x.Scanned.GeneratedIds.Contains(g, StringComparer.OrdinalIgnoreCase)
+                && (y.Scanned.RecordIds.Contains(g) || xf.Any(f => f.Kind == FactKind.Id && f.Value.Any(char.IsLetter) && SimilarId(f.Value, g))))
             .Where(g => !findings.Any(f => f.Key == TypedFact.KeyOf(FactKind.Id) && f.Description.Contains(g, StringComparison.OrdinalIgnoreCase)))
             .Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
         if (foreign.Length > 0)
