@@ -265,10 +265,13 @@ internal static class VerifyCommand
             Console.WriteLine(result.Summary.Regressions > 0
                 ? $"demo: the planted faults ({string.Join(", ", options.EmbeddedNewFaults)}) were found as {result.Summary.Regressions} regressed conversations; open the report to see why."
                 : "demo: no regression found — the planted faults went undetected.");
-            return ExitCodes.Ok;
+
+            // Finding the planted regressions is the demo's success; a demo that could not judge is not.
+            var demoOutcome = RunOutcome.Evaluate(result, options.Policy);
+            return demoOutcome.Kind == RunOutcomeKind.CouldNotJudge ? RunPolicyOptions.Exit(result, options.Policy) : ExitCodes.Ok;
         }
 
-        return result.Summary.Regressions > 0 ? ExitCodes.Failed : ExitCodes.Ok;
+        return RunPolicyOptions.Exit(result, options.Policy);
     }
 
     /// <summary><c>verify --offline FILE</c>: judges recorded turns with the scenario's comparison settings; no stack is called.</summary>
