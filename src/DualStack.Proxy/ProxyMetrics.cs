@@ -14,6 +14,7 @@ internal sealed class ProxyMetrics
     private readonly long[] _verdicts = new long[Enum.GetValues<Verdict>().Length];
     private long _requests;
     private long _forwardErrors;
+    private long _clientAborts;
     private long _latencySumMicros;
     private long _shadowSent;
     private long _shadowDropped;
@@ -28,13 +29,27 @@ internal sealed class ProxyMetrics
 
     public long ShadowCompared => Interlocked.Read(ref _shadowCompared);
 
+    public long ShadowFailed => Interlocked.Read(ref _shadowFailed);
+
+    public long ForwardErrors => Interlocked.Read(ref _forwardErrors);
+
+    public long ClientAborts => Interlocked.Read(ref _clientAborts);
+
     public long Verdicts(Verdict verdict) => Interlocked.Read(ref _verdicts[(int)verdict]);
 
-    public void Request(int status, double seconds, bool forwardError)
+    /// <param name="status">Status sent to the client; 0 when none was (client gone before the response started).</param>
+    /// <param name="seconds">Time on the primary path.</param>
+    /// <param name="forwardError">The old stack did not answer (refused, reset, timeout); never a client abort.</param>
+    /// <param name="clientAbort">The client went away before the exchange finished: not the stack's fault.</param>
+    public void Request(int status, double seconds, bool forwardError, bool clientAbort = false)
     {
         Interlocked.Increment(ref _requests);
         Interlocked.Increment(ref _statusClasses[Math.Clamp(status / 100, 0, 5)]);
-        if (forwardError)
+        if (clientAbort)
+        {
+            Interlocked.Increment(ref _clientAborts);
+        }
+        else if (forwardError)
         {
             Interlocked.Increment(ref _forwardErrors);
         }
@@ -67,7 +82,8 @@ internal sealed class ProxyMetrics
             s.Append(CultureInfo.InvariantCulture, $"dualstack_responses_total{{class=\"{(i == 0 ? "none" : i + "xx")}\"}} {Interlocked.Read(ref _statusClasses[i])}\n");
         }
 
-        Counter(s, "dualstack_forward_errors_total", "Requests the primary stack did not answer (refused, reset, timeout).", Interlocked.Read(ref _forwardErrors));
+        Counter(s, "dualstack_forward_errors_total", "Requests the primary stack did not answer (refused, reset, timeout); client aborts excluded.", ForwardErrors);
+        Counter(s, "dualstack_client_aborts_total", "Requests the client abandoned before the exchange finished; not counted as backend errors nor in the split gates.", ClientAborts);
         s.Append("# HELP dualstack_request_duration_seconds Primary path latency.\n# TYPE dualstack_request_duration_seconds histogram\n");
         long cumulative = 0;
         for (var i = 0; i < BucketBounds.Length; i++)
@@ -81,8 +97,8 @@ internal sealed class ProxyMetrics
         s.Append(CultureInfo.InvariantCulture, $"dualstack_request_duration_seconds_sum {Interlocked.Read(ref _latencySumMicros) / 1_000_000.0}\n");
         s.Append(CultureInfo.InvariantCulture, $"dualstack_request_duration_seconds_count {cumulative}\n");
         Counter(s, "dualstack_shadow_sent_total", "Turns mirrored to the shadow (new) stack.", ShadowSent);
-        Counter(s, "dualstack_shadow_dropped_total", "Turns not mirrored: shadow queue full or conversation already out of step.", ShadowDropped);
-        Counter(s, "dualstack_shadow_failed_total", "Shadow comparisons that failed inside the harness.", Interlocked.Read(ref _shadowFailed));
+        Counter(s, "dualstack_shadow_dropped_total", "Turns not mirrored: shadow queue full, shadow circuit open, or conversation already out of step.", ShadowDropped);
+        Counter(s, "dualstack_shadow_failed_total", "Shadow turns that failed: the new stack timed out, refused, answered an error or an unusable body, or the harness failed.", ShadowFailed);
         Counter(s, "dualstack_shadow_compared_total", "Shadow turns compared with the primary answer.", ShadowCompared);
         s.Append("# HELP dualstack_shadow_verdicts_total Shadow turn verdicts.\n# TYPE dualstack_shadow_verdicts_total counter\n");
         foreach (var verdict in Enum.GetValues<Verdict>())

@@ -2,6 +2,7 @@ using DualStack.Core.Capture;
 using DualStack.Core.Comparison;
 using DualStack.Core.Gates;
 using DualStack.Core.Stacks;
+using Microsoft.Extensions.Logging;
 
 namespace DualStack.Proxy;
 
@@ -64,6 +65,27 @@ public sealed record ProxyOptions
 
     /// <summary>Split controller settings (used when <see cref="New"/> is set).</summary>
     public SplitSettings Split { get; init; } = new();
+
+    /// <summary>Path probed on the old stack by the <c>old-stack</c> health check (any answer below 500 means reachable); default <c>/v1/health</c>.</summary>
+    public string OldHealthPath { get; init; } = "/v1/health";
+
+    /// <summary>Failures of one kind (store, forward, shadow) are summarised in the log at most once per this interval; default 10 s.</summary>
+    public TimeSpan FailureLogInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Shadow circuit breaker: consecutive failed shadow turns (timeout, connection, 5xx) that open it; default 5.</summary>
+    public int ShadowBreakerFailures { get; init; } = 5;
+
+    /// <summary>Shadow circuit breaker: first pause while open, doubled after each failed trial turn; default 5 s.</summary>
+    public TimeSpan ShadowBreakerPause { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Shadow circuit breaker: longest pause while open; default 60 s.</summary>
+    public TimeSpan ShadowBreakerMaxPause { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Clock of log rate limits, the shadow circuit breaker and health state; default <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>An extra log sink next to the console (embedding hosts, tests); default none.</summary>
+    public ILoggerProvider? LogSink { get; init; }
 }
 
 /// <summary>Split controller settings.</summary>

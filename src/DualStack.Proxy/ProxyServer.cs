@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -18,7 +19,8 @@ namespace DualStack.Proxy;
 /// The capture proxy: forwards every request to the old stack with YARP's <see cref="IHttpForwarder"/> (headers,
 /// status and streaming bodies unchanged, nothing buffered), copies up to the body limit of each side on the way
 /// through, and hands the exchange to the capture writer and the shadow mirror off the request path. Serves
-/// <c>/metrics</c> (Prometheus) and <c>/healthz</c>.
+/// <c>/metrics</c> (Prometheus), <c>/healthz</c> (named health checks, 503 when one is unhealthy) and <c>/livez</c>
+/// (the process answers; no dependency is checked).
 /// </summary>
 public sealed class ProxyServer : IAsyncDisposable
 {
@@ -34,6 +36,10 @@ public sealed class ProxyServer : IAsyncDisposable
     private IShadowResultStore? _shadowResults;
     private AdminEndpoints? _admin;
     private CaptureRetention? _retention;
+    private CaptureStoreMonitor? _storeMonitor;
+    private HealthCheckService _health = null!;
+    private readonly HttpMessageInvoker _healthClient = OldStackHealthCheck.CreateClient();
+    private readonly ForwardFailures _forwardFailures;
 
     private ProxyServer(WebApplication app, ProxyOptions options)
     {
@@ -44,6 +50,7 @@ public sealed class ProxyServer : IAsyncDisposable
         _keys = new ConversationKeyExtractor(options.Keys);
         _destination = options.Old.AbsoluteUri;
         _requestConfig = new ForwarderRequestConfig { ActivityTimeout = options.ForwardTimeout };
+        _forwardFailures = new ForwardFailures(_logger, options.FailureLogInterval);
         _client = new HttpMessageInvoker(new SocketsHttpHandler
         {
             UseProxy = false,
@@ -72,6 +79,9 @@ public sealed class ProxyServer : IAsyncDisposable
 
     internal SplitRouter? Split { get; private set; }
 
+    /// <summary>Ticks the rate-limited failure logs (store, forward, shadow) once a second.</summary>
+    internal FailureLogPump? FailureLogs { get; private set; }
+
     /// <summary>Starts the proxy; throws <see cref="InvalidDataException"/> when the store cannot be opened.</summary>
     public static async Task<ProxyServer> StartAsync(ProxyOptions options, LogLevel minimumLevel = LogLevel.Warning, CancellationToken cancellationToken = default)
     {
@@ -84,7 +94,14 @@ public sealed class ProxyServer : IAsyncDisposable
         RedactLogs(builder.Services, redactor);
         builder.Logging.SetMinimumLevel(minimumLevel);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        builder.Logging.AddFilter("Yarp", LogLevel.Warning);
+        // YARP logs every failed or client-aborted forward at warning level with a stack trace (a flood when the backend
+        // is down); the proxy's own rate-limited failure log reports them instead.
+        builder.Logging.AddFilter("Yarp", LogLevel.Error);
+        if (options.LogSink is { } sink)
+        {
+            // Redacted like the console: an embedding host's sink must not see what the captures may not hold.
+            builder.Logging.AddProvider(new RedactingLoggerProvider(sink, redactor));
+        }
         builder.WebHost.UseUrls(options.Listen.GetLeftPart(UriPartial.Authority));
         builder.WebHost.ConfigureKestrel(k =>
         {
@@ -92,14 +109,37 @@ public sealed class ProxyServer : IAsyncDisposable
             k.AddServerHeader = false;
         });
         builder.Services.AddHttpForwarder();
+        // Checks are created per run from the server's parts, which exist only after Build.
+        ProxyServer? self = null;
+        var checks = builder.Services.AddHealthChecks();
+        if (options.StorePath is not null)
+        {
+            checks.Add(new HealthCheckRegistration(ProxyHealth.CaptureStore, _ => new CaptureStoreHealthCheck(self!.Writer!, self._storeMonitor!), HealthStatus.Unhealthy, null));
+        }
+
+        var probe = new Uri(options.Old, options.OldHealthPath);
+        checks.Add(new HealthCheckRegistration(ProxyHealth.OldStack, _ => new OldStackHealthCheck(self!._healthClient, probe, TimeSpan.FromSeconds(2)), HealthStatus.Unhealthy, null));
+        if (options.Shadow is not null)
+        {
+            checks.Add(new HealthCheckRegistration(ProxyHealth.ShadowStack, _ => new ShadowHealthCheck(self!.Shadow!, self.Metrics), HealthStatus.Degraded, null));
+        }
+
+        if (options.New is not null)
+        {
+            checks.Add(new HealthCheckRegistration(ProxyHealth.Split, _ => new SplitHealthCheck(self!.Split!), HealthStatus.Degraded, null));
+        }
+
         var app = builder.Build();
         var server = new ProxyServer(app, options);
+        self = server;
+        server._health = app.Services.GetRequiredService<HealthCheckService>();
         try
         {
             if (options.StorePath is { } path)
             {
                 server._store = await CaptureStores.OpenAsync(path, cancellationToken).ConfigureAwait(false);
-                server.Writer = new CaptureWriter(server._store, options.Capture, redactor);
+                server.Writer = new CaptureWriter(server._store, options.Capture, redactor, options.Time);
+                server._storeMonitor = new CaptureStoreMonitor(server.Writer, server._logger, options.FailureLogInterval);
                 if (options.Retain is { } retain)
                 {
                     server._retention = new CaptureRetention(server._store, retain);
@@ -132,6 +172,18 @@ public sealed class ProxyServer : IAsyncDisposable
                 server._admin = new AdminEndpoints(server.Split, options.Split.AdminToken, server._logger, options.Split.AdminSessionLifetime);
             }
 
+            var tickers = new List<IFailureTicker> { server._forwardFailures };
+            if (server._storeMonitor is not null)
+            {
+                tickers.Add(server._storeMonitor);
+            }
+
+            if (server.Shadow is not null)
+            {
+                tickers.Add(server.Shadow.Failures);
+            }
+
+            server.FailureLogs = new FailureLogPump(tickers, options.Time);
             app.Run(server.HandleAsync);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -160,18 +212,19 @@ public sealed class ProxyServer : IAsyncDisposable
     private async Task HandleAsync(HttpContext context)
     {
         var path = context.Request.Path.Value ?? "/";
-        if (path == "/metrics")
+        switch (path)
         {
-            context.Response.ContentType = "text/plain; version=0.0.4";
-            await context.Response.WriteAsync(Metrics.Render(AppendCaptureMetrics)).ConfigureAwait(false);
-            return;
-        }
-
-        if (path == "/healthz")
-        {
-            context.Response.ContentType = "application/json";
-            await context.Response.WriteAsync("{\"status\":\"ok\"}").ConfigureAwait(false);
-            return;
+            case "/metrics":
+                context.Response.ContentType = "text/plain; version=0.0.4";
+                await context.Response.WriteAsync(Metrics.Render(AppendCaptureMetrics)).ConfigureAwait(false);
+                return;
+            case "/healthz":
+                await ProxyHealth.WriteAsync(context, await _health.CheckHealthAsync(context.RequestAborted).ConfigureAwait(false)).ConfigureAwait(false);
+                return;
+            case "/livez":
+                context.Response.ContentType = "application/json";
+                await context.Response.WriteAsync("{\"status\":\"alive\"}").ConfigureAwait(false);
+                return;
         }
 
         if (_admin is not null && path.StartsWith("/admin/", StringComparison.Ordinal))
@@ -209,15 +262,27 @@ public sealed class ProxyServer : IAsyncDisposable
         var error = await _forwarder.SendAsync(context, destination, _client, _requestConfig, HttpTransformer.Default).ConfigureAwait(false);
         var elapsed = Stopwatch.GetElapsedTime(started);
         string? errorText = null;
+        var clientAbort = false;
         if (error != ForwarderError.None)
         {
             var exception = context.GetForwarderErrorFeature()?.Exception;
             errorText = $"{error}: {exception?.Message ?? "no response"}";
+            // The client went away (wrk stopping, a closed tab): not something the stack did. Counted apart, kept out
+            // of forward errors, the failure log and the split gate windows.
+            clientAbort = IsClientAbort(error) || context.RequestAborted.IsCancellationRequested;
+            if (!clientAbort)
+            {
+                _forwardFailures.Record(error, errorText, exception);
+            }
+
             Log.ForwardFailed(_logger, errorText, path, exception);
         }
 
-        Metrics.Request(context.Response.StatusCode, elapsed.TotalSeconds, error != ForwarderError.None);
-        Split?.Observe(choice, elapsed.TotalMilliseconds, error != ForwarderError.None || context.Response.StatusCode >= 500, path.StartsWith("/v1/webhooks/", StringComparison.Ordinal));
+        Metrics.Request(clientAbort && !context.Response.HasStarted ? 0 : context.Response.StatusCode, elapsed.TotalSeconds, error != ForwarderError.None, clientAbort);
+        if (!clientAbort)
+        {
+            Split?.Observe(choice, elapsed.TotalMilliseconds, error != ForwarderError.None || context.Response.StatusCode >= 500, path.StartsWith("/v1/webhooks/", StringComparison.Ordinal));
+        }
         if (!sideEffects)
         {
             return;
@@ -246,7 +311,8 @@ public sealed class ProxyServer : IAsyncDisposable
         {
             requestBody = requestCopy.ToArray();
             responseBody = responseCopy.ToArray();
-            var queued = Writer.TryEnqueue(new PendingExchange
+            // A full queue is counted by the writer and reported by the store monitor, rate-limited: nothing per request.
+            Writer.TryEnqueue(new PendingExchange
             {
                 Timestamp = timestamp,
                 Method = request.Method,
@@ -263,10 +329,6 @@ public sealed class ProxyServer : IAsyncDisposable
                 DurationMs = durationMs,
                 Error = error,
             });
-            if (!queued)
-            {
-                Log.CaptureDropped(_logger, Writer.Dropped);
-            }
         }
 
         // Turns the new stack served itself are not mirrored to it again.
@@ -318,6 +380,12 @@ public sealed class ProxyServer : IAsyncDisposable
             ?? (request.Headers.TryGetValue(_options.Split.FallbackKeyHeader, out var fallback) && fallback.Count > 0 ? "req:" + fallback : "req:" + context.TraceIdentifier);
     }
 
+    /// <summary>YARP's kinds for "the client cancelled or its connection failed", as opposed to the destination.</summary>
+    internal static bool IsClientAbort(ForwarderError error) => error is ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled
+        or ForwarderError.RequestBodyClient or ForwarderError.ResponseBodyCanceled or ForwarderError.ResponseBodyClient
+        or ForwarderError.UpgradeRequestCanceled or ForwarderError.UpgradeRequestClient or ForwarderError.UpgradeResponseCanceled
+        or ForwarderError.UpgradeResponseClient;
+
     private static List<KeyValuePair<string, string>> Headers(IHeaderDictionary headers)
     {
         var list = new List<KeyValuePair<string, string>>(headers.Count);
@@ -338,6 +406,12 @@ public sealed class ProxyServer : IAsyncDisposable
             ProxyMetrics.Counter(s, "dualstack_capture_batches_total", "Store transactions committed (exchanges written per batch = written / batches).", writer.Batches);
             ProxyMetrics.Counter(s, "dualstack_captures_dropped_total", "Exchanges not captured (queue full or store failure); traffic was served.", writer.Dropped);
             ProxyMetrics.Counter(s, "dualstack_capture_store_failures_total", "Failed store writes.", writer.StoreFailures);
+        }
+
+        if (Shadow is { } shadow)
+        {
+            ProxyMetrics.Gauge(s, "dualstack_shadow_circuit_open", "1 while the shadow circuit breaker is open or half-open (shadow stack down, turns dropped).", shadow.Breaker.State == BreakerState.Closed ? 0 : 1);
+            ProxyMetrics.Counter(s, "dualstack_shadow_circuit_opened_total", "Times the shadow circuit breaker opened.", shadow.Breaker.Opened);
         }
 
         if (_retention is { } retention)
@@ -387,6 +461,11 @@ public sealed class ProxyServer : IAsyncDisposable
             await Writer.DisposeAsync().ConfigureAwait(false);
         }
 
+        if (FailureLogs is not null)
+        {
+            await FailureLogs.DisposeAsync().ConfigureAwait(false);
+        }
+
         if (_retention is not null)
         {
             await _retention.DisposeAsync().ConfigureAwait(false);
@@ -404,5 +483,6 @@ public sealed class ProxyServer : IAsyncDisposable
 
         await _app.DisposeAsync().ConfigureAwait(false);
         _client.Dispose();
+        _healthClient.Dispose();
     }
 }

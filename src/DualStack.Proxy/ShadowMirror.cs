@@ -16,8 +16,10 @@ internal sealed record ShadowWork(string ConversationKey, DateTimeOffset Timesta
 /// <summary>
 /// Mirrors captured turns to the new stack, in conversation order, on a shadow conversation id, and compares the
 /// answers with the engine. Its queues are bounded and separate from the primary path: when the new stack is slow or
-/// down, shadow work is dropped and counted; a conversation that lost a turn stops being mirrored (its state on the
-/// new stack would no longer match) rather than producing false regressions.
+/// down, shadow work is dropped and counted. A sampled conversation is mirrored whole or not at all: once one of its
+/// turns is dropped or fails on the new stack, the rest of it is dropped (its state on the new stack would no longer
+/// match) rather than producing false regressions. A circuit breaker (<see cref="ShadowBreaker"/>) stops sending while
+/// the new stack is down and probes it with one turn after each pause.
 /// </summary>
 internal sealed class ShadowMirror : IAsyncDisposable
 {
@@ -39,6 +41,8 @@ internal sealed class ShadowMirror : IAsyncDisposable
     public ShadowMirror(ProxyOptions options, IShadowResultStore? results, ProxyMetrics metrics, ILogger logger, Redactor redactor)
     {
         _redactor = redactor;
+        Breaker = new ShadowBreaker(options.ShadowBreakerFailures, options.ShadowBreakerPause, options.ShadowBreakerMaxPause, options.Time, logger);
+        Failures = new FailureLog("shadow stack", logger, options.FailureLogInterval);
         _shadow = StackFactory.Create("new", new StackConfig { Url = options.Shadow!.AbsoluteUri, Adapter = options.ShadowAdapter }, turnTimeout: options.ShadowTimeout);
         _engine = new VerdictEngine(options.Comparison, options.Semantic);
         _results = results;
@@ -52,6 +56,12 @@ internal sealed class ShadowMirror : IAsyncDisposable
             .ToArray();
         _workers = _queues.Select(q => Task.Run(() => RunAsync(q.Reader))).ToArray();
     }
+
+    /// <summary>Stops sending while the shadow stack is down.</summary>
+    public ShadowBreaker Breaker { get; }
+
+    /// <summary>Failed shadow turns, logged rate-limited (one line per interval with a count).</summary>
+    public FailureLog Failures { get; }
 
     /// <summary>Shadow conversation id for a live key: the lane suffix the comparers mask.</summary>
     public string ShadowId(string id) => $"{id}~b~{_tag}";
@@ -85,8 +95,12 @@ internal sealed class ShadowMirror : IAsyncDisposable
             _outOfStep.Clear();
         }
 
-        _outOfStep.TryAdd(key, 0);
-        Log.ShadowDropped(_logger, key, reason + "; the rest of this conversation is not mirrored");
+        // Debug only: a dead shadow stack would otherwise log one line per conversation. The counters and the
+        // rate-limited failure log say it at warning level.
+        if (_outOfStep.TryAdd(key, 0))
+        {
+            Log.ShadowDropped(_logger, key, reason + "; the rest of this conversation is not mirrored");
+        }
     }
 
     private async Task RunAsync(ChannelReader<ShadowWork> reader)
@@ -126,6 +140,14 @@ internal sealed class ShadowMirror : IAsyncDisposable
                 _turns.Clear();
             }
 
+            if (!Breaker.TryAcquire())
+            {
+                // Whole or not at all: a conversation that loses a turn to the open breaker is not resumed later.
+                _metrics.ShadowDroppedOne();
+                MarkOutOfStep(work.ConversationKey, "shadow stack down (circuit open)");
+                return;
+            }
+
             var index = _turns.AddOrUpdate(work.ConversationKey, 0, (_, n) => n + 1);
             var primary = NativeContract.ParseTurnResponse("old", work.ConversationKey, index, work.PrimaryStatus, System.Text.Encoding.UTF8.GetString(work.PrimaryBody), work.PrimaryLatencyMs, work.PrimaryError);
             _metrics.ShadowSentOne();
@@ -140,6 +162,30 @@ internal sealed class ShadowMirror : IAsyncDisposable
                     TurnIndex = index,
                 },
                 _stopping.Token).ConfigureAwait(false);
+            if (shadow.Error is { } failure)
+            {
+                if (failure.Kind is ObservationErrorKind.Timeout or ObservationErrorKind.Connection
+                    || (failure.Kind == ObservationErrorKind.HttpStatus && shadow.HttpStatus is null or >= 500))
+                {
+                    Breaker.OnFailure(failure.Message);
+                }
+                else if (failure.Kind != ObservationErrorKind.Cancelled)
+                {
+                    Breaker.OnSuccess(); // it answered: up, even if this answer is unusable
+                }
+
+                if (failure.Kind != ObservationErrorKind.Cancelled)
+                {
+                    _metrics.ShadowFailedOne();
+                    Failures.Record($"{failure.Kind}: {failure.Message}", null);
+                    MarkOutOfStep(work.ConversationKey, "shadow turn failed (" + failure.Kind + ")");
+                }
+            }
+            else
+            {
+                Breaker.OnSuccess();
+            }
+
             var judged = _engine.JudgeTurn(new TurnReplay(index, new Turn { Message = request.Message }, primary, null, shadow));
             _metrics.ShadowComparedOne(judged.Verdict);
             Log.ShadowCompared(_logger, work.ConversationKey, index + 1, judged.Verdict.ToString(), judged.Reason);
@@ -157,7 +203,8 @@ internal sealed class ShadowMirror : IAsyncDisposable
         {
             // The shadow path must never take anything down with it.
             _metrics.ShadowFailedOne();
-            Log.ShadowFailed(_logger, work.ConversationKey, ex.Message, ex);
+            Failures.Record("harness: " + ex.Message, ex);
+            MarkOutOfStep(work.ConversationKey, "shadow comparison failed in the harness");
         }
     }
 

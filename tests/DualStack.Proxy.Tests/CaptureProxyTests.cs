@@ -232,7 +232,7 @@ public sealed class CaptureProxyTests
     }
 
     [Test]
-    public async Task Shadow_NewStackDown_PrimaryAnswersUnchangedAndShadowErrorsAreCounted()
+    public async Task Shadow_NewStackDown_PrimaryAnswersUnchangedFailureCountedAndConversationNoLongerMirrored()
     {
         await using var agent = await SampleAgentServer.StartAsync(new SampleAgentOptions());
         await using var proxy = await ProxyServer.StartAsync(new ProxyOptions { Old = agent.BaseAddress, StorePath = StorePath, Shadow = new Uri("http://127.0.0.1:9/") });
@@ -245,8 +245,17 @@ public sealed class CaptureProxyTests
             Assert.That(await response.Content.ReadAsStringAsync(), Does.Contain("4411"));
         }
 
+        // Handed to the mirror just after the client has its answer: wait until all five turns are accounted for.
+        for (var i = 0; i < 400 && proxy.Metrics.ShadowCompared + proxy.Metrics.ShadowDropped < 5; i++)
+        {
+            await Task.Delay(50);
+        }
+
         await proxy.Shadow!.DrainAsync(TimeSpan.FromSeconds(20));
-        Assert.That(proxy.Metrics.Verdicts(Verdict.Error), Is.EqualTo(5), "an unreachable shadow stack is an Error, not a regression");
+        Assert.That(proxy.Metrics.Verdicts(Verdict.Error), Is.EqualTo(1), "an unreachable shadow stack is an Error, not a regression");
+        Assert.That(proxy.Metrics.ShadowDropped, Is.EqualTo(4), "the rest of the conversation is not mirrored: whole or not at all");
+        var metrics = await http.GetStringAsync("metrics");
+        Assert.That(metrics, Does.Contain("dualstack_shadow_failed_total 1\n").And.Contain("dualstack_shadow_dropped_total 4\n"));
     }
 
     [Test]

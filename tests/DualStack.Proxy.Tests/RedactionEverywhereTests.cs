@@ -2,6 +2,7 @@ using System.Text;
 using DualStack.Core.Capture;
 using DualStack.SampleAgent;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 
 namespace DualStack.Proxy.Tests;
 
@@ -88,5 +89,23 @@ public sealed class RedactionEverywhereTests
                 Assert.That(text, Does.Not.Contain(secret), $"{where} hold '{secret}'");
             }
         }
+    }
+
+    [Test]
+    public async Task LogSink_ShadowLinesNameAConversationKeyWithAnEmail_SinkGetsThemRedacted()
+    {
+        await using var agent = await SampleAgentServer.StartAsync(new SampleAgentOptions());
+        var log = new ListLogger();
+        await using var proxy = await ProxyServer.StartAsync(new ProxyOptions { Old = agent.BaseAddress, Shadow = agent.BaseAddress, LogSink = log }, LogLevel.Information);
+        using var http = new HttpClient { BaseAddress = proxy.BaseAddress };
+
+        using var response = await http.PostAsync("v1/conversations/jane.doe2@example.com/turns", new StringContent("""{"userId":"u-1","message":"hi"}""", Encoding.UTF8, "application/json"));
+        Assert.That(response.IsSuccessStatusCode, Is.True);
+        await proxy.Shadow!.DrainAsync(TimeSpan.FromSeconds(20));
+
+        var lines = log.Entries.Select(e => e.Message).ToArray();
+        Assert.That(lines.Where(l => l.StartsWith("shadow ", StringComparison.Ordinal)), Is.Not.Empty, "the shadow comparison is logged at information level");
+        Assert.That(lines, Has.None.Contain("jane.doe2@example.com"), "the extra sink is redacted like the console");
+        Assert.That(lines, Has.Some.Contain("<email:"));
     }
 }
