@@ -61,8 +61,10 @@ public readonly record struct TypedFact(FactKind Kind, string Value)
         _ => "reply.facts.time",
     };
 
+    private static readonly string[] KindNames = Enum.GetNames<FactKind>().Select(n => n.ToLowerInvariant() + " ").ToArray();
+
     /// <inheritdoc />
-    public override string ToString() => $"{Kind.ToString().ToLowerInvariant()} {Value}";
+    public override string ToString() => string.Concat(KindNames[(int)Kind], Value);
 }
 
 /// <summary>A reply as the judge sees it.</summary>
@@ -132,13 +134,14 @@ public sealed partial record FactOptions(bool MonthFirst = true, bool MaskTimes 
 /// </summary>
 public static partial class FactScanner
 {
+    private static readonly string[] SmallNumbers = Enumerable.Range(0, 1000).Select(n => n.ToString(CultureInfo.InvariantCulture)).ToArray();
+
     private static readonly string[] MonthNames = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
 
     private static readonly System.Buffers.SearchValues<string> MonthWords = System.Buffers.SearchValues.Create(MonthNames, StringComparison.OrdinalIgnoreCase);
 
-    private static readonly HashSet<string> CurrencyCodes = new(
-        ["usd", "eur", "gbp", "jpy", "chf", "cad", "aud", "inr", "cny", "sek", "nok", "dkk", "pln", "mxn", "brl", "nzd", "sgd", "hkd", "zar"],
-        StringComparer.OrdinalIgnoreCase);
+    private static readonly Dictionary<string, string> CurrencyCodes = new[] { "usd", "eur", "gbp", "jpy", "chf", "cad", "aud", "inr", "cny", "sek", "nok", "dkk", "pln", "mxn", "brl", "nzd", "sgd", "hkd", "zar" }
+        .ToDictionary(c => c, c => c.ToUpperInvariant(), StringComparer.OrdinalIgnoreCase);
 
     private static readonly System.Buffers.SearchValues<string> Meridiems = System.Buffers.SearchValues.Create(
         ["am", "pm", "a.m", "p.m"], StringComparison.OrdinalIgnoreCase);
@@ -192,7 +195,7 @@ public static partial class FactScanner
     /// <summary>Scans a reply (formatting already stripped, placeholders from the normaliser already in).</summary>
     public static ScannedReply Scan(string text, TurnInputs inputs, FactOptions options)
     {
-        var spans = new List<Span>(16);
+        var spans = new List<Span>(Math.Max(16, text.Length / 12));
         CollectPlaceholders(text, spans);
         // Each reader runs only when the text holds what it needs (vectorised searches): most replies state few facts.
         if (text.Contains('@', StringComparison.Ordinal))
@@ -336,14 +339,18 @@ public static partial class FactScanner
             }
         }
 
-        if (!text.Contains('-', StringComparison.Ordinal) && !text.Contains('/', StringComparison.Ordinal) && !text.Contains('.', StringComparison.Ordinal))
+        // ISO dates need a hyphen between digits; numeric ones a slash between digits or two dots ("08.02.2026").
+        if (SeparatorBetweenDigits(text, '-', 1))
         {
-            return;
+            foreach (Match match in IsoDate().Matches(text))
+            {
+                AddDate(spans, match, int.Parse(match.Groups["m"].ValueSpan, CultureInfo.InvariantCulture), match.Groups["d"].ValueSpan, match.Groups["y"]);
+            }
         }
 
-        foreach (Match match in IsoDate().Matches(text))
+        if (!SeparatorBetweenDigits(text, '/', 1) && !SeparatorBetweenDigits(text, '.', 2))
         {
-            AddDate(spans, match, int.Parse(match.Groups["m"].ValueSpan, CultureInfo.InvariantCulture), match.Groups["d"].ValueSpan, match.Groups["y"]);
+            return;
         }
 
         foreach (Match match in NumericDate().Matches(text))
@@ -354,6 +361,24 @@ public static partial class FactScanner
             var (month, day) = options.MonthFirst && !dotted ? (first, second) : (second, first);
             AddDate(spans, match, month, day.ToString(CultureInfo.InvariantCulture), match.Groups["y"]);
         }
+    }
+
+    /// <summary>True when <paramref name="separator"/> stands between two digits at least <paramref name="times"/> times.</summary>
+    private static bool SeparatorBetweenDigits(string text, char separator, int times)
+    {
+        var count = 0;
+        var i = text.IndexOf(separator, StringComparison.Ordinal);
+        while (i > 0 && i + 1 < text.Length)
+        {
+            if (char.IsAsciiDigit(text[i - 1]) && char.IsAsciiDigit(text[i + 1]) && ++count >= times)
+            {
+                return true;
+            }
+
+            i = text.IndexOf(separator, i + 1);
+        }
+
+        return false;
     }
 
     private static bool HasWordStartingWith(string text, System.Buffers.SearchValues<string> prefixes)
@@ -531,9 +556,9 @@ public static partial class FactScanner
         }
 
         var word = text.AsSpan(at, wordEnd - at);
-        if (word.Length == 3 && CurrencyCodes.GetAlternateLookup<ReadOnlySpan<char>>().Contains(word) && !word.Equals("yen", StringComparison.OrdinalIgnoreCase))
+        if (word.Length == 3 && CurrencyCodes.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(word, out var code) && !word.Equals("yen", StringComparison.OrdinalIgnoreCase))
         {
-            return (3, word.ToString().ToUpperInvariant(), false);
+            return (3, code, false);
         }
 
         if (word.Equals("rs", StringComparison.OrdinalIgnoreCase))
@@ -847,10 +872,64 @@ public static partial class FactScanner
 
     private static void CollectNumbers(string text, List<Span> spans)
     {
-        CollectNumbers(NumberOrQuantity(), text, spans);
+        CollectDigitNumbers(text, spans);
         if (text.AsSpan().ContainsAny(NumberWordMarks))
         {
             CollectNumbers(WordQuantity(), text, spans);
+        }
+    }
+
+    /// <summary>
+    /// Numbers written in digits, found from the digits: "1,234.50", "15", "20%", with the noun that makes them a
+    /// quantity ("3 items"); the same as the pattern <c>(?&lt;![\w.,])\d+(?:[.,]\d+)*%?(?:[ -]noun)?</c>, without a match object each.
+    /// </summary>
+    private static void CollectDigitNumbers(string text, List<Span> spans)
+    {
+        var i = 0;
+        while (i < text.Length)
+        {
+            var found = text.AsSpan(i).IndexOfAnyInRange('0', '9');
+            if (found < 0)
+            {
+                return;
+            }
+
+            var start = i + found;
+            var end = start;
+            while (end < text.Length && (char.IsAsciiDigit(text[end]) || (text[end] is ',' or '.' && end + 1 < text.Length && char.IsAsciiDigit(text[end + 1]))))
+            {
+                end++;
+            }
+
+            i = end;
+            if (start > 0 && (char.IsLetterOrDigit(text[start - 1]) || text[start - 1] is '_' or '.' or ','))
+            {
+                continue; // inside a word or an id ("A7K2", "v2.1")
+            }
+
+            if (FollowsListLabel(text, start))
+            {
+                continue; // "Step 2", "Option 3": how the reply is laid out, not a fact
+            }
+
+            var percent = end < text.Length && text[end] == '%';
+            var afterNumber = end + (percent ? 1 : 0);
+            var noun = ReadOnlySpan<char>.Empty;
+            if (afterNumber + 2 < text.Length && text[afterNumber] is ' ' or '-' && char.IsAsciiLetter(text[afterNumber + 1]))
+            {
+                var nounEnd = afterNumber + 1;
+                while (nounEnd < text.Length && char.IsAsciiLetter(text[nounEnd]))
+                {
+                    nounEnd++;
+                }
+
+                noun = nounEnd - afterNumber - 1 >= 2 && (nounEnd == text.Length || !char.IsLetterOrDigit(text[nounEnd])) ? text.AsSpan(afterNumber + 1, nounEnd - afterNumber - 1) : [];
+            }
+
+            var quantity = !noun.IsEmpty && !NotQuantityNouns.GetAlternateLookup<ReadOnlySpan<char>>().Contains(noun) && !WordNumbers.GetAlternateLookup<ReadOnlySpan<char>>().ContainsKey(noun);
+            var value = CanonicalNumber(text.AsSpan(start, end - start), decimals: false);
+            var length = quantity ? afterNumber + 1 + noun.Length - start : afterNumber - start;
+            spans.Add(new Span(start, length, quantity ? FactKind.Quantity : FactKind.Number, percent ? value + "%" : value, 7));
         }
     }
 
@@ -1040,6 +1119,11 @@ public static partial class FactScanner
         if (!decimals && !number.ContainsAny(',', '.'))
         {
             var trimmed = number.TrimStart('0');
+            if (trimmed.Length <= 3 && int.TryParse(trimmed, NumberStyles.None, CultureInfo.InvariantCulture, out var small))
+            {
+                return SmallNumbers[small]; // counts, days, list items: no string per occurrence
+            }
+
             return trimmed.IsEmpty ? "0" : trimmed.ToString();
         }
 
@@ -1125,9 +1209,6 @@ public static partial class FactScanner
     private static partial Regex OrdinalOrUnit();
 
     private const string QuantityNoun = @"(?:[ -](?!(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty)\b)(?<noun>[A-Za-z]{2,}))?";
-
-    [GeneratedRegex(@"(?<![\w.,])(?<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?<pct>%)?" + QuantityNoun, RegexOptions.CultureInvariant)]
-    private static partial Regex NumberOrQuantity();
 
     [GeneratedRegex(@"\b(?<word>two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty)\b" + QuantityNoun, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex WordQuantity();

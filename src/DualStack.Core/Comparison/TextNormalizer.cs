@@ -52,18 +52,18 @@ public sealed partial class TextNormalizer
         if (_defaults)
         {
             // Each pattern needs hyphens (a timestamp's date, a uuid's four, a reference's one): most replies skip all three.
-            var hyphens = result.AsSpan().Count('-');
-            if (hyphens >= 2)
+            var (digitHyphen, hexHyphens) = Hyphens(result);
+            if (digitHyphen)
             {
                 result = Timestamp().Replace(result, "<timestamp>");
             }
 
-            if (hyphens >= 4)
+            if (hexHyphens >= 4)
             {
                 result = Uuid().Replace(result, "<uuid>");
             }
 
-            if (hyphens >= 1 && result.AsSpan().ContainsAny(ReferencePrefixes))
+            if (hexHyphens + (digitHyphen ? 1 : 0) > 0 && result.AsSpan().ContainsAny(ReferencePrefixes))
             {
                 result = Reference().Replace(result, "<ref>");
             }
@@ -75,6 +75,28 @@ public sealed partial class TextNormalizer
         }
 
         return result;
+    }
+
+    /// <summary>Whether a hyphen sits between two digits (a date), and how many sit between two hex digits (a uuid has four); "e-mail" counts for neither.</summary>
+    private static (bool DigitHyphen, int HexHyphens) Hyphens(string text)
+    {
+        var digitHyphen = false;
+        var hex = 0;
+        var i = text.IndexOf('-', StringComparison.Ordinal);
+        while (i > 0 && i + 1 < text.Length)
+        {
+            var before = text[i - 1];
+            var after = text[i + 1];
+            digitHyphen |= char.IsAsciiDigit(before) && char.IsAsciiDigit(after);
+            if (char.IsAsciiHexDigit(before) && char.IsAsciiHexDigit(after))
+            {
+                hex++;
+            }
+
+            i = text.IndexOf('-', i + 1);
+        }
+
+        return (digitHyphen, hex);
     }
 
     private static readonly System.Buffers.SearchValues<string> ReferencePrefixes = System.Buffers.SearchValues.Create(
