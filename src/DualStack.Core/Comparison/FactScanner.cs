@@ -1033,7 +1033,7 @@ public static partial class FactScanner
 
     private static void TrimLabel(StringBuilder meaning)
     {
-        // "(ref <gen>)", "Ticket #<gen>", "reference number: <gen>" → the label goes with the value.
+        // "(ref <gen>)", "Ticket #<gen>", "reference number: <gen>" → a reference's label goes with the value.
         var end = meaning.Length;
         var i = end - 1;
         while (i >= 0 && (char.IsWhiteSpace(meaning[i]) || meaning[i] is ':' or '#' or '.'))
@@ -1048,7 +1048,8 @@ public static partial class FactScanner
         }
 
         var word = meaning.ToString(i + 1, wordEnd - i - 1);
-        if (word.Length > 0 && (IdLabels.Contains(word) || word.Equals("as", StringComparison.OrdinalIgnoreCase) || word.Equals("of", StringComparison.OrdinalIgnoreCase)))
+        // A record word stays ("no order <gen> in our system" keeps "order"): it carries the sentence's meaning.
+        if (word.Length > 0 && ((IdLabels.Contains(word) && !RecordLabels.Contains(word)) || word.Equals("as", StringComparison.OrdinalIgnoreCase) || word.Equals("of", StringComparison.OrdinalIgnoreCase)))
         {
             meaning.Length = i + 1;
             if (word.Equals("of", StringComparison.OrdinalIgnoreCase))
@@ -1152,6 +1153,12 @@ public static partial class FactScanner
             ? value.ToString(decimals ? "0.00" : "0.############", CultureInfo.InvariantCulture)
             : clean[..n].ToString();
     }
+
+    /// <summary>The ISO code of a currency symbol (<c>$</c>, <c>US$</c>, <c>€</c>…) or code (<c>usd</c>); anything else upper-cased as it is.</summary>
+    internal static string CurrencyOf(ReadOnlySpan<char> mark) =>
+        mark.Length == 3 && char.IsAsciiLetter(mark[0]) && char.IsAsciiLetter(mark[2])
+            ? CurrencyCodes.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(mark, out var code) ? code : mark.ToString().ToUpperInvariant()
+            : CurrencyOfSymbol(mark);
 
     private static string CurrencyOfSymbol(ReadOnlySpan<char> symbol) => symbol switch
     {

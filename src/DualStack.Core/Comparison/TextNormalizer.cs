@@ -122,9 +122,10 @@ public sealed partial class TextNormalizer
             };
             var code = form switch
             {
-                AmountForm.SymbolFirst => CurrencyOfSymbol(amount[0]),
-                AmountForm.CodeLast => CurrencyOfCode(amount[^3..]),
-                _ => CurrencyOfCode(amount[..3]),
+                // One table of currencies for the whole judge: the fact scanner's.
+                AmountForm.SymbolFirst => FactScanner.CurrencyOf(amount[..1]),
+                AmountForm.CodeLast => FactScanner.CurrencyOf(amount[^3..]),
+                _ => FactScanner.CurrencyOf(amount[..3]),
             };
             if (IsCanonical(amount, number, code))
             {
@@ -266,20 +267,6 @@ public sealed partial class TextNormalizer
             ? value.ToString("0.00", CultureInfo.InvariantCulture) + " " + currency
             : number + " " + currency;
     }
-
-    private static string CurrencyOfSymbol(char symbol) => symbol switch
-    {
-        '$' => "USD",
-        '€' => "EUR",
-        '£' => "GBP",
-        _ => symbol.ToString(),
-    };
-
-    private static string CurrencyOfCode(ReadOnlySpan<char> code) =>
-        code.Equals("usd", StringComparison.OrdinalIgnoreCase) ? "USD"
-        : code.Equals("eur", StringComparison.OrdinalIgnoreCase) ? "EUR"
-        : code.Equals("gbp", StringComparison.OrdinalIgnoreCase) ? "GBP"
-        : code.ToString().ToUpperInvariant();
 
     private enum AmountForm
     {
