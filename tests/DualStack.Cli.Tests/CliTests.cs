@@ -130,7 +130,9 @@ public sealed class CliTests
         var resultsFile = Directory.GetFiles(Path.Combine(_workDir, "out"), "results.json", SearchOption.AllDirectories).Single();
         using var doc = JsonDocument.Parse(File.ReadAllText(resultsFile));
         Assert.That(doc.RootElement.GetProperty("conversations").GetArrayLength(), Is.EqualTo(6));
-        Assert.That(result.Stdout, Does.Contain("regressions: 0"));
+        // Healthy stacks: nothing at or above the default --fail-on major. A cold first turn on a loaded machine may
+        // still be reported as a minor latency finding, which is the tool working, not a failure.
+        Assert.That(result.Stdout, Does.Contain("(critical 0, major 0,"));
     }
 
     [Test]
