@@ -134,6 +134,12 @@ public sealed partial record FactOptions(bool MonthFirst = true, bool MaskTimes 
 /// </summary>
 public static partial class FactScanner
 {
+    [ThreadStatic]
+    private static List<Span>? t_spans;
+
+    [ThreadStatic]
+    private static List<(int Index, int Length)>? t_tokens;
+
     private static readonly string[] SmallNumbers = Enumerable.Range(0, 1000).Select(n => n.ToString(CultureInfo.InvariantCulture)).ToArray();
 
     private static readonly string[] MonthNames = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
@@ -145,6 +151,9 @@ public static partial class FactScanner
 
     private static readonly System.Buffers.SearchValues<string> Meridiems = System.Buffers.SearchValues.Create(
         ["am", "pm", "a.m", "p.m"], StringComparison.OrdinalIgnoreCase);
+
+    // One vectorised search for both marks: "www." with an ignore-case string search costs more than the whole date reader.
+    private static readonly System.Buffers.SearchValues<string> UrlMarks = System.Buffers.SearchValues.Create(["://", "www."], StringComparison.OrdinalIgnoreCase);
 
     private static readonly System.Buffers.SearchValues<char> CurrencySymbols = System.Buffers.SearchValues.Create("$€£¥₹円");
 
@@ -195,7 +204,10 @@ public static partial class FactScanner
     /// <summary>Scans a reply (formatting already stripped, placeholders from the normaliser already in).</summary>
     public static ScannedReply Scan(string text, TurnInputs inputs, FactOptions options)
     {
-        var spans = new List<Span>(Math.Max(16, text.Length / 12));
+        // The span and token lists are the thread's own, reused from scan to scan: Scan is not re-entrant and
+        // neither list escapes it (facts, names and ids are copied out as strings).
+        var spans = t_spans ??= new List<Span>(64);
+        spans.Clear();
         CollectPlaceholders(text, spans);
         // Each reader runs only when the text holds what it needs (vectorised searches): most replies state few facts.
         if (text.Contains('@', StringComparison.Ordinal))
@@ -203,7 +215,7 @@ public static partial class FactScanner
             Collect(Email(), text, spans, FactKind.Email, 0);
         }
 
-        if (text.Contains("://", StringComparison.Ordinal) || text.Contains("www.", StringComparison.OrdinalIgnoreCase))
+        if (text.AsSpan().ContainsAny(UrlMarks))
         {
             Collect(Url(), text, spans, FactKind.Url, 1);
         }
@@ -218,31 +230,56 @@ public static partial class FactScanner
         CollectNumbers(text, spans);
         var chosen = Resolve(spans);
 
-        var facts = new List<TypedFact>(chosen.Count);
-        var seen = new HashSet<TypedFact>();
-        var meaning = new StringBuilder(text.Length);
-        var last = 0;
-        foreach (var span in chosen)
+        var facts = new List<TypedFact>(Math.Min(chosen.Count, 16));
+        // The meaning text is assembled in a pooled buffer: the text with generated values (and their labels) cut out.
+        var meaning = System.Buffers.ArrayPool<char>.Shared.Rent(Math.Max(1, text.Length));
+        try
         {
-            if (span.Kind is null)
+            var length = 0;
+            var last = 0;
+            foreach (var span in chosen)
             {
-                // Generated: dropped from the meaning text (with a "ref"/"ticket" label right before it).
-                meaning.Append(text, last, span.Start - last);
-                TrimLabel(meaning);
-                last = span.Start + span.Length;
-                continue;
+                if (span.Kind is null)
+                {
+                    // Generated: dropped from the meaning text (with a "ref"/"ticket" label right before it).
+                    text.AsSpan(last, span.Start - last).CopyTo(meaning.AsSpan(length));
+                    length = TrimLabel(meaning, length + span.Start - last);
+                    last = span.Start + span.Length;
+                    continue;
+                }
+
+                AddFact(facts, new TypedFact(span.Kind.Value, span.Canonical!));
             }
 
-            var fact = new TypedFact(span.Kind.Value, span.Canonical!);
-            if (seen.Add(fact))
+            text.AsSpan(last).CopyTo(meaning.AsSpan(length));
+            length += text.Length - last;
+            var names = CollectNames(text, inputs, chosen, facts);
+            return new ScannedReply(facts, Collapse(meaning.AsSpan(0, length)), names, generatedIds, recordIds);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<char>.Shared.Return(meaning);
+            if (spans.Capacity > 4096)
             {
-                facts.Add(fact);
+                t_spans = null; // a very long reply's list is not kept for the thread's lifetime
+                t_tokens = null;
+            }
+        }
+    }
+
+    /// <summary>Adds a fact once: replies state few distinct facts, so a scan of the list beats a hash set.</summary>
+    private static bool AddFact(List<TypedFact> facts, TypedFact fact)
+    {
+        foreach (var known in System.Runtime.InteropServices.CollectionsMarshal.AsSpan(facts))
+        {
+            if (known.Kind == fact.Kind && string.Equals(known.Value, fact.Value, StringComparison.Ordinal))
+            {
+                return false;
             }
         }
 
-        meaning.Append(text, last, text.Length - last);
-        var names = CollectNames(text, inputs, chosen, facts, seen);
-        return new ScannedReply(facts, Collapse(meaning), names, generatedIds, recordIds);
+        facts.Add(fact);
+        return true;
     }
 
     /// <summary>True when the word at <paramref name="index"/> begins a sentence (only white space or opening punctuation since the last full stop).</summary>
@@ -348,7 +385,7 @@ public static partial class FactScanner
             }
         }
 
-        if (!SeparatorBetweenDigits(text, '/', 1) && !SeparatorBetweenDigits(text, '.', 2))
+        if (!SeparatorBetweenDigits(text, '/', 1) && !TwoDotsBetweenDigits(text))
         {
             return;
         }
@@ -376,6 +413,67 @@ public static partial class FactScanner
             }
 
             i = text.IndexOf(separator, i + 1);
+        }
+
+        return false;
+    }
+
+    /// <summary>True when one token holds two dots between digits ("08.02.2026"), unlike amounts ("25.00 … 12.50").</summary>
+    private static bool TwoDotsBetweenDigits(string text)
+    {
+        var i = text.IndexOf('.', StringComparison.Ordinal);
+        while (i > 0 && i + 1 < text.Length)
+        {
+            if (char.IsAsciiDigit(text[i - 1]) && char.IsAsciiDigit(text[i + 1]))
+            {
+                var j = i + 1;
+                while (j < text.Length && char.IsAsciiDigit(text[j]))
+                {
+                    j++;
+                }
+
+                if (j + 1 < text.Length && text[j] == '.' && char.IsAsciiDigit(text[j + 1]))
+                {
+                    return true;
+                }
+            }
+
+            i = text.IndexOf('.', i + 1);
+        }
+
+        return false;
+    }
+
+    /// <summary>True when a time of day may be written: a colon between digits, or a digit before "am"/"pm" (a space between allowed).</summary>
+    private static bool MayHoldTime(string text)
+    {
+        if (SeparatorBetweenDigits(text, ':', 1))
+        {
+            return true;
+        }
+
+        var i = 0;
+        while (i < text.Length)
+        {
+            var hit = text.AsSpan(i).IndexOfAny(Meridiems);
+            if (hit < 0)
+            {
+                return false;
+            }
+
+            var at = i + hit;
+            var before = at - 1;
+            if (before >= 0 && char.IsWhiteSpace(text[before]))
+            {
+                before--;
+            }
+
+            if (before >= 0 && char.IsAsciiDigit(text[before]))
+            {
+                return true;
+            }
+
+            i = at + 1;
         }
 
         return false;
@@ -433,7 +531,7 @@ public static partial class FactScanner
 
     private static void CollectTimes(string text, List<Span> spans, TurnInputs inputs, FactOptions options)
     {
-        if (!text.Contains(':', StringComparison.Ordinal) && !text.AsSpan().ContainsAny(Meridiems))
+        if (!MayHoldTime(text))
         {
             return;
         }
@@ -509,7 +607,7 @@ public static partial class FactScanner
 
                     var prefix = text.AsSpan(markStart, at - markStart + 1);
                     var code = markStart < at ? CurrencyOfSymbol(prefix) : currency;
-                    spans.Add(new Span(markStart, start + length - markStart, FactKind.Amount, CanonicalNumber(text.AsSpan(start, length), decimals: true) + " " + code, 4));
+                    spans.Add(new Span(markStart, start + length - markStart, FactKind.Amount, CanonicalNumber(text.AsSpan(start, length), decimals: true, code, spaced: true), 4));
                     i = start + length;
                     continue;
                 }
@@ -530,7 +628,7 @@ public static partial class FactScanner
 
             if (numberStart < end && char.IsAsciiDigit(text[numberStart]) && (numberStart == 0 || !char.IsLetterOrDigit(text[numberStart - 1])))
             {
-                spans.Add(new Span(numberStart, at + mark - numberStart, FactKind.Amount, CanonicalNumber(text.AsSpan(numberStart, end - numberStart), decimals: true) + " " + currency, 4));
+                spans.Add(new Span(numberStart, at + mark - numberStart, FactKind.Amount, CanonicalNumber(text.AsSpan(numberStart, end - numberStart), decimals: true, currency, spaced: true), 4));
             }
         }
     }
@@ -731,7 +829,8 @@ public static partial class FactScanner
     /// </summary>
     private static List<(int Index, int Length)> DigitTokens(string text)
     {
-        var tokens = new List<(int, int)>();
+        var tokens = t_tokens ??= new List<(int, int)>(32);
+        tokens.Clear();
         var i = 0;
         while (i < text.Length)
         {
@@ -927,9 +1026,9 @@ public static partial class FactScanner
             }
 
             var quantity = !noun.IsEmpty && !NotQuantityNouns.GetAlternateLookup<ReadOnlySpan<char>>().Contains(noun) && !WordNumbers.GetAlternateLookup<ReadOnlySpan<char>>().ContainsKey(noun);
-            var value = CanonicalNumber(text.AsSpan(start, end - start), decimals: false);
+            var value = CanonicalNumber(text.AsSpan(start, end - start), decimals: false, percent ? "%" : default);
             var length = quantity ? afterNumber + 1 + noun.Length - start : afterNumber - start;
-            spans.Add(new Span(start, length, quantity ? FactKind.Quantity : FactKind.Number, percent ? value + "%" : value, 7));
+            spans.Add(new Span(start, length, quantity ? FactKind.Quantity : FactKind.Number, value, 7));
         }
     }
 
@@ -970,27 +1069,43 @@ public static partial class FactScanner
     /// <summary>Leftmost span first; where spans overlap, the earlier one wins, and at the same start the more specific reader.</summary>
     private static List<Span> Resolve(List<Span> spans)
     {
-        spans.Sort(static (a, b) => a.Start != b.Start ? a.Start.CompareTo(b.Start) : a.Priority != b.Priority ? a.Priority.CompareTo(b.Priority) : b.Length.CompareTo(a.Length));
-        var chosen = new List<Span>(spans.Count);
+        // Sorted by one integer key (start, then priority, then the longer span): a primitive sort, no comparison delegate.
+        var items = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(spans);
+        var rented = items.Length > 256 ? System.Buffers.ArrayPool<long>.Shared.Rent(items.Length) : null;
+        var keys = rented is null ? stackalloc long[items.Length] : rented.AsSpan(0, items.Length);
+        for (var k = 0; k < items.Length; k++)
+        {
+            keys[k] = ((long)items[k].Start << 32) | ((long)Math.Min(items[k].Priority, 0xFFFF) << 16) | (long)(0xFFFF - Math.Min(items[k].Length, 0xFFFF));
+        }
+
+        keys.Sort(items);
+        if (rented is not null)
+        {
+            System.Buffers.ArrayPool<long>.Shared.Return(rented);
+        }
+
+        // Chosen spans are compacted to the front of the same list.
+        var count = 0;
         var end = 0;
-        foreach (var span in spans)
+        foreach (var span in items)
         {
             if (span.Start >= end)
             {
-                chosen.Add(span);
+                items[count++] = span;
                 end = span.Start + span.Length;
             }
-            else if (chosen.Count > 0 && span.Priority < chosen[^1].Priority && span.Start == chosen[^1].Start)
+            else if (count > 0 && span.Priority < items[count - 1].Priority && span.Start == items[count - 1].Start)
             {
-                chosen[^1] = span;
+                items[count - 1] = span;
                 end = span.Start + span.Length;
             }
         }
 
-        return chosen;
+        spans.RemoveRange(count, spans.Count - count);
+        return spans;
     }
 
-    private static List<string> CollectNames(string text, TurnInputs inputs, List<Span> chosen, List<TypedFact> facts, HashSet<TypedFact> seen)
+    private static List<string> CollectNames(string text, TurnInputs inputs, List<Span> chosen, List<TypedFact> facts)
     {
         var novel = new List<string>();
         foreach (var match in CapitalisedWord().EnumerateMatches(text))
@@ -1003,11 +1118,7 @@ public static partial class FactScanner
             var word = text.Substring(match.Index, match.Length);
             if (inputs.Names.Contains(word))
             {
-                var fact = new TypedFact(FactKind.Name, word);
-                if (seen.Add(fact))
-                {
-                    facts.Add(fact);
-                }
+                AddFact(facts, new TypedFact(FactKind.Name, word));
             }
             else if (!IsCommonCapitalised(word) && (!StartsSentence(text, match.Index) || (match.Index + match.Length < text.Length && text[match.Index + match.Length] is ',' or ':' or '!' or '—' or '–' || text.AsSpan(match.Index + match.Length).StartsWith(" -", StringComparison.Ordinal) || text.AsSpan(match.Index + match.Length).StartsWith(" —", StringComparison.Ordinal) || text.AsSpan(match.Index + match.Length).StartsWith(" –", StringComparison.Ordinal))))
             {
@@ -1031,11 +1142,11 @@ public static partial class FactScanner
         return false;
     }
 
-    private static void TrimLabel(StringBuilder meaning)
+    /// <summary>The length of <paramref name="meaning"/> once a reference's label before the cut is gone; <paramref name="length"/> when there is none.</summary>
+    private static int TrimLabel(char[] meaning, int length)
     {
         // "(ref <gen>)", "Ticket #<gen>", "reference number: <gen>" → a reference's label goes with the value.
-        var end = meaning.Length;
-        var i = end - 1;
+        var i = length - 1;
         while (i >= 0 && (char.IsWhiteSpace(meaning[i]) || meaning[i] is ':' or '#' or '.'))
         {
             i--;
@@ -1047,20 +1158,18 @@ public static partial class FactScanner
             i--;
         }
 
-        var word = meaning.ToString(i + 1, wordEnd - i - 1);
+        var word = meaning.AsSpan(i + 1, wordEnd - i - 1);
         // A record word stays ("no order <gen> in our system" keeps "order"): it carries the sentence's meaning.
-        if (word.Length > 0 && ((IdLabels.Contains(word) && !RecordLabels.Contains(word)) || word.Equals("as", StringComparison.OrdinalIgnoreCase) || word.Equals("of", StringComparison.OrdinalIgnoreCase)))
+        if (word.Length > 0 && ((IdLabels.GetAlternateLookup<ReadOnlySpan<char>>().Contains(word) && !RecordLabels.GetAlternateLookup<ReadOnlySpan<char>>().Contains(word)) || word.Equals("as", StringComparison.OrdinalIgnoreCase) || word.Equals("of", StringComparison.OrdinalIgnoreCase)))
         {
-            meaning.Length = i + 1;
-            if (word.Equals("of", StringComparison.OrdinalIgnoreCase))
-            {
-                TrimLabel(meaning);
-            }
+            return word.Equals("of", StringComparison.OrdinalIgnoreCase) ? TrimLabel(meaning, i + 1) : i + 1;
         }
+
+        return length;
     }
 
     /// <summary>Lower-cases, removes brackets left empty and collapses white space.</summary>
-    private static string Collapse(StringBuilder text)
+    private static string Collapse(ReadOnlySpan<char> text)
     {
         var buffer = System.Buffers.ArrayPool<char>.Shared.Rent(Math.Max(1, text.Length));
         try
@@ -1068,43 +1177,53 @@ public static partial class FactScanner
             var length = 0;
             var pendingSpace = false;
             var open = -1;
-            foreach (var chunk in text.GetChunks())
+            foreach (var c in text)
             {
-                foreach (var c in chunk.Span)
+                // Printable ASCII other than brackets, the common case: lower-cased by a bit, no lookup.
+                if (c is > ' ' and < (char)0x7F and not '(' and not ')' and not '[' and not ']')
                 {
-                    if (char.IsWhiteSpace(c))
-                    {
-                        pendingSpace = length > 0;
-                        continue;
-                    }
-
-                    if (c is ')' or ']' && open >= 0 && buffer.AsSpan(open + 1, length - open - 1).IndexOfAnyExcept(" ,;:") < 0)
-                    {
-                        // Brackets left empty once generated values went ("(ref <gen>, <gen>)") go too.
-                        length = open;
-                        while (length > 0 && buffer[length - 1] == ' ')
-                        {
-                            length--;
-                        }
-
-                        open = -1;
-                        pendingSpace = length > 0;
-                        continue;
-                    }
-
                     if (pendingSpace)
                     {
                         buffer[length++] = ' ';
                         pendingSpace = false;
                     }
 
-                    if (c is '(' or '[')
+                    buffer[length++] = char.IsAsciiLetterUpper(c) ? (char)(c | 0x20) : c;
+                    continue;
+                }
+
+                if (char.IsWhiteSpace(c))
+                {
+                    pendingSpace = length > 0;
+                    continue;
+                }
+
+                if (c is ')' or ']' && open >= 0 && buffer.AsSpan(open + 1, length - open - 1).IndexOfAnyExcept(" ,;:") < 0)
+                {
+                    // Brackets left empty once generated values went ("(ref <gen>, <gen>)") go too.
+                    length = open;
+                    while (length > 0 && buffer[length - 1] == ' ')
                     {
-                        open = length;
+                        length--;
                     }
 
-                    buffer[length++] = char.ToLowerInvariant(c);
+                    open = -1;
+                    pendingSpace = length > 0;
+                    continue;
                 }
+
+                if (pendingSpace)
+                {
+                    buffer[length++] = ' ';
+                    pendingSpace = false;
+                }
+
+                if (c is '(' or '[')
+                {
+                    open = length;
+                }
+
+                buffer[length++] = char.ToLowerInvariant(c);
             }
 
             return new string(buffer, 0, length);
@@ -1115,9 +1234,19 @@ public static partial class FactScanner
         }
     }
 
-    private static string CanonicalNumber(ReadOnlySpan<char> number, bool decimals)
+    /// <summary>
+    /// A number as one canonical string, <paramref name="suffix"/> appended ("%", or " USD" when <paramref name="spaced"/>): thousands separators dropped,
+    /// a decimal comma read as a point, leading zeros gone; amounts with two decimals ("25" → "25.00"), other numbers
+    /// without trailing zeros ("1.50" → "1.5"). The same strings as <c>decimal.Parse</c> then <c>ToString("0.00")</c> or
+    /// <c>ToString("0.############")</c>, read from the digits: no parse, no format.
+    /// </summary>
+    private static string CanonicalNumber(ReadOnlySpan<char> number, bool decimals, ReadOnlySpan<char> suffix = default, bool spaced = false)
     {
-        if (!decimals && !number.ContainsAny(',', '.'))
+        Span<char> unit = stackalloc char[suffix.Length + 1];
+        unit[0] = ' ';
+        suffix.CopyTo(unit[1..]);
+        ReadOnlySpan<char> tail = spaced ? unit : unit[1..];
+        if (!decimals && tail.IsEmpty && !number.ContainsAny(',', '.'))
         {
             var trimmed = number.TrimStart('0');
             if (trimmed.Length <= 3 && int.TryParse(trimmed, NumberStyles.None, CultureInfo.InvariantCulture, out var small))
@@ -1134,6 +1263,8 @@ public static partial class FactScanner
         var dot = number.LastIndexOf('.');
         var decimalComma = comma > dot && number.Length - comma - 1 == 2;
         var n = 0;
+        var points = 0;
+        var point = -1;
         foreach (var c in number)
         {
             if (n == clean.Length)
@@ -1146,12 +1277,61 @@ public static partial class FactScanner
                 continue;
             }
 
+            if (c is ',' or '.')
+            {
+                points++;
+                point = n;
+            }
+
             clean[n++] = c == ',' ? '.' : c;
         }
 
-        return decimal.TryParse(clean[..n], NumberStyles.Number, CultureInfo.InvariantCulture, out var value)
-            ? value.ToString(decimals ? "0.00" : "0.############", CultureInfo.InvariantCulture)
-            : clean[..n].ToString();
+        clean = clean[..n];
+        if (points > 1)
+        {
+            return string.Concat(clean, tail); // "1.234.567": not a number decimal reads; kept as written
+        }
+
+        var whole = (point < 0 ? clean : clean[..point]).TrimStart('0');
+        var fraction = point < 0 ? [] : clean[(point + 1)..];
+        if (whole.Length > 20 || (decimals ? fraction.Length > 2 : fraction.Length > 12))
+        {
+            // Rounding, or more digits than a decimal holds: the library does it (rare).
+            return decimal.TryParse(clean, NumberStyles.Number, CultureInfo.InvariantCulture, out var value)
+                ? string.Concat(value.ToString(decimals ? "0.00" : "0.############", CultureInfo.InvariantCulture), tail)
+                : string.Concat(clean, tail);
+        }
+
+        if (!decimals)
+        {
+            fraction = fraction.TrimEnd('0');
+        }
+
+        Span<char> result = stackalloc char[24 + 2 + tail.Length];
+        var length = 0;
+        if (whole.IsEmpty)
+        {
+            result[length++] = '0';
+        }
+        else
+        {
+            whole.CopyTo(result);
+            length = whole.Length;
+        }
+
+        if (decimals || !fraction.IsEmpty)
+        {
+            result[length++] = '.';
+            fraction.CopyTo(result[length..]);
+            length += fraction.Length;
+            for (var pad = fraction.Length; decimals && pad < 2; pad++)
+            {
+                result[length++] = '0';
+            }
+        }
+
+        tail.CopyTo(result[length..]);
+        return new string(result[..(length + tail.Length)]);
     }
 
     /// <summary>The ISO code of a currency symbol (<c>$</c>, <c>US$</c>, <c>€</c>…) or code (<c>usd</c>); anything else upper-cased as it is.</summary>

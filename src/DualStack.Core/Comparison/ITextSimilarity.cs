@@ -27,34 +27,86 @@ public sealed class LexicalSimilarity : ITextSimilarity
             return 1;
         }
 
-        // Words are counted by a 64-bit hash of their characters (FNV-1a): no string per token, one lookup each. Two
-        // different words sharing a hash would count as one; at 64 bits that is ~1e-15 for a reply of a few hundred
-        // words, far below what a similarity score can show.
-        var counts = new Dictionary<ulong, int>(64);
-        var totalA = 0;
-        var rest = a.AsSpan();
-        while (TextNormalizer.NextToken(ref rest, out var token))
+        // Words are compared by a 64-bit hash of their characters (FNV-1a): no string per token. The first text's hashes
+        // go into a small open-addressing table with a count each; each word of the second text takes one from its
+        // count, so shared words count as a multiset (a word twice on each side counts twice). Two different words
+        // sharing a hash would count as one; at 64 bits that is ~1e-15 for a reply of a few hundred words, far below
+        // what a similarity score can show.
+        var rented = System.Buffers.ArrayPool<ulong>.Shared.Rent(a.Length / 2 + 1);
+        try
         {
-            ref var n = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(counts, Hash(token), out _);
-            n++;
-            totalA++;
-        }
-
-        var totalB = 0;
-        var common = 0;
-        rest = b.AsSpan();
-        while (TextNormalizer.NextToken(ref rest, out var token))
-        {
-            totalB++;
-            ref var n = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(counts, Hash(token));
-            if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref n) && n > 0)
+            var hashes = Hashes(a, rented);
+            var size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)Math.Max(16, hashes.Length * 2));
+            var keys = System.Buffers.ArrayPool<ulong>.Shared.Rent(size);
+            var counts = System.Buffers.ArrayPool<int>.Shared.Rent(size);
+            try
             {
-                n--;
-                common++;
+                var mask = size - 1;
+                Array.Clear(counts, 0, size);
+                foreach (var hash in hashes)
+                {
+                    var slot = (int)(hash ^ (hash >> 32)) & mask;
+                    while (counts[slot] != 0 && keys[slot] != hash)
+                    {
+                        slot = (slot + 1) & mask;
+                    }
+
+                    // A used slot holds 1 + the count: 0 marks a slot never used, where a probe stops.
+                    keys[slot] = hash;
+                    counts[slot] = counts[slot] == 0 ? 2 : counts[slot] + 1;
+                }
+
+                var totalB = 0;
+                var common = 0;
+                var rest = b.AsSpan();
+                while (TextNormalizer.NextToken(ref rest, out var token))
+                {
+                    totalB++;
+                    var hash = Hash(token);
+                    var slot = (int)(hash ^ (hash >> 32)) & mask;
+                    while (counts[slot] != 0)
+                    {
+                        if (keys[slot] == hash)
+                        {
+                            if (counts[slot] > 1)
+                            {
+                                counts[slot]--;
+                                common++;
+                            }
+
+                            break;
+                        }
+
+                        slot = (slot + 1) & mask;
+                    }
+                }
+
+                var total = hashes.Length + totalB;
+                return total == 0 ? 1 : 2.0 * common / total;
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<ulong>.Shared.Return(keys);
+                System.Buffers.ArrayPool<int>.Shared.Return(counts);
             }
         }
+        finally
+        {
+            System.Buffers.ArrayPool<ulong>.Shared.Return(rented);
+        }
+    }
 
-        return totalA + totalB == 0 ? 1 : 2.0 * common / (totalA + totalB);
+    /// <summary>The hash of each token of <paramref name="text"/>, in <paramref name="buffer"/> (a token takes at least two characters with its separator).</summary>
+    private static Span<ulong> Hashes(string text, ulong[] buffer)
+    {
+        var count = 0;
+        var rest = text.AsSpan();
+        while (TextNormalizer.NextToken(ref rest, out var token))
+        {
+            buffer[count++] = Hash(token);
+        }
+
+        return buffer.AsSpan(0, count);
     }
 
     private static ulong Hash(ReadOnlySpan<char> word)
