@@ -140,6 +140,9 @@ public static partial class FactScanner
     [ThreadStatic]
     private static List<(int Index, int Length)>? t_tokens;
 
+    [ThreadStatic]
+    private static List<int>? t_marks;
+
     private static readonly string[] SmallNumbers = Enumerable.Range(0, 1000).Select(n => n.ToString(CultureInfo.InvariantCulture)).ToArray();
 
     private static readonly string[] MonthNames = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
@@ -299,7 +302,9 @@ public static partial class FactScanner
         return true;
     }
 
-    internal static bool IsCommonCapitalised(string word) => word.Length < 2 || CommonCapitalised.Contains(word);
+    internal static bool IsCommonCapitalised(string word) => IsCommonCapitalised(word.AsSpan());
+
+    internal static bool IsCommonCapitalised(ReadOnlySpan<char> word) => word.Length < 2 || CommonCapitalised.GetAlternateLookup<ReadOnlySpan<char>>().Contains(word);
 
     internal static string? CanonicalTime(Match match)
     {
@@ -559,6 +564,8 @@ public static partial class FactScanner
         var i = 0;
         var nextSymbol = -2;
         var nextWord = -2;
+        var wordMarks = WordMarksNearNumbers(text);
+        var markIndex = 0;
         while (i < text.Length)
         {
             if (nextSymbol != -1 && nextSymbol < i)
@@ -569,8 +576,12 @@ public static partial class FactScanner
 
             if (nextWord != -1 && nextWord < i)
             {
-                var found = text.AsSpan(i).IndexOfAny(CurrencyMarks);
-                nextWord = found < 0 ? -1 : i + found;
+                while (markIndex < wordMarks.Count && wordMarks[markIndex] < i)
+                {
+                    markIndex++;
+                }
+
+                nextWord = markIndex < wordMarks.Count ? wordMarks[markIndex] : -1;
             }
 
             if (nextSymbol < 0 && nextWord < 0)
@@ -631,6 +642,65 @@ public static partial class FactScanner
                 spans.Add(new Span(numberStart, at + mark - numberStart, FactKind.Amount, CanonicalNumber(text.AsSpan(numberStart, end - numberStart), decimals: true, currency, spaced: true), 4));
             }
         }
+    }
+
+    /// <summary>
+    /// Where currency words and codes may start, in text order: the word right before each number ("USD 15", "Rs. 200")
+    /// and right after it ("15 dollars"), a space (and after "Rs", a dot) between. An amount's word touches its number,
+    /// so no other word needs reading: a search for the marks themselves meets their two-letter prefixes ("in", "no",
+    /// "us"…) all over English text.
+    /// </summary>
+    private static List<int> WordMarksNearNumbers(string text)
+    {
+        var marks = t_marks ??= new List<int>(16);
+        marks.Clear();
+        var i = 0;
+        while (i < text.Length)
+        {
+            var digit = text.AsSpan(i).IndexOfAnyInRange('0', '9');
+            if (digit < 0)
+            {
+                break;
+            }
+
+            var start = i + digit;
+            var end = start;
+            while (end < text.Length && (char.IsAsciiDigit(text[end]) || (text[end] is ',' or '.' && end + 1 < text.Length && char.IsAsciiDigit(text[end + 1]))))
+            {
+                end++;
+            }
+
+            i = end;
+            var before = start - 1;
+            if (before >= 0 && text[before] == ' ')
+            {
+                before--;
+            }
+
+            if (before >= 0 && text[before] == '.')
+            {
+                before--;
+            }
+
+            var wordStart = before + 1;
+            while (wordStart > 0 && char.IsLetter(text[wordStart - 1]))
+            {
+                wordStart--;
+            }
+
+            if (wordStart <= before && (marks.Count == 0 || marks[^1] < wordStart))
+            {
+                marks.Add(wordStart);
+            }
+
+            var after = end < text.Length && text[end] == ' ' ? end + 1 : end;
+            if (after < text.Length && char.IsLetter(text[after]))
+            {
+                marks.Add(after);
+            }
+        }
+
+        return marks;
     }
 
     /// <summary>The currency mark at <paramref name="at"/>: its length, ISO code and whether it is a symbol; (0, null) when the hit is inside a word.</summary>
@@ -1115,14 +1185,15 @@ public static partial class FactScanner
                 continue;
             }
 
-            var word = text.Substring(match.Index, match.Length);
-            if (inputs.Names.Contains(word))
+            // Most capitalised words are common ones ("Your", "Good"): they are looked up without a string each.
+            var span = text.AsSpan(match.Index, match.Length);
+            if (inputs.Names.Count > 0 && inputs.Names.Contains(span.ToString()))
             {
-                AddFact(facts, new TypedFact(FactKind.Name, word));
+                AddFact(facts, new TypedFact(FactKind.Name, span.ToString()));
             }
-            else if (!IsCommonCapitalised(word) && (!StartsSentence(text, match.Index) || (match.Index + match.Length < text.Length && text[match.Index + match.Length] is ',' or ':' or '!' or '—' or '–' || text.AsSpan(match.Index + match.Length).StartsWith(" -", StringComparison.Ordinal) || text.AsSpan(match.Index + match.Length).StartsWith(" —", StringComparison.Ordinal) || text.AsSpan(match.Index + match.Length).StartsWith(" –", StringComparison.Ordinal))))
+            else if (!IsCommonCapitalised(span) && (!StartsSentence(text, match.Index) || (match.Index + match.Length < text.Length && text[match.Index + match.Length] is ',' or ':' or '!' or '—' or '–' || text.AsSpan(match.Index + match.Length).StartsWith(" -", StringComparison.Ordinal) || text.AsSpan(match.Index + match.Length).StartsWith(" —", StringComparison.Ordinal) || text.AsSpan(match.Index + match.Length).StartsWith(" –", StringComparison.Ordinal))))
             {
-                novel.Add(word);
+                novel.Add(span.ToString());
             }
         }
 
