@@ -99,9 +99,21 @@ public sealed class DistributedReplayTests
                 CancellationToken.None);
         }
 
+        // No worker in the coordinator: a separate `dualstack worker` process, which knows only what the queue stores,
+        // judges the run.
         const string RunId = "redact-test";
-        var verify = await CliRunner.RunAsync(CliRunner.RepoRoot, "verify", "--scenario", Path.Combine("scenarios", "demo.json"), "--old", stacks.OldServer.BaseAddress.AbsoluteUri,
-            "--new", stacks.NewServer.BaseAddress.AbsoluteUri, "--source", store, "--lexical", "--queue", queue, "--workers", "1", "--run-id", RunId, "--reports", Path.Combine(dir, "reports"));
+        Task<CliRunner.CliResult>? workerRun = null;
+        var verify = await CliRunner.RunAsync(CliRunner.RepoRoot, (_, line) =>
+        {
+            if (line.StartsWith("distributed run", StringComparison.Ordinal) && workerRun is null)
+            {
+                workerRun = CliRunner.RunAsync(CliRunner.RepoRoot, "worker", "--queue", queue, "--run", RunId);
+            }
+        }, "verify", "--scenario", Path.Combine("scenarios", "demo.json"), "--old", stacks.OldServer.BaseAddress.AbsoluteUri, "--new", stacks.NewServer.BaseAddress.AbsoluteUri,
+            "--source", store, "--lexical", "--queue", queue, "--workers", "0", "--run-id", RunId, "--reports", Path.Combine(dir, "reports"));
+        Assert.That(workerRun, Is.Not.Null, verify.ToString());
+        var worker = await workerRun!;
+        Assert.That(worker.ExitCode, Is.Zero, worker.ToString());
         Assert.That(verify.ExitCode, Is.AnyOf(0, 1), verify.ToString());
 
         await using var connection = new NpgsqlConnection(queue);
