@@ -358,7 +358,8 @@ internal static class VerifyCommand
             var settings = new Core.Postgres.ReplayRunSettings(
                 request.Scenario with { Old = request.Scenario.Old with { Url = request.Old.BaseAddress.AbsoluteUri }, New = request.Scenario.New with { Url = request.New.BaseAddress.AbsoluteUri }, Conversations = [] },
                 request.Semantic is null,
-                seed);
+                seed,
+                Redact: options.Sources.Any(IsCaptureStore));
             try
             {
                 if (!await queue.EnqueueAsync(runId, settings, request.Conversations, cancellationToken))

@@ -582,8 +582,10 @@ public sealed partial class Redactor
 
     // 13–19 digits starting 2–6 (the major networks; excludes epoch-millisecond timestamps, which start with 1):
     // contiguous, in groups of four with one consistent space or dash, or Amex 4-6-5. The Luhn check is in code.
+    // Not part of a decimal number (0.4111111111111111 is a similarity in a run result, not a card). Only '.': a comma
+    // between two cards (4111111111111111,5555555555554444) is a list.
     // No capture groups or backreferences: those make the engine allocate per scan.
-    [GeneratedRegex(@"(?<!\d)(?:[2-6]\d{12,18}|[2-6]\d{3}(?: \d{4} \d{4} \d{1,4}(?: \d{1,3})?|-\d{4}-\d{4}-\d{1,4}(?:-\d{1,3})?)|3\d{3}[ \-]\d{6}[ \-]\d{4,5})(?!\d)", RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture)]
+    [GeneratedRegex(@"(?<!\d\.?)(?:[2-6]\d{12,18}|[2-6]\d{3}(?: \d{4} \d{4} \d{1,4}(?: \d{1,3})?|-\d{4}-\d{4}-\d{1,4}(?:-\d{1,3})?)|3\d{3}[ \-]\d{6}[ \-]\d{4,5})(?!\.?\d)", RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture)]
     private static partial Regex CardRegex { get; }
 
     // International with '+' (+44 20 7946 0958, +1 (555) 123-4567) or with the "00" prefix (0044 20 7946 0958),

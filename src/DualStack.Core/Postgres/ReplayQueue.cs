@@ -15,7 +15,12 @@ namespace DualStack.Core.Postgres;
 /// <param name="Scenario">Scenario settings (stacks with their final URLs, replay, comparison); its conversations are not stored here.</param>
 /// <param name="Lexical">True when reply meaning is judged lexically.</param>
 /// <param name="Seed">Synthetic seed, recorded in the result.</param>
-public sealed record ReplayRunSettings(Scenario Scenario, bool Lexical, int? Seed);
+/// <param name="Redact">
+/// True when the conversations come from live traffic (a capture store): every worker puts each judgement through the
+/// capture redactor before it is written to <c>replay_results</c>, as <c>verify</c> does for a run folder. Default false
+/// (scenario and synthetic conversations are stored as they are).
+/// </param>
+public sealed record ReplayRunSettings(Scenario Scenario, bool Lexical, int? Seed, bool Redact = false);
 
 /// <summary>Counts of a distributed run.</summary>
 /// <param name="Total">Conversations enqueued.</param>
@@ -306,6 +311,9 @@ public sealed class ReplayWorker
         using var oldStack = StackFactory.Create("old", scenario.Old, turnTimeout: turnTimeout);
         using var newStack = StackFactory.Create("new", scenario.New, turnTimeout: turnTimeout);
         var engine = new VerdictEngine(scenario.Comparison, _semantic);
+        // Both stacks' answers to captured conversations can carry what the stacks know (contacts in skill results,
+        // memory): redacted here, in every worker, so no result reaches the database in clear.
+        var redactor = _settings.Redact ? new Capture.Redactor([]) : null;
         var judged = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -338,6 +346,11 @@ public sealed class ReplayWorker
                         [Lane.OldRepeat] = replayer.LaneId(replay.Conversation.Id, Lane.OldRepeat),
                         [Lane.New] = replayer.LaneId(replay.Conversation.Id, Lane.New),
                     });
+                    if (redactor is not null)
+                    {
+                        result = redactor.RedactJson(result, DualStackJson.Options);
+                    }
+
                     if (await _queue.CompleteAsync(_runId, Name, result, CancellationToken.None).ConfigureAwait(false))
                     {
                         judged++;
