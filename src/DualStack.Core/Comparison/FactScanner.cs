@@ -158,6 +158,11 @@ public static partial class FactScanner
     // One vectorised search for both marks: "www." with an ignore-case string search costs more than the whole date reader.
     private static readonly System.Buffers.SearchValues<string> UrlMarks = System.Buffers.SearchValues.Create(["://", "www."], StringComparison.OrdinalIgnoreCase);
 
+    private static readonly Dictionary<string, string> CurrencyWords = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["dollar"] = "USD", ["dollars"] = "USD", ["bucks"] = "USD", ["euro"] = "EUR", ["euros"] = "EUR", ["pound"] = "GBP", ["pounds"] = "GBP", ["yen"] = "JPY",
+    };
+
     private static readonly System.Buffers.SearchValues<char> CurrencySymbols = System.Buffers.SearchValues.Create("$€£¥₹円");
 
     private static readonly System.Buffers.SearchValues<string> CurrencyMarks = System.Buffers.SearchValues.Create(
@@ -268,6 +273,19 @@ public static partial class FactScanner
                 t_tokens = null;
             }
         }
+    }
+
+    /// <summary>The text upper-cased as one string (ids are short: on the stack, then one string).</summary>
+    private static string UpperInvariant(ReadOnlySpan<char> text)
+    {
+        if (text.Length > 128)
+        {
+            return text.ToString().ToUpperInvariant();
+        }
+
+        Span<char> upper = stackalloc char[text.Length];
+        text.ToUpperInvariant(upper);
+        return new string(upper);
     }
 
     /// <summary>Adds a fact once: replies state few distinct facts, so a scan of the list beats a hash set.</summary>
@@ -735,14 +753,7 @@ public static partial class FactScanner
             return (wordEnd < text.Length && text[wordEnd] == '.' ? 3 : 2, "INR", false);
         }
 
-        return word.ToString().ToLowerInvariant() switch
-        {
-            "dollar" or "dollars" or "bucks" => (word.Length, "USD", false),
-            "euro" or "euros" => (word.Length, "EUR", false),
-            "pound" or "pounds" => (word.Length, "GBP", false),
-            "yen" => (word.Length, "JPY", false),
-            _ => (0, null, false),
-        };
+        return CurrencyWords.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(word, out var named) ? (word.Length, named, false) : (0, null, false);
     }
 
     /// <summary>Length of the number starting at <paramref name="start"/>: digits with thousands groups and up to two decimals; 0 when none.</summary>
@@ -879,7 +890,7 @@ public static partial class FactScanner
             var start = match.Index + (hash ? 1 : 0);
             if (inputs.Grounds(body))
             {
-                spans.Add(new Span(start, body.Length, FactKind.Id, body.ToString().ToUpperInvariant(), 6));
+                spans.Add(new Span(start, body.Length, FactKind.Id, UpperInvariant(body), 6));
             }
             else
             {
@@ -1034,10 +1045,10 @@ public static partial class FactScanner
         }
 
         var word = text.AsSpan(i + 1, end - i - 1);
-        return word.Equals("step", StringComparison.OrdinalIgnoreCase) || word.Equals("option", StringComparison.OrdinalIgnoreCase)
-            || word.Equals("tip", StringComparison.OrdinalIgnoreCase) || word.Equals("point", StringComparison.OrdinalIgnoreCase)
-            || word.Equals("part", StringComparison.OrdinalIgnoreCase) || word.Equals("stage", StringComparison.OrdinalIgnoreCase);
+        return word.Length is >= 3 and <= 6 && ListLabels.GetAlternateLookup<ReadOnlySpan<char>>().Contains(word);
     }
+
+    private static readonly HashSet<string> ListLabels = new(["step", "option", "tip", "point", "part", "stage"], StringComparer.OrdinalIgnoreCase);
 
     private static void CollectNumbers(string text, List<Span> spans)
     {
@@ -1239,6 +1250,10 @@ public static partial class FactScanner
         return length;
     }
 
+    /// <summary>Printable ASCII except space and brackets, lower-cased; 0 for every other character.</summary>
+    private static readonly byte[] AsciiLower = Enumerable.Range(0, 128)
+        .Select(c => (byte)(c is > ' ' and < 0x7F and not '(' and not ')' and not '[' and not ']' ? char.ToLowerInvariant((char)c) : 0)).ToArray();
+
     /// <summary>Lower-cases, removes brackets left empty and collapses white space.</summary>
     private static string Collapse(ReadOnlySpan<char> text)
     {
@@ -1250,8 +1265,8 @@ public static partial class FactScanner
             var open = -1;
             foreach (var c in text)
             {
-                // Printable ASCII other than brackets, the common case: lower-cased by a bit, no lookup.
-                if (c is > ' ' and < (char)0x7F and not '(' and not ')' and not '[' and not ']')
+                // Printable ASCII other than brackets, the common case: one table read gives the lower-case character.
+                if (c < 128 && AsciiLower[c] != 0)
                 {
                     if (pendingSpace)
                     {
@@ -1259,7 +1274,7 @@ public static partial class FactScanner
                         pendingSpace = false;
                     }
 
-                    buffer[length++] = char.IsAsciiLetterUpper(c) ? (char)(c | 0x20) : c;
+                    buffer[length++] = (char)AsciiLower[c];
                     continue;
                 }
 
