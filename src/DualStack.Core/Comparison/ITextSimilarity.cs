@@ -33,6 +33,7 @@ public sealed class LexicalSimilarity : ITextSimilarity
         // sharing a hash would count as one; at 64 bits that is ~1e-15 for a reply of a few hundred words, far below
         // what a similarity score can show.
         var rented = System.Buffers.ArrayPool<ulong>.Shared.Rent(a.Length / 2 + 1);
+        var rentedB = System.Buffers.ArrayPool<ulong>.Shared.Rent(b.Length / 2 + 1);
         try
         {
             var hashes = Hashes(a, rented);
@@ -58,11 +59,10 @@ public sealed class LexicalSimilarity : ITextSimilarity
 
                 var totalB = 0;
                 var common = 0;
-                var rest = b.AsSpan();
-                while (TextNormalizer.NextToken(ref rest, out var token))
+                var hashesB = Hashes(b, rentedB);
+                foreach (var hash in hashesB)
                 {
                     totalB++;
-                    var hash = Hash(token);
                     var slot = (int)(hash ^ (hash >> 32)) & mask;
                     while (counts[slot] != 0)
                     {
@@ -93,30 +93,94 @@ public sealed class LexicalSimilarity : ITextSimilarity
         finally
         {
             System.Buffers.ArrayPool<ulong>.Shared.Return(rented);
+            System.Buffers.ArrayPool<ulong>.Shared.Return(rentedB);
         }
     }
 
-    /// <summary>The hash of each token of <paramref name="text"/>, in <paramref name="buffer"/> (a token takes at least two characters with its separator).</summary>
+    /// <summary>
+    /// The hash of each token of <paramref name="text"/>, in <paramref name="buffer"/> (a token takes at least two
+    /// characters with its separator). Tokens are those of <see cref="TextNormalizer.NextToken"/>: runs of letters,
+    /// digits and <c>&lt;&gt;.-'</c>, with <c>.-'</c> trimmed from both ends; read here in one pass, ASCII by table.
+    /// </summary>
     private static Span<ulong> Hashes(string text, ulong[] buffer)
     {
         var count = 0;
-        var rest = text.AsSpan();
-        while (TextNormalizer.NextToken(ref rest, out var token))
+        var span = text.AsSpan();
+        var i = 0;
+        while (i < span.Length)
         {
-            buffer[count++] = Hash(token);
+            while (i < span.Length && !IsWordChar(span[i]))
+            {
+                i++;
+            }
+
+            var start = i;
+            while (i < span.Length && IsWordChar(span[i]))
+            {
+                i++;
+            }
+
+            var end = i;
+            while (start < end && span[start] is '.' or '-' or '\'')
+            {
+                start++;
+            }
+
+            while (end > start && span[end - 1] is '.' or '-' or '\'')
+            {
+                end--;
+            }
+
+            if (end > start)
+            {
+                buffer[count++] = Hash(span[start..end]);
+            }
         }
 
         return buffer.AsSpan(0, count);
     }
 
+    /// <summary>Letters, digits and <c>&lt;&gt;.-'</c> (ASCII from a table).</summary>
+    private static bool IsWordChar(char c) => c < 128 ? AsciiWord[c] != 0 : char.IsLetterOrDigit(c);
+
+    private static ReadOnlySpan<byte> AsciiWord =>
+    [
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 0, 1, 0,
+        0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+        0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+    ];
+
+    /// <summary>
+    /// A 64-bit hash of a word, four characters per step: each step (xor, multiply by an odd constant, xor-shift) is a
+    /// bijection of the state, and the length seeds it, so words that differ anywhere differ in state; a final mix
+    /// spreads the bits (splitmix64's finaliser).
+    /// </summary>
     private static ulong Hash(ReadOnlySpan<char> word)
     {
-        var hash = 14695981039346656037UL;
-        foreach (var c in word)
+        var hash = 0x9E3779B97F4A7C15UL ^ (ulong)word.Length;
+        var blocks = System.Runtime.InteropServices.MemoryMarshal.Cast<char, ulong>(word);
+        foreach (var block in blocks)
         {
-            hash = (hash ^ c) * 1099511628211UL;
+            hash = (hash ^ block) * 0xBF58476D1CE4E5B9UL;
+            hash ^= hash >> 31;
         }
 
-        return hash;
+        var tail = 0UL;
+        var rest = word[(blocks.Length * 4)..];
+        for (var k = 0; k < rest.Length; k++)
+        {
+            tail |= (ulong)rest[k] << (16 * k);
+        }
+
+        if (!rest.IsEmpty)
+        {
+            hash = (hash ^ tail) * 0xBF58476D1CE4E5B9UL;
+            hash ^= hash >> 31;
+        }
+
+        hash = (hash ^ (hash >> 30)) * 0xBF58476D1CE4E5B9UL;
+        hash = (hash ^ (hash >> 27)) * 0x94D049BB133111EBUL;
+        return hash ^ (hash >> 31);
     }
 }

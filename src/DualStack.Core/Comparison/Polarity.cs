@@ -29,12 +29,6 @@ public static partial class Polarity
          "sold out", "no ", "nothing", "still ", "suspend", "deactivat", "disabl", "switched off", "turned off", "closed", "went wrong", "backorder", "back-order"],
         StringComparison.Ordinal);
 
-    /// <summary>The outcome stated by a lower-cased reply, with the cue that decided it.</summary>
-    public static (OutcomePolarity Polarity, string? Cue) Of(string meaning) =>
-        Denial(meaning) is { } denial ? (OutcomePolarity.Denied, denial)
-        : Confirmation(meaning) is { } confirmation ? (OutcomePolarity.Confirmed, confirmation)
-        : (OutcomePolarity.None, null);
-
     /// <summary>The first denial, failure or refusal cue outside a conditional clause; null when there is none.</summary>
     public static string? Denial(string meaning)
     {

@@ -189,43 +189,6 @@ public sealed partial class TextNormalizer
     public static string MaskLaneIds(string text) => text.Contains('~', StringComparison.Ordinal) ? LaneSuffix().Replace(text, string.Empty) : text;
 
     /// <summary>
-    /// The text whose meaning is compared: masks (and a "ref" label in front of them) removed, with brackets left
-    /// empty by that, so that "(ref &lt;ref&gt;, &lt;timestamp&gt;)" does not dilute a sentence embedding.
-    /// </summary>
-    public static string MeaningText(string normalized)
-    {
-        // Masks all contain '<'; without one and without empty brackets, the normalised text is its own meaning text.
-        if (!normalized.Contains('<', StringComparison.Ordinal) && !EmptyBrackets().IsMatch(normalized))
-        {
-            return normalized;
-        }
-
-        var stripped = Mask().Replace(normalized, string.Empty);
-        stripped = EmptyBrackets().Replace(stripped, string.Empty);
-        return Whitespace().Replace(stripped, " ").Trim();
-    }
-
-    /// <summary>The facts a normalised reply states: numbers, amounts, dates and ids, in order of appearance, deduplicated.</summary>
-    public static IReadOnlyList<string> Facts(string normalized)
-    {
-        var facts = new List<string>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        var lookup = seen.GetAlternateLookup<ReadOnlySpan<char>>();
-        foreach (var match in Fact().EnumerateMatches(normalized))
-        {
-            var value = normalized.AsSpan(match.Index, match.Length).TrimEnd(".,");
-            if (!lookup.Contains(value))
-            {
-                var text = value.ToString();
-                seen.Add(text);
-                facts.Add(text);
-            }
-        }
-
-        return facts;
-    }
-
-    /// <summary>
     /// The next lower-case word token of <paramref name="rest"/> (letters, digits and the masks; punctuation dropped)
     /// without allocating; advances
     /// <paramref name="rest"/> past it. False when no token is left.
@@ -293,18 +256,6 @@ public sealed partial class TextNormalizer
     [GeneratedRegex(@"\b(?<code>USD|EUR|GBP)\s?(?<num>\d[\d,]*(?:\.\d+)?)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex CodeFirstAmount();
 
-    [GeneratedRegex(@"(?:\b(?:ref|reference|ticket|case)\b\.?\s*(?:no\.?|number|#)?\s*:?\s*)?<(?:ref|uuid|timestamp|masked)>", RegexOptions.CultureInvariant)]
-    private static partial Regex Mask();
-
-    [GeneratedRegex(@"[(\[]\s*(?:[,;:]\s*)*[)\]]", RegexOptions.CultureInvariant)]
-    private static partial Regex EmptyBrackets();
-
     [GeneratedRegex(@"~(?:a|a2|b|b2)~[0-9a-f]{6}\b", RegexOptions.CultureInvariant)]
     private static partial Regex LaneSuffix();
-
-    [GeneratedRegex(@"\s+")]
-    private static partial Regex Whitespace();
-
-    [GeneratedRegex(@"\d+(?:[.,:/-]\d+)*(?: (?:usd|eur|gbp))?", RegexOptions.CultureInvariant)]
-    private static partial Regex Fact();
 }
