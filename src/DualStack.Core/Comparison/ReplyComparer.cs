@@ -112,6 +112,12 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
     private (List<Finding> Findings, double Lexical, double? Semantic, double Best) Differences(PreparedReply x, PreparedReply y, PreparedReply? xAlternative, string other)
     {
         var findings = new List<Finding>();
+        if (ReferenceEquals(x.Scanned, y.Scanned))
+        {
+            // The same text read once (A and A′ alike): nothing can differ.
+            return (findings, 1, semantic is null ? null : 1, 1);
+        }
+
         if (config.CompareFacts)
         {
             FactDifferences(x, y, other, findings);
@@ -213,7 +219,7 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
 
         // An id grounded nowhere that has the letters and layout of an id the old reply states ("ORD-967117" next to
         // the user's "ORD-917157"), or that names a record ("reservation VC-12636-LM") old does not: another customer's.
-        var foreign = y.Scanned.GeneratedIds
+        var foreign = y.Scanned.GeneratedIds.Count == 0 ? [] : y.Scanned.GeneratedIds
             .Where(g => !x.Scanned.GeneratedIds.Contains(g, StringComparer.OrdinalIgnoreCase)
                 && (y.Scanned.RecordIds.Contains(g) || xf.Any(f => f.Kind == FactKind.Id && f.Value.Any(char.IsLetter) && SimilarId(f.Value, g))))
             .Where(g => !findings.Any(f => f.Key == TypedFact.KeyOf(FactKind.Id) && f.Description.Contains(g, StringComparison.OrdinalIgnoreCase)))
@@ -229,6 +235,11 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
         }
 
         // A grounded name (from memory, a skill result or the user) replaced by a name grounded nowhere: the wrong person.
+        if (!xf.Any(f => f.Kind == FactKind.Name))
+        {
+            return;
+        }
+
         var xNames = xf.Where(f => f.Kind == FactKind.Name).Select(f => f.Value).Where(n => !yf.Contains(new TypedFact(FactKind.Name, n))).ToArray();
         if (xNames.Length > 0)
         {
