@@ -20,6 +20,8 @@ internal sealed class ProxyMetrics
     private long _shadowDropped;
     private long _shadowCompared;
     private long _shadowFailed;
+    private long _shadowStored;
+    private long _shadowEnqueued;
 
     public long Requests => Interlocked.Read(ref _requests);
 
@@ -30,6 +32,12 @@ internal sealed class ProxyMetrics
     public long ShadowCompared => Interlocked.Read(ref _shadowCompared);
 
     public long ShadowFailed => Interlocked.Read(ref _shadowFailed);
+
+    /// <summary>Mirrored turns whose pair (old and new answer) was stored for <c>dualstack shadow judge</c>.</summary>
+    public long ShadowStored => Interlocked.Read(ref _shadowStored);
+
+    /// <summary>Turns handed to the shadow sender's queue (sampled conversations only).</summary>
+    public long ShadowEnqueued => Interlocked.Read(ref _shadowEnqueued);
 
     public long ForwardErrors => Interlocked.Read(ref _forwardErrors);
 
@@ -65,6 +73,10 @@ internal sealed class ProxyMetrics
 
     public void ShadowFailedOne() => Interlocked.Increment(ref _shadowFailed);
 
+    public void ShadowStoredOne() => Interlocked.Increment(ref _shadowStored);
+
+    public void ShadowEnqueuedOne() => Interlocked.Increment(ref _shadowEnqueued);
+
     public void ShadowComparedOne(Verdict verdict)
     {
         Interlocked.Increment(ref _shadowCompared);
@@ -99,7 +111,9 @@ internal sealed class ProxyMetrics
         Counter(s, "dualstack_shadow_sent_total", "Turns mirrored to the shadow (new) stack.", ShadowSent);
         Counter(s, "dualstack_shadow_dropped_total", "Turns not mirrored: shadow queue full, shadow circuit open, or conversation already out of step.", ShadowDropped);
         Counter(s, "dualstack_shadow_failed_total", "Shadow turns that failed: the new stack timed out, refused, answered an error or an unusable body, or the harness failed.", ShadowFailed);
-        Counter(s, "dualstack_shadow_compared_total", "Shadow turns compared with the primary answer.", ShadowCompared);
+        Counter(s, "dualstack_shadow_enqueued_total", "Turns of sampled conversations handed to the shadow sender.", ShadowEnqueued);
+        Counter(s, "dualstack_shadow_stored_total", "Mirrored turns whose pair (old and new answer, redacted) was stored for `dualstack shadow judge`.", ShadowStored);
+        Counter(s, "dualstack_shadow_compared_total", "Shadow turns compared in this process (only with --shadow-judge inproc; otherwise `dualstack shadow judge` compares them).", ShadowCompared);
         s.Append("# HELP dualstack_shadow_verdicts_total Shadow turn verdicts.\n# TYPE dualstack_shadow_verdicts_total counter\n");
         foreach (var verdict in Enum.GetValues<Verdict>())
         {
