@@ -52,6 +52,41 @@ public sealed class CaptureProxyTests
     }
 
     [Test]
+    public async Task Capture_ManyConcurrentExchanges_EachStoredWithItsOwnBodies()
+    {
+        // The body buffers are pooled and handed to the writer: a buffer reused too early would show up here as
+        // another exchange's bytes.
+        await using var old = await Backend.StartAsync(app => app.MapPost("/v1/conversations/{id}/turns", async (HttpContext c, string id) =>
+        {
+            using var reader = new StreamReader(c.Request.Body);
+            var body = await reader.ReadToEndAsync();
+            c.Response.ContentType = "application/json";
+            await c.Response.WriteAsync($$"""{"conversationId":"{{id}}","reply":"echo {{body.Length}} {{new string('r', 100 + (id.Length * 37 % 900))}}"}""");
+        }));
+        await using var proxy = await ProxyServer.StartAsync(new ProxyOptions { Old = old.Address, StorePath = StorePath });
+        using var http = new HttpClient { BaseAddress = proxy.BaseAddress };
+
+        await Parallel.ForEachAsync(Enumerable.Range(0, 300), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
+        {
+            var padding = new string((char)('a' + (i % 26)), 50 + (i * 131 % 3000));
+            using var response = await http.PostAsync($"v1/conversations/k-{i}/turns", Json($$"""{"userId":"u-{{i}}","message":"{{padding}}"}"""), ct);
+            response.EnsureSuccessStatusCode();
+        });
+        await proxy.FlushAsync(CancellationToken.None);
+
+        var stored = await ReadAll();
+        Assert.That(stored, Has.Count.EqualTo(300));
+        foreach (var exchange in stored)
+        {
+            var i = int.Parse(exchange.ConversationKey!.AsSpan(2), System.Globalization.CultureInfo.InvariantCulture);
+            var padding = new string((char)('a' + (i % 26)), 50 + (i * 131 % 3000));
+            Assert.That(exchange.RequestBody, Is.EqualTo($$"""{"userId":"u-{{i}}","message":"{{padding}}"}"""), $"request body of k-{i}");
+            Assert.That(exchange.ResponseBody, Does.StartWith($$"""{"conversationId":"k-{{i}}","reply":"echo {{exchange.RequestBody!.Length}} """), $"response body of k-{i}");
+            Assert.That(exchange.ResponseBody, Has.Length.EqualTo(exchange.ResponseBody!.IndexOf("echo", StringComparison.Ordinal) + 5 + exchange.RequestBody.Length.ToString(System.Globalization.CultureInfo.InvariantCulture).Length + 1 + 100 + ($"k-{i}".Length * 37 % 900) + 2));
+        }
+    }
+
+    [Test]
     public async Task Forward_OldStackTimesOut_ClientGets504AndTheExchangeIsRecordedWithTheError()
     {
         var release = new TaskCompletionSource();
