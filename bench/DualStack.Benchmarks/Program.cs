@@ -7,6 +7,12 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using DualStack.Benchmarks;
 using DualStack.Core.Comparison;
 
+if (args is ["shadow-judge", ..])
+{
+    await ShadowPairs.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10_000, args.Length > 2 ? args[2] : null);
+    return;
+}
+
 if (args is ["proxy-alloc", ..])
 {
     await ProxyAllocations.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3000);

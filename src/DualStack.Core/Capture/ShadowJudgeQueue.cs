@@ -164,11 +164,13 @@ public sealed class SqliteShadowJudgeQueue : IShadowJudgeQueue
                 }
             }
 
+            // Committed before the pairs are read and parsed: the write lock the proxy's writers wait for is held only
+            // for the claim itself. Claimed rows are this judge's now, and pairs never change once stored.
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             var pairs = new List<ShadowPair>(ids.Count);
             if (ids.Count > 0)
             {
                 await using var read = _connection.CreateCommand();
-                read.Transaction = transaction;
                 read.CommandText = $"SELECT {PairColumns} FROM shadow_turns t WHERE t.id IN ({string.Join(',', ids)}) ORDER BY t.id";
                 await using var reader = await read.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -184,7 +186,6 @@ public sealed class SqliteShadowJudgeQueue : IShadowJudgeQueue
                 }
             }
 
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return pairs;
         }
         finally
