@@ -284,8 +284,15 @@ public sealed class ProxyServer : IAsyncDisposable
             context.Response.Body = new TeeWriteStream(originalResponse, responseCopy!);
         }
 
-        var error = await _forwarder.SendAsync(context, destination, _client, _requestConfig, HttpTransformer.Default).ConfigureAwait(false);
+        var timing = new BackendTiming();
+        var error = await _forwarder.SendAsync(context, destination, _client, _requestConfig, timing).ConfigureAwait(false);
         var elapsed = Stopwatch.GetElapsedTime(started);
+        if (timing.Backend is { } backend)
+        {
+            // The primary-cost meter: what the proxy adds to a request, the backend's time to its response headers excluded.
+            Metrics.ProxyAdded((elapsed - backend).TotalSeconds);
+        }
+
         string? errorText = null;
         var clientAbort = false;
         if (error != ForwarderError.None)

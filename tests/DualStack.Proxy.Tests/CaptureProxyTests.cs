@@ -461,6 +461,30 @@ public sealed class CaptureProxyTests
     }
 
     [Test]
+    public async Task Metrics_SlowBackend_ProxyAddedTimeExcludesTheBackendsTime()
+    {
+        // The backend sleeps before its headers: that time is the backend's, so the proxy-added histogram must not hold it.
+        await using var old = await Backend.StartAsync(app => app.MapGet("/slow", async () =>
+        {
+            await Task.Delay(300);
+            return "ok";
+        }));
+        await using var proxy = await ProxyServer.StartAsync(new ProxyOptions { Old = old.Address, StorePath = StorePath });
+        using var http = new HttpClient { BaseAddress = proxy.BaseAddress };
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.That(await http.GetStringAsync("slow"), Is.EqualTo("ok"));
+        }
+
+        var metrics = await http.GetStringAsync("metrics");
+        double Value(string name) => double.Parse(metrics.Split('\n').Single(l => l.StartsWith(name + " ", StringComparison.Ordinal)).Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.That(Value("dualstack_proxy_added_seconds_count"), Is.EqualTo(3));
+        Assert.That(Value("dualstack_request_duration_seconds_sum") - Value("dualstack_proxy_added_seconds_sum"), Is.GreaterThanOrEqualTo(3 * 0.3), "the backend's 3 × 300 ms are not counted as proxy time");
+        Assert.That(Value("dualstack_proxy_added_seconds_sum"), Is.GreaterThan(0));
+    }
+
+    [Test]
     public async Task Metrics_AfterTraffic_ExposesPrometheusCounters()
     {
         await using var old = await Backend.StartAsync(app => app.MapGet("/ok", () => "ok"));
