@@ -61,9 +61,21 @@ public sealed class ShadowJudge
     public async Task<int> RunAsync(bool follow, CancellationToken cancellationToken)
     {
         var judged = 0;
+        // Claims continue after the last id claimed; the list is scanned from the start again only when nothing is
+        // left above it (then at most once per lease while following), which is when pairs a dead judge held below
+        // it can have come free.
+        long after = 0;
+        var lastFullScan = _time.GetTimestamp();
         while (!cancellationToken.IsCancellationRequested)
         {
-            var batch = await _queue.ClaimAsync(Name, Since, BatchSize, Lease, cancellationToken).ConfigureAwait(false);
+            var batch = await _queue.ClaimAsync(Name, Since, after, BatchSize, Lease, cancellationToken).ConfigureAwait(false);
+            if (batch.Count == 0 && after > 0 && (!follow || _time.GetElapsedTime(lastFullScan) >= Lease))
+            {
+                after = 0;
+                lastFullScan = _time.GetTimestamp();
+                continue;
+            }
+
             if (batch.Count == 0)
             {
                 if (!follow)
@@ -80,6 +92,7 @@ public sealed class ShadowJudge
                 continue;
             }
 
+            after = batch[^1].Id;
             using var renewing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var renewal = RenewLoopAsync(renewing.Token);
             try

@@ -37,8 +37,12 @@ public sealed record ShadowJudgeProgress(long Total, long Done, long Leased, lon
 /// </summary>
 public interface IShadowJudgeQueue : IAsyncDisposable
 {
-    /// <summary>Claims up to <paramref name="batch"/> unjudged pairs recorded at or after <paramref name="since"/> (null = all), oldest first.</summary>
-    Task<IReadOnlyList<ShadowPair>> ClaimAsync(string judge, DateTimeOffset? since, int batch, TimeSpan lease, CancellationToken cancellationToken);
+    /// <summary>
+    /// Claims up to <paramref name="batch"/> unjudged pairs with an id above <paramref name="afterId"/>, recorded at or
+    /// after <paramref name="since"/> (null = all), oldest first. A judge passes the last id it claimed, so a store of
+    /// a million judged pairs is not scanned from the start for every batch.
+    /// </summary>
+    Task<IReadOnlyList<ShadowPair>> ClaimAsync(string judge, DateTimeOffset? since, long afterId, int batch, TimeSpan lease, CancellationToken cancellationToken);
 
     /// <summary>Extends the leases <paramref name="judge"/> holds; returns how many.</summary>
     Task<int> RenewAsync(string judge, TimeSpan lease, CancellationToken cancellationToken);
@@ -132,7 +136,7 @@ public sealed class SqliteShadowJudgeQueue : IShadowJudgeQueue
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<ShadowPair>> ClaimAsync(string judge, DateTimeOffset? since, int batch, TimeSpan lease, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ShadowPair>> ClaimAsync(string judge, DateTimeOffset? since, long afterId, int batch, TimeSpan lease, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -147,7 +151,7 @@ public sealed class SqliteShadowJudgeQueue : IShadowJudgeQueue
                 claim.CommandText = """
                     INSERT INTO shadow_judgements (pair_id, state, owner, lease_until, attempts)
                     SELECT t.id, 'leased', $owner, $until, 1 FROM shadow_turns t LEFT JOIN shadow_judgements j ON j.pair_id = t.id
-                    WHERE t.ts >= $since AND (j.pair_id IS NULL OR (j.state = 'leased' AND j.lease_until < $now))
+                    WHERE t.id > $after AND t.ts >= $since AND (j.pair_id IS NULL OR (j.state = 'leased' AND j.lease_until < $now))
                     ORDER BY t.id LIMIT $batch
                     ON CONFLICT (pair_id) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until, attempts = shadow_judgements.attempts + 1
                     RETURNING pair_id
@@ -157,6 +161,7 @@ public sealed class SqliteShadowJudgeQueue : IShadowJudgeQueue
                 claim.Parameters.AddWithValue("$now", now);
                 claim.Parameters.AddWithValue("$since", Since(since));
                 claim.Parameters.AddWithValue("$batch", batch);
+                claim.Parameters.AddWithValue("$after", afterId);
                 await using var reader = await claim.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {

@@ -65,7 +65,7 @@ public sealed class PostgresShadowJudgeQueue : IShadowJudgeQueue
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<ShadowPair>> ClaimAsync(string judge, DateTimeOffset? since, int batch, TimeSpan lease, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ShadowPair>> ClaimAsync(string judge, DateTimeOffset? since, long afterId, int batch, TimeSpan lease, CancellationToken cancellationToken)
     {
         // SKIP LOCKED: pairs another judge is claiming right now are passed over, never waited for. The ON CONFLICT
         // condition is the guard: a pair whose claim row was committed by another judge after this statement's
@@ -75,7 +75,7 @@ public sealed class PostgresShadowJudgeQueue : IShadowJudgeQueue
             """
             WITH c AS (
                 SELECT t.id FROM shadow_turns t
-                WHERE t.ts >= @since
+                WHERE t.id > @after AND t.ts >= @since
                   AND NOT EXISTS (SELECT 1 FROM shadow_judgements j WHERE j.pair_id = t.id AND (j.state = 'done' OR j.lease_until >= now()))
                 ORDER BY t.id LIMIT @batch
                 FOR UPDATE OF t SKIP LOCKED)
@@ -88,6 +88,7 @@ public sealed class PostgresShadowJudgeQueue : IShadowJudgeQueue
         {
             claim.Parameters.AddWithValue("since", Since(since));
             claim.Parameters.AddWithValue("batch", batch);
+            claim.Parameters.AddWithValue("after", afterId);
             claim.Parameters.AddWithValue("owner", judge);
             claim.Parameters.AddWithValue("lease", lease);
             await using var reader = await claim.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
