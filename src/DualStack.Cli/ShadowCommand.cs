@@ -65,7 +65,7 @@ internal static class ShadowCommand
                     BatchSize = parse.GetValue(batch),
                     Lease = TimeSpan.FromSeconds(parse.GetValue(lease)),
                     Window = window,
-                    Judged = live ? PrintFinding : null,
+                    Judged = live ? PrintFinding : PrintProgress(),
                 };
                 var started = DateTimeOffset.UtcNow;
                 var runId = VerificationRunner.NewRunId(started);
@@ -131,6 +131,19 @@ internal static class ShadowCommand
         }
 
         return result;
+    }
+
+    // A nightly MiniLM job judges for minutes: one plain line per 500 pairs says it is alive (stdout may be a log file).
+    private static Action<ShadowPair, TurnResult> PrintProgress()
+    {
+        var judged = 0;
+        return (_, _) =>
+        {
+            if (++judged % 500 == 0)
+            {
+                Console.WriteLine($"progress: {judged} pairs judged");
+            }
+        };
     }
 
     private static void PrintFinding(ShadowPair pair, TurnResult result)
