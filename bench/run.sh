@@ -61,7 +61,7 @@ ORDER=(direct nginx forward-only capture capture+shadow capture+shadow10 split50
 drain() {
   local port=$1 last="" now
   for _ in $(seq 1 60); do
-    now=$(curl -fs "http://127.0.0.1:$port/metrics" | awk '/^dualstack_shadow_(compared|dropped|failed)_total/ {s+=$2} END {print s+0}')
+    now=$(curl -fs "http://127.0.0.1:$port/metrics" | awk '/^dualstack_shadow_(compared|stored|dropped|failed)_total/ {s+=$2} END {print s+0}')
     [ "$now" = "$last" ] && return; last=$now; sleep 1
   done
 }
@@ -88,7 +88,7 @@ CAPTURE_RSS=$(rss "$CAPTURE_PID"); SHADOW_RSS=$(rss "$SHADOW_PID")
 WRITTEN=$(curl -fs "http://127.0.0.1:$CAPTURE/metrics" | awk '/^dualstack_captures_written_total/ {print $2}')
 DROPPED=$(curl -fs "http://127.0.0.1:$CAPTURE/metrics" | awk '/^dualstack_captures_dropped_total/ {print $2}')
 SHADOW_DROPPED=$(curl -fs "http://127.0.0.1:$SHADOW/metrics" | awk '/^dualstack_shadow_dropped_total/ {print $2}')
-SHADOW_COMPARED=$(curl -fs "http://127.0.0.1:$SHADOW/metrics" | awk '/^dualstack_shadow_compared_total/ {print $2}')
+SHADOW_COMPARED=$(curl -fs "http://127.0.0.1:$SHADOW/metrics" | awk '/^dualstack_shadow_(compared|stored)_total/ {s+=$2} END {print s+0}')
 
 mkdir -p reports/bench
 awk -F'\t' -v rss_c="$CAPTURE_RSS" -v rss_s="$SHADOW_RSS" -v written="$WRITTEN" -v dropped="$DROPPED" -v sdrop="$SHADOW_DROPPED" -v scmp="$SHADOW_COMPARED" -v dur="$DURATION" -v rounds="$ROUNDS" -v conns="$CONNECTIONS" '
@@ -102,7 +102,7 @@ awk -F'\t' -v rss_c="$CAPTURE_RSS" -v rss_s="$SHADOW_RSS" -v written="$WRITTEN" 
       md = md sprintf("| %s | %.0f | %.2f | %.2f | %.2f | %.2f | %+.2f |\n", k, r[k], a[k], b[k], r[k]/r["direct"], r[k]/r["nginx"], b[k]-b["direct"]);
       json = json sprintf("    \"%s\": { \"rps\": %.0f, \"p50Ms\": %.3f, \"p99Ms\": %.3f, \"ratioDirect\": %.3f, \"ratioNginx\": %.3f }%s\n", k, r[k], a[k], b[k], r[k]/r["direct"], r[k]/r["nginx"], i<7?",":"");
     }
-    md = md sprintf("\nShadow cost on the primary path p99: %+.1f %% with every conversation mirrored, %+.1f %% with 10 %% sampled (vs capture). Peak RSS: capture %.0f MB, capture+shadow %.0f MB. Captures written %s, dropped %s; shadow compared %s, dropped %s.\n", (b["capture+shadow"]/b["capture"]-1)*100, (b["capture+shadow10"]/b["capture"]-1)*100, rss_c, rss_s, written, dropped, scmp, sdrop);
+    md = md sprintf("\nShadow cost on the primary path p99: %+.1f %% with every conversation mirrored, %+.1f %% with 10 %% sampled (vs capture). Peak RSS: capture %.0f MB, capture+shadow %.0f MB. Captures written %s, dropped %s; shadow pairs stored (or compared, with --shadow-judge inproc) %s, dropped %s.\n", (b["capture+shadow"]/b["capture"]-1)*100, (b["capture+shadow10"]/b["capture"]-1)*100, rss_c, rss_s, written, dropped, scmp, sdrop);
     json = json sprintf("  },\n  \"shadowP99CostPercent\": %.2f, \"shadow10P99CostPercent\": %.2f, \"peakRssMb\": { \"capture\": %.0f, \"captureShadow\": %.0f },\n  \"capturesWritten\": %s, \"capturesDropped\": %s, \"shadowCompared\": %s, \"shadowDropped\": %s\n}\n", (b["capture+shadow"]/b["capture"]-1)*100, (b["capture+shadow10"]/b["capture"]-1)*100, rss_c, rss_s, written+0, dropped+0, scmp+0, sdrop+0);
     printf "%s", md > "reports/bench/proxy-load.md"; printf "%s", json > "reports/bench/proxy-load.json"; printf "%s", md;
   }' "$RESULTS"

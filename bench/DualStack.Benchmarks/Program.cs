@@ -7,6 +7,18 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using DualStack.Benchmarks;
 using DualStack.Core.Comparison;
 
+if (args is ["shadow-judge", ..])
+{
+    await ShadowPairs.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10_000, args.Length > 2 ? args[2] : null);
+    return;
+}
+
+if (args is ["proxy-alloc", ..])
+{
+    await ProxyAllocations.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 3000);
+    return;
+}
+
 if (args is ["cpu", ..])
 {
     // Throughput per CPU-second on one thread: on a shared 2-core machine wall-clock figures measure the neighbours,

@@ -20,7 +20,8 @@ internal static class CaptureCommand
         var store = new Option<string?>("--store") { Description = "Capture store: a SQLite file (default captures.db) or PostgreSQL (postgres://user@host/db or Host=…;Database=…; password from PGPASSWORD or the string); --no-capture to only forward/shadow", DefaultValueFactory = _ => "captures.db" };
         var retain = new Option<string?>("--retain") { Description = "Delete captures older than this (e.g. 14d, 36h); checked at start and then periodically (default: keep)" };
         var noCapture = new Option<bool>("--no-capture") { Description = "Do not record exchanges" };
-        var shadow = new Option<string?>("--shadow") { Description = "New stack to mirror turns to (answers compared, never returned)" };
+        var shadow = new Option<string?>("--shadow") { Description = "New stack to mirror turns to (answers stored as pairs for `dualstack shadow judge`, never returned)" };
+        var shadowJudge = new Option<string>("--shadow-judge") { Description = "Where shadow pairs are judged: store (default: the proxy only stores them; run `dualstack shadow judge --source STORE`) or inproc (single-box trials: this process also judges them, loading MiniLM unless --lexical)", DefaultValueFactory = _ => "store" };
         var shadowAdapter = new Option<AdapterKind>("--shadow-adapter") { Description = "Contract of the shadow stack (default native)", DefaultValueFactory = _ => AdapterKind.Native };
         var shadowWorkers = new Option<int>("--shadow-workers") { Description = "Shadow turns mirrored and compared at once, one conversation per worker in order (default 4)", DefaultValueFactory = _ => ProxyOptions.DefaultShadowWorkers };
         var sample = new Option<string>("--sample") { Description = "Share of conversations mirrored, by hash of the key (default 100%)", DefaultValueFactory = _ => "100%" };
@@ -31,20 +32,28 @@ internal static class CaptureCommand
         var redact = new Option<string[]>("--redact") { Description = "Extra regexes to redact before disk (e-mails, phones and card numbers always are)", AllowMultipleArgumentsPerToken = true };
         var headers = new Option<string[]>("--allow-header") { Description = "Headers stored with their value (others are stored as [Redacted]; Authorization and cookies never)", AllowMultipleArgumentsPerToken = true };
         var linger = new Option<int>("--batch-linger") { Description = "Milliseconds the capture writer waits to fill a batch before committing (default 10; 0 commits at once)", DefaultValueFactory = _ => 10 };
-        var verbose = new Option<bool>("--verbose") { Description = "Log every shadow verdict" };
-        var lexical = new Option<bool>("--lexical") { Description = "Judge shadow reply meaning lexically (skip the local MiniLM model; reworded replies then read as minor regressions)" };
-        var command = new Command("capture", "Run the capture proxy in front of the old stack: forward everything unchanged, record redacted exchanges to SQLite off the request path, optionally mirror turns to a shadow stack and compare. Serves /metrics and /healthz. Runs until Ctrl+C. Exit 0 after Ctrl+C (captures flushed), 2 usage error, port taken or store unusable.");
-        foreach (var option in new Option[] { listen, old, store, retain, noCapture, shadow, shadowAdapter, shadowWorkers, sample, keyHeader, keyJson, keyRoute, maxBody, redact, headers, linger, verbose, lexical })
+        var verbose = new Option<bool>("--verbose") { Description = "Log every shadow turn (stored pair, or verdict with --shadow-judge inproc)" };
+        var lexical = new Option<bool>("--lexical") { Description = "With --shadow-judge inproc: judge reply meaning lexically (skip the local MiniLM model; reworded replies then read as minor regressions)" };
+        var command = new Command("capture", "Run the capture proxy in front of the old stack: forward everything unchanged, record redacted exchanges to SQLite off the request path, optionally mirror turns to a shadow stack and store both answers for `dualstack shadow judge`. Serves /metrics and /healthz. Runs until Ctrl+C. Exit 0 after Ctrl+C (captures flushed), 2 usage error, port taken or store unusable.");
+        foreach (var option in new Option[] { listen, old, store, retain, noCapture, shadow, shadowJudge, shadowAdapter, shadowWorkers, sample, keyHeader, keyJson, keyRoute, maxBody, redact, headers, linger, verbose, lexical })
         {
             command.Options.Add(option);
         }
 
         command.SetAction(async (parse, ct) =>
         {
-            using var semantic = parse.GetValue(shadow) is not null && !parse.GetValue(lexical) ? new DualStack.Semantic.MiniLmSimilarity() : null;
+            var judgeMode = parse.GetValue(shadowJudge) switch
+            {
+                "store" => ShadowJudgeMode.Store,
+                "inproc" => ShadowJudgeMode.InProcess,
+                var other => throw new UsageException($"--shadow-judge: '{other}' is not store or inproc"),
+            };
+            // The embedding model is loaded only for an explicit in-process judge: by default the proxy never holds it.
+            using var semantic = parse.GetValue(shadow) is not null && judgeMode == ShadowJudgeMode.InProcess && !parse.GetValue(lexical) ? new DualStack.Semantic.MiniLmSimilarity() : null;
             var options = new ProxyOptions
             {
                 Semantic = semantic,
+                ShadowJudge = judgeMode,
                 Listen = CliArgs.Url(parse.GetValue(listen)!, "--listen"),
                 Old = CliArgs.Url(parse.GetValue(old)!, "--old"),
                 StorePath = parse.GetValue(noCapture) ? null : parse.GetValue(store),
@@ -83,7 +92,7 @@ internal static class CaptureCommand
 
             await using (proxy)
             {
-                Console.WriteLine($"capture proxy on {proxy.BaseAddress} → {options.Old}; store: {(options.StorePath is null ? "off" : CaptureStores.Describe(options.StorePath))}; shadow: {(options.Shadow is null ? "off" : $"{options.Shadow} ({options.ShadowSamplePercent}% of conversations)")}; metrics at {proxy.BaseAddress}metrics");
+                Console.WriteLine($"capture proxy on {proxy.BaseAddress} → {options.Old}; store: {(options.StorePath is null ? "off" : CaptureStores.Describe(options.StorePath))}; shadow: {(options.Shadow is null ? "off" : $"{options.Shadow} ({options.ShadowSamplePercent}% of conversations; {(judgeMode == ShadowJudgeMode.Store ? "pairs stored for `dualstack shadow judge`" : "judged in this process")})")}; metrics at {proxy.BaseAddress}metrics");
                 try
                 {
                     await Task.Delay(Timeout.Infinite, ct);
@@ -93,7 +102,7 @@ internal static class CaptureCommand
                 }
 
                 await proxy.FlushAsync(CancellationToken.None);
-                Console.WriteLine($"stopped: {proxy.Metrics.Requests} requests; captures written {proxy.Writer?.Written ?? 0}, dropped {proxy.Writer?.Dropped ?? 0}; shadow compared {proxy.Metrics.ShadowCompared}, dropped {proxy.Metrics.ShadowDropped}");
+                Console.WriteLine($"stopped: {proxy.Metrics.Requests} requests; captures written {proxy.Writer?.Written ?? 0}, dropped {proxy.Writer?.Dropped ?? 0}; shadow stored {proxy.Metrics.ShadowStored}, compared {proxy.Metrics.ShadowCompared}, dropped {proxy.Metrics.ShadowDropped}");
             }
 
             return ExitCodes.Ok;

@@ -23,6 +23,7 @@ internal static class CliApp
         root.Subcommands.Add(CaptureCommand.Build());
         root.Subcommands.Add(CaptureCommand.BuildCaptures());
         root.Subcommands.Add(CaptureCommand.BuildSandbox());
+        root.Subcommands.Add(ShadowCommand.Build());
         root.Subcommands.Add(SplitCommand.Build());
         root.Subcommands.Add(GateCommand.Build());
         root.Subcommands.Add(MemoryCommand.Build());

@@ -28,6 +28,9 @@ internal static partial class Log
     [LoggerMessage(10, LogLevel.Warning, "admin API: rejected request without a valid token from {Remote}")]
     public static partial void AdminRejected(ILogger logger, string remote);
 
+    [LoggerMessage(40, LogLevel.Information, "shadow {Key} turn {Turn}: pair stored for the judge")]
+    public static partial void ShadowStored(ILogger logger, string key, int turn);
+
     [LoggerMessage(6, LogLevel.Information, "shadow {Key} turn {Turn}: {Verdict} — {Reason}")]
     public static partial void ShadowCompared(ILogger logger, string key, int turn, string verdict, string reason);
 

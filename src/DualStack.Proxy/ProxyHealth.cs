@@ -153,6 +153,7 @@ internal sealed class ShadowHealthCheck(ShadowMirror shadow, ProxyMetrics metric
             ["failed"] = metrics.ShadowFailed,
             ["dropped"] = metrics.ShadowDropped,
             ["compared"] = metrics.ShadowCompared,
+            ["stored"] = metrics.ShadowStored,
         };
         if (shadow.Failures.Last is { } last)
         {

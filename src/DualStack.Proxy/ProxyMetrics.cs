@@ -9,8 +9,13 @@ internal sealed class ProxyMetrics
 {
     private static readonly double[] BucketBounds = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+    // Proxy-side time is sub-millisecond when all is well: finer buckets, so a 0.3 ms → 2 ms regression shows.
+    private static readonly double[] AddedBounds = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+
     private readonly long[] _statusClasses = new long[6];
     private readonly long[] _latencyBuckets = new long[BucketBounds.Length + 1];
+    private readonly long[] _addedBuckets = new long[AddedBounds.Length + 1];
+    private long _addedSumMicros;
     private readonly long[] _verdicts = new long[Enum.GetValues<Verdict>().Length];
     private long _requests;
     private long _forwardErrors;
@@ -20,6 +25,8 @@ internal sealed class ProxyMetrics
     private long _shadowDropped;
     private long _shadowCompared;
     private long _shadowFailed;
+    private long _shadowStored;
+    private long _shadowEnqueued;
 
     public long Requests => Interlocked.Read(ref _requests);
 
@@ -30,6 +37,12 @@ internal sealed class ProxyMetrics
     public long ShadowCompared => Interlocked.Read(ref _shadowCompared);
 
     public long ShadowFailed => Interlocked.Read(ref _shadowFailed);
+
+    /// <summary>Mirrored turns whose pair (old and new answer) was stored for <c>dualstack shadow judge</c>.</summary>
+    public long ShadowStored => Interlocked.Read(ref _shadowStored);
+
+    /// <summary>Turns handed to the shadow sender's queue (sampled conversations only).</summary>
+    public long ShadowEnqueued => Interlocked.Read(ref _shadowEnqueued);
 
     public long ForwardErrors => Interlocked.Read(ref _forwardErrors);
 
@@ -59,11 +72,24 @@ internal sealed class ProxyMetrics
         Interlocked.Add(ref _latencySumMicros, (long)(seconds * 1_000_000));
     }
 
+    /// <summary>Time the proxy added to one request: its whole time minus the backend's time to response headers.</summary>
+    public void ProxyAdded(double seconds)
+    {
+        seconds = Math.Max(0, seconds);
+        var bucket = Array.BinarySearch(AddedBounds, seconds);
+        Interlocked.Increment(ref _addedBuckets[bucket >= 0 ? bucket : ~bucket]);
+        Interlocked.Add(ref _addedSumMicros, (long)(seconds * 1_000_000));
+    }
+
     public void ShadowSentOne() => Interlocked.Increment(ref _shadowSent);
 
     public void ShadowDroppedOne() => Interlocked.Increment(ref _shadowDropped);
 
     public void ShadowFailedOne() => Interlocked.Increment(ref _shadowFailed);
+
+    public void ShadowStoredOne() => Interlocked.Increment(ref _shadowStored);
+
+    public void ShadowEnqueuedOne() => Interlocked.Increment(ref _shadowEnqueued);
 
     public void ShadowComparedOne(Verdict verdict)
     {
@@ -96,10 +122,24 @@ internal sealed class ProxyMetrics
         s.Append(CultureInfo.InvariantCulture, $"dualstack_request_duration_seconds_bucket{{le=\"+Inf\"}} {cumulative}\n");
         s.Append(CultureInfo.InvariantCulture, $"dualstack_request_duration_seconds_sum {Interlocked.Read(ref _latencySumMicros) / 1_000_000.0}\n");
         s.Append(CultureInfo.InvariantCulture, $"dualstack_request_duration_seconds_count {cumulative}\n");
+        s.Append("# HELP dualstack_proxy_added_seconds Time the proxy adds per forwarded request: the request's whole time minus the backend's time from request sent to response headers (the backend excluded).\n# TYPE dualstack_proxy_added_seconds histogram\n");
+        long added = 0;
+        for (var i = 0; i < AddedBounds.Length; i++)
+        {
+            added += Interlocked.Read(ref _addedBuckets[i]);
+            s.Append(CultureInfo.InvariantCulture, $"dualstack_proxy_added_seconds_bucket{{le=\"{AddedBounds[i]}\"}} {added}\n");
+        }
+
+        added += Interlocked.Read(ref _addedBuckets[^1]);
+        s.Append(CultureInfo.InvariantCulture, $"dualstack_proxy_added_seconds_bucket{{le=\"+Inf\"}} {added}\n");
+        s.Append(CultureInfo.InvariantCulture, $"dualstack_proxy_added_seconds_sum {Interlocked.Read(ref _addedSumMicros) / 1_000_000.0}\n");
+        s.Append(CultureInfo.InvariantCulture, $"dualstack_proxy_added_seconds_count {added}\n");
         Counter(s, "dualstack_shadow_sent_total", "Turns mirrored to the shadow (new) stack.", ShadowSent);
         Counter(s, "dualstack_shadow_dropped_total", "Turns not mirrored: shadow queue full, shadow circuit open, or conversation already out of step.", ShadowDropped);
         Counter(s, "dualstack_shadow_failed_total", "Shadow turns that failed: the new stack timed out, refused, answered an error or an unusable body, or the harness failed.", ShadowFailed);
-        Counter(s, "dualstack_shadow_compared_total", "Shadow turns compared with the primary answer.", ShadowCompared);
+        Counter(s, "dualstack_shadow_enqueued_total", "Turns of sampled conversations handed to the shadow sender.", ShadowEnqueued);
+        Counter(s, "dualstack_shadow_stored_total", "Mirrored turns whose pair (old and new answer, redacted) was stored for `dualstack shadow judge`.", ShadowStored);
+        Counter(s, "dualstack_shadow_compared_total", "Shadow turns compared in this process (only with --shadow-judge inproc; otherwise `dualstack shadow judge` compares them).", ShadowCompared);
         s.Append("# HELP dualstack_shadow_verdicts_total Shadow turn verdicts.\n# TYPE dualstack_shadow_verdicts_total counter\n");
         foreach (var verdict in Enum.GetValues<Verdict>())
         {

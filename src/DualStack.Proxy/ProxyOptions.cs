@@ -54,7 +54,13 @@ public sealed record ProxyOptions
     /// <summary>How shadow answers are compared with the primary ones.</summary>
     public ComparisonConfig Comparison { get; init; } = new();
 
-    /// <summary>Optional meaning similarity for shadow comparisons; null = lexical.</summary>
+    /// <summary>
+    /// Where shadow pairs are judged; default <see cref="ShadowJudgeMode.Store"/>: the proxy only stores them (needs
+    /// <see cref="StorePath"/>) and <c>dualstack shadow judge</c> judges them in its own process.
+    /// </summary>
+    public ShadowJudgeMode ShadowJudge { get; init; } = ShadowJudgeMode.Store;
+
+    /// <summary>Optional meaning similarity for in-process shadow comparisons (<see cref="ShadowJudgeMode.InProcess"/>); null = lexical.</summary>
     public ITextSimilarity? Semantic { get; init; }
 
     /// <summary>Idle timeout of a forwarded request (no bytes either way); default 100 s.</summary>

@@ -40,6 +40,7 @@ public sealed class ProxyServer : IAsyncDisposable
     private HealthCheckService _health = null!;
     private readonly HttpMessageInvoker _healthClient = OldStackHealthCheck.CreateClient();
     private readonly ForwardFailures _forwardFailures;
+    private long _bodyCopies;
 
     private ProxyServer(WebApplication app, ProxyOptions options)
     {
@@ -76,6 +77,9 @@ public sealed class ProxyServer : IAsyncDisposable
     internal CaptureWriter? Writer { get; private set; }
 
     internal ShadowMirror? Shadow { get; private set; }
+
+    /// <summary>Requests whose bodies were copied for capture or shadow (the tee); a plain forward copies nothing.</summary>
+    internal long BodyCopies => Interlocked.Read(ref _bodyCopies);
 
     internal SplitRouter? Split { get; private set; }
 
@@ -149,6 +153,11 @@ public sealed class ProxyServer : IAsyncDisposable
                 {
                     server._shadowResults = await ShadowResultStores.OpenAsync(path, cancellationToken).ConfigureAwait(false);
                 }
+            }
+
+            if (options.Shadow is not null && options.ShadowJudge == ShadowJudgeMode.Store && server._shadowResults is null)
+            {
+                throw new ArgumentException("shadow pairs are judged out of process from the store: give a store (--store), or judge in this process with --shadow-judge inproc");
             }
 
             if (options.Shadow is not null)
@@ -246,7 +255,23 @@ public sealed class ProxyServer : IAsyncDisposable
             context.Response.Headers[StackHeader] = choice == StackChoice.New ? "new" : "old";
         }
 
-        var sideEffects = Writer is not null || Shadow is not null;
+        // Shadow pays only for what is sampled: the key from the route or a header is free, so an unsampled (or out of
+        // step) conversation is known before anything is copied. Only a key that lives in the body needs the copy first.
+        string? shadowKey = null;
+        var shadowWanted = false;
+        if (Shadow is not null && choice == StackChoice.Old && HttpMethods.IsPost(context.Request.Method) && ConversationKeyExtractor.IsTurnRoute(path, _options.ShadowRoutes))
+        {
+            var request = context.Request;
+            shadowKey = _keys.Extract(path, name => request.Headers.TryGetValue(name, out var v) ? v.ToString() : null, ReadOnlySpan<byte>.Empty);
+            shadowWanted = shadowKey is null || Shadow.Wants(shadowKey);
+        }
+
+        var sideEffects = Writer is not null || shadowWanted;
+        if (sideEffects)
+        {
+            Interlocked.Increment(ref _bodyCopies);
+        }
+
         using var requestCopy = sideEffects ? new BodyCopy(_options.Capture.MaxBodyBytes) : null;
         using var responseCopy = sideEffects ? new BodyCopy(_options.Capture.MaxBodyBytes) : null;
         List<KeyValuePair<string, string>>? requestHeaders = null;
@@ -259,8 +284,15 @@ public sealed class ProxyServer : IAsyncDisposable
             context.Response.Body = new TeeWriteStream(originalResponse, responseCopy!);
         }
 
-        var error = await _forwarder.SendAsync(context, destination, _client, _requestConfig, HttpTransformer.Default).ConfigureAwait(false);
+        var timing = new BackendTiming();
+        var error = await _forwarder.SendAsync(context, destination, _client, _requestConfig, timing).ConfigureAwait(false);
         var elapsed = Stopwatch.GetElapsedTime(started);
+        if (timing.Backend is { } backend)
+        {
+            // The primary-cost meter: what the proxy adds to a request, the backend's time to its response headers excluded.
+            Metrics.ProxyAdded((elapsed - backend).TotalSeconds);
+        }
+
         string? errorText = null;
         var clientAbort = false;
         if (error != ForwarderError.None)
@@ -291,7 +323,7 @@ public sealed class ProxyServer : IAsyncDisposable
         context.Response.Body = originalResponse!;
         try
         {
-            Record(context, path, now, elapsed.TotalMilliseconds, requestHeaders!, requestCopy!, responseCopy!, errorText, choice);
+            Record(context, path, now, elapsed.TotalMilliseconds, requestHeaders!, requestCopy!, responseCopy!, errorText, shadowWanted, shadowKey);
         }
         catch (Exception ex)
         {
@@ -300,10 +332,10 @@ public sealed class ProxyServer : IAsyncDisposable
         }
     }
 
-    private void Record(HttpContext context, string path, DateTimeOffset timestamp, double durationMs, List<KeyValuePair<string, string>> requestHeaders, BodyCopy requestCopy, BodyCopy responseCopy, string? error, StackChoice servedBy)
+    private void Record(HttpContext context, string path, DateTimeOffset timestamp, double durationMs, List<KeyValuePair<string, string>> requestHeaders, BodyCopy requestCopy, BodyCopy responseCopy, string? error, bool shadowWanted, string? shadowKey)
     {
         var request = context.Request;
-        var key = _keys.Extract(path, name => request.Headers.TryGetValue(name, out var v) ? v.ToString() : null, requestCopy.Memory.Span);
+        var key = shadowKey ?? _keys.Extract(path, name => request.Headers.TryGetValue(name, out var v) ? v.ToString() : null, requestCopy.Memory.Span);
         var status = error is null || context.Response.HasStarted ? context.Response.StatusCode : 0;
         byte[]? requestBody = null;
         byte[]? responseBody = null;
@@ -331,12 +363,12 @@ public sealed class ProxyServer : IAsyncDisposable
             });
         }
 
-        // Turns the new stack served itself are not mirrored to it again.
-        if (Shadow is not null && servedBy == StackChoice.Old && key is not null && HttpMethods.IsPost(request.Method)
-            && ConversationKeyExtractor.IsTurnRoute(path, _options.ShadowRoutes) && Shadow.IsSampled(key)
+        // Decided before forwarding (turn route, POST, served by the old stack: turns the new stack served itself are
+        // not mirrored to it again); a key found only in the body is sampled here.
+        if (shadowWanted && key is not null && (shadowKey is not null || Shadow!.IsSampled(key))
             && !requestCopy.Truncated && !responseCopy.Truncated)
         {
-            Shadow.TryEnqueue(new ShadowWork(key, timestamp, requestBody ?? requestCopy.ToArray(), status, responseBody ?? responseCopy.ToArray(), durationMs, error));
+            Shadow!.TryEnqueue(new ShadowWork(key, timestamp, requestBody ?? requestCopy.ToArray(), status, responseBody ?? responseCopy.ToArray(), durationMs, error));
         }
     }
 

@@ -14,8 +14,9 @@ namespace DualStack.Proxy;
 internal sealed record ShadowWork(string ConversationKey, DateTimeOffset Timestamp, byte[] RequestBody, int PrimaryStatus, byte[] PrimaryBody, double PrimaryLatencyMs, string? PrimaryError);
 
 /// <summary>
-/// Mirrors captured turns to the new stack, in conversation order, on a shadow conversation id, and compares the
-/// answers with the engine. Its queues are bounded and separate from the primary path: when the new stack is slow or
+/// Mirrors captured turns to the new stack, in conversation order, on a shadow conversation id, and stores both
+/// answers (redacted) as a pair for <c>dualstack shadow judge</c>; only with <see cref="ShadowJudgeMode.InProcess"/>
+/// does it also compare them here with the engine. Its queues are bounded and separate from the primary path: when the new stack is slow or
 /// down, shadow work is dropped and counted. A sampled conversation is mirrored whole or not at all: once one of its
 /// turns is dropped or fails on the new stack, the rest of it is dropped (its state on the new stack would no longer
 /// match) rather than producing false regressions. A circuit breaker (<see cref="ShadowBreaker"/>) stops sending while
@@ -26,7 +27,7 @@ internal sealed class ShadowMirror : IAsyncDisposable
     private readonly Channel<ShadowWork>[] _queues;
     private readonly Task[] _workers;
     private readonly IAgentStack _shadow;
-    private readonly VerdictEngine _engine;
+    private readonly VerdictEngine? _engine;
     private readonly IShadowResultStore? _results;
     private readonly ProxyMetrics _metrics;
     private readonly ILogger _logger;
@@ -44,7 +45,8 @@ internal sealed class ShadowMirror : IAsyncDisposable
         Breaker = new ShadowBreaker(options.ShadowBreakerFailures, options.ShadowBreakerPause, options.ShadowBreakerMaxPause, options.Time, logger);
         Failures = new FailureLog("shadow stack", logger, options.FailureLogInterval);
         _shadow = StackFactory.Create("new", new StackConfig { Url = options.Shadow!.AbsoluteUri, Adapter = options.ShadowAdapter }, turnTimeout: options.ShadowTimeout);
-        _engine = new VerdictEngine(options.Comparison, options.Semantic);
+        // Out of process by default: the proxy never builds comparers nor holds an embedding model.
+        _engine = options.ShadowJudge == ShadowJudgeMode.InProcess ? new VerdictEngine(options.Comparison, options.Semantic) : null;
         _results = results;
         _metrics = metrics;
         _logger = logger;
@@ -68,6 +70,26 @@ internal sealed class ShadowMirror : IAsyncDisposable
 
     public bool IsSampled(string conversationKey) => ConversationHash.IsSelected(conversationKey, _samplePercent);
 
+    /// <summary>
+    /// True when a turn of this conversation would be mirrored: sampled, and not out of step. The request path asks
+    /// before it copies anything for the shadow, so an unsampled turn costs one hash of the key.
+    /// </summary>
+    public bool Wants(string conversationKey)
+    {
+        if (!IsSampled(conversationKey))
+        {
+            return false;
+        }
+
+        if (_outOfStep.ContainsKey(conversationKey))
+        {
+            _metrics.ShadowDroppedOne();
+            return false;
+        }
+
+        return true;
+    }
+
     /// <summary>Queues a turn without ever blocking the caller; false (and counted) when dropped.</summary>
     public bool TryEnqueue(ShadowWork work)
     {
@@ -80,6 +102,7 @@ internal sealed class ShadowMirror : IAsyncDisposable
         var queue = _queues[ConversationHash.Bucket(work.ConversationKey) % _queues.Length];
         if (queue.Writer.TryWrite(work))
         {
+            _metrics.ShadowEnqueuedOne();
             return true;
         }
 
@@ -186,14 +209,24 @@ internal sealed class ShadowMirror : IAsyncDisposable
                 Breaker.OnSuccess();
             }
 
-            var judged = _engine.JudgeTurn(new TurnReplay(index, new Turn { Message = request.Message }, primary, null, shadow));
-            _metrics.ShadowComparedOne(judged.Verdict);
-            Log.ShadowCompared(_logger, work.ConversationKey, index + 1, judged.Verdict.ToString(), judged.Reason);
+            if (_engine is not null)
+            {
+                var judged = _engine.JudgeTurn(new TurnReplay(index, new Turn { Message = request.Message }, primary, null, shadow));
+                _metrics.ShadowComparedOne(judged.Verdict);
+                Log.ShadowCompared(_logger, work.ConversationKey, index + 1, judged.Verdict.ToString(), judged.Reason);
+            }
+
             if (_results is not null)
             {
-                // Redacted before it is written, like the captures: never the user's message or either answer in clear.
+                // Redacted here, on the sender's thread, before it is written, like the captures: never the user's
+                // message or either answer in clear.
                 var turn = new ShadowTurn(work.ConversationKey, index, work.Timestamp, request.Message, request.UserId, primary, shadow).Redact(_redactor);
                 await _results.AppendAsync(turn, _stopping.Token).ConfigureAwait(false);
+                _metrics.ShadowStoredOne();
+                if (_engine is null)
+                {
+                    Log.ShadowStored(_logger, work.ConversationKey, index + 1);
+                }
             }
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)

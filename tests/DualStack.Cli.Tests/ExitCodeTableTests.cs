@@ -23,6 +23,7 @@ public sealed partial class ExitCodeTableTests
     private TcpListener _busy = null!;
     private int _deadPort;
     private string _workDir = null!;
+    private string _shadowStores = null!;
 
     [OneTimeSetUp]
     public async Task StartFixtures()
@@ -42,6 +43,26 @@ public sealed partial class ExitCodeTableTests
             StorePath = null,
             Split = new SplitSettings { AdminToken = AdminToken, AuditPath = null },
         });
+
+        // Stores written by a shadowing proxy: the new stack answers like the old one, or drops a skill.
+        _shadowStores = Directory.CreateTempSubdirectory("dualstack-exit-shadow-").FullName;
+        await using var broken = await SampleAgentServer.StartAsync(new SampleAgentOptions { Profile = "v2", Faults = ["drop-skill"] });
+        foreach (var (file, shadow) in new[] { ("shadow-same.db", _live.BaseAddress), ("shadow-regression.db", broken.BaseAddress) })
+        {
+            await using var mirror = await ProxyServer.StartAsync(new ProxyOptions { Old = _live.BaseAddress, StorePath = Path.Combine(_shadowStores, file), Shadow = shadow });
+            using var http = new HttpClient { BaseAddress = mirror.BaseAddress };
+            foreach (var message in new[] { "Where is order 4411?", "I want a refund for order 4411." })
+            {
+                (await http.PostAsync("v1/conversations/c-1/turns", new StringContent($$"""{"userId":"u-1","message":"{{message}}"}""", System.Text.Encoding.UTF8, "application/json"))).Dispose();
+            }
+
+            for (var i = 0; i < 400 && !(await http.GetStringAsync("metrics")).Contains("\ndualstack_shadow_stored_total 2\n", StringComparison.Ordinal); i++)
+            {
+                await Task.Delay(50);
+            }
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
     }
 
     [OneTimeTearDown]
@@ -52,6 +73,7 @@ public sealed partial class ExitCodeTableTests
         await _live.DisposeAsync();
         _busy.Stop();
         _busy.Dispose();
+        Directory.Delete(_shadowStores, recursive: true);
     }
 
     [SetUp]
@@ -62,6 +84,11 @@ public sealed partial class ExitCodeTableTests
         File.WriteAllText(Path.Combine(_workDir, "token.txt"), AdminToken);
         File.WriteAllText(Path.Combine(_workDir, "wrong-token.txt"), "not-the-admin-token-at-all");
         File.WriteAllBytes(Path.Combine(_workDir, "empty.db"), []);
+        foreach (var store in Directory.GetFiles(_shadowStores, "*.db"))
+        {
+            File.Copy(store, Path.Combine(_workDir, Path.GetFileName(store)));
+        }
+
         File.WriteAllText(Path.Combine(_workDir, "blocker"), "a file where a folder is expected");
         File.WriteAllText(Path.Combine(_workDir, "one.jsonl"), """{"id":"m-1","userId":"u-1","text":"prefers email","conversationId":"c-1","createdAt":"2026-12-01T00:00:00Z"}""" + "\n");
         File.WriteAllText(Path.Combine(_workDir, "small.json"), """
@@ -118,6 +145,17 @@ public sealed partial class ExitCodeTableTests
         yield return Row("report", "BadFailOn", 2, "report", "--source", "empty.db", "--fail-on", "severe");
         yield return Row("report", "SourceMissing", 2, "report", "--source", "missing.db", "--lexical");
         yield return Row("report", "SourceJudgedNothing", 3, "report", "--source", "empty.db", "--lexical", "--reports", "out");
+
+        yield return Row("capture", "ShadowWithoutStore", 2, "capture", "--old", "{dead}", "--no-capture", "--shadow", "{dead}");
+        yield return Row("capture", "BadShadowJudge", 2, "capture", "--old", "{dead}", "--shadow", "{dead}", "--shadow-judge", "elsewhere");
+
+        yield return Row("shadow judge", "SourceMissing", 2, "shadow", "judge", "--source", "missing.db", "--lexical");
+        yield return Row("shadow judge", "BadSince", 2, "shadow", "judge", "--source", "empty.db", "--since", "yesterday", "--lexical");
+        yield return Row("shadow judge", "BadFailOn", 2, "shadow", "judge", "--source", "empty.db", "--fail-on", "severe", "--lexical");
+        yield return Row("shadow judge", "SourceUnreachable", 2, "shadow", "judge", "--source", "Host=127.0.0.1;Port={deadport};Database=q;Username=u;Timeout=3", "--lexical");
+        yield return Row("shadow judge", "JudgedNothing", 3, "shadow", "judge", "--source", "empty.db", "--lexical", "--reports", "out");
+        yield return Row("shadow judge", "NewStackDroppedASkill", 1, "shadow", "judge", "--source", "shadow-regression.db", "--lexical", "--reports", "out");
+        yield return Row("shadow judge", "SameAnswers", 0, "shadow", "judge", "--source", "shadow-same.db", "--lexical", "--reports", "out");
 
         yield return Row("capture", "BadShadowWorkers", 2, "capture", "--old", "{dead}", "--shadow-workers", "0");
         yield return Row("capture", "ListenPortTaken", 2, "capture", "--old", "{dead}", "--no-capture", "--listen", "{busy}");

@@ -11,8 +11,8 @@ namespace DualStack.Cli.Tests;
 
 /// <summary>
 /// Issue 18, item 2: personal data in any encoding, anywhere in a request, sent through a real `dualstack capture
-/// --shadow` process on loopback, survives nowhere: not in the raw database files (WAL included), the exports, the
-/// shadow report or the process's logs.
+/// --shadow` process on loopback, survives nowhere: not in the raw database files (WAL included; pairs and the
+/// `shadow judge` judgements), the exports, the shadow reports or the process's logs.
 /// </summary>
 public sealed class RedactionPropertyTests
 {
@@ -79,7 +79,7 @@ public sealed class RedactionPropertyTests
                 sent++;
             }
 
-            await WaitUntil(http, m => Metric(m, "dualstack_captures_written_total") >= sent && Metric(m, "dualstack_shadow_compared_total") + Metric(m, "dualstack_shadow_failed_total") >= turns);
+            await WaitUntil(http, m => Metric(m, "dualstack_captures_written_total") >= sent && Metric(m, "dualstack_shadow_stored_total") >= turns);
 
             // Raw files while the proxy runs: the WAL still holds the latest writes.
             var raw = ReadFiles(dir);
@@ -89,6 +89,11 @@ public sealed class RedactionPropertyTests
             var conversations = await CliRunner.RunAsync(dir, "captures", "export", "--store", store, "--as", "conversations", "--out", Path.Combine(dir, "conversations.jsonl"));
             var list = await CliRunner.RunAsync(dir, "captures", "list", "--store", store, "--limit", "1000");
             var report = await CliRunner.RunAsync(dir, "report", "--source", store, "--lexical", "--reports", Path.Combine(dir, "reports"));
+            var judge = await CliRunner.RunAsync(dir, "shadow", "judge", "--source", store, "--lexical", "--reports", Path.Combine(dir, "judged"));
+            Assert.That(judge.ExitCode, Is.Not.EqualTo(2), judge.ToString());
+            Assert.That(Directory.GetFiles(Path.Combine(dir, "judged"), "*", SearchOption.AllDirectories), Has.Some.EndsWith("results.json"));
+            // The judgements table (written by the judge) is in the database files searched below.
+            raw += ReadFiles(dir);
             Assert.That(exchanges.ExitCode, Is.Zero, exchanges.ToString());
             Assert.That(conversations.ExitCode, Is.Zero, conversations.ToString());
             Assert.That(report.ExitCode, Is.Not.EqualTo(2), report.ToString());
@@ -107,7 +112,7 @@ public sealed class RedactionPropertyTests
             {
                 ["database files"] = raw,
                 ["exports and reports"] = ReadFiles(dir),
-                ["command output"] = string.Join('\n', new[] { exchanges, conversations, list, report }.Select(r => r.Stdout + r.Stderr)),
+                ["command output"] = string.Join('\n', new[] { exchanges, conversations, list, report, judge }.Select(r => r.Stdout + r.Stderr)),
                 ["proxy logs"] = logText,
             };
             var survivors = new List<string>();

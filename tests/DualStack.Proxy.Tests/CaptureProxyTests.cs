@@ -52,6 +52,41 @@ public sealed class CaptureProxyTests
     }
 
     [Test]
+    public async Task Capture_ManyConcurrentExchanges_EachStoredWithItsOwnBodies()
+    {
+        // The body buffers are pooled and handed to the writer: a buffer reused too early would show up here as
+        // another exchange's bytes.
+        await using var old = await Backend.StartAsync(app => app.MapPost("/v1/conversations/{id}/turns", async (HttpContext c, string id) =>
+        {
+            using var reader = new StreamReader(c.Request.Body);
+            var body = await reader.ReadToEndAsync();
+            c.Response.ContentType = "application/json";
+            await c.Response.WriteAsync($$"""{"conversationId":"{{id}}","reply":"echo {{body.Length}} {{new string('r', 100 + (id.Length * 37 % 900))}}"}""");
+        }));
+        await using var proxy = await ProxyServer.StartAsync(new ProxyOptions { Old = old.Address, StorePath = StorePath });
+        using var http = new HttpClient { BaseAddress = proxy.BaseAddress };
+
+        await Parallel.ForEachAsync(Enumerable.Range(0, 300), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>
+        {
+            var padding = new string((char)('a' + (i % 26)), 50 + (i * 131 % 3000));
+            using var response = await http.PostAsync($"v1/conversations/k-{i}/turns", Json($$"""{"userId":"u-{{i}}","message":"{{padding}}"}"""), ct);
+            response.EnsureSuccessStatusCode();
+        });
+        await proxy.FlushAsync(CancellationToken.None);
+
+        var stored = await ReadAll();
+        Assert.That(stored, Has.Count.EqualTo(300));
+        foreach (var exchange in stored)
+        {
+            var i = int.Parse(exchange.ConversationKey!.AsSpan(2), System.Globalization.CultureInfo.InvariantCulture);
+            var padding = new string((char)('a' + (i % 26)), 50 + (i * 131 % 3000));
+            Assert.That(exchange.RequestBody, Is.EqualTo($$"""{"userId":"u-{{i}}","message":"{{padding}}"}"""), $"request body of k-{i}");
+            Assert.That(exchange.ResponseBody, Does.StartWith($$"""{"conversationId":"k-{{i}}","reply":"echo {{exchange.RequestBody!.Length}} """), $"response body of k-{i}");
+            Assert.That(exchange.ResponseBody, Has.Length.EqualTo(exchange.ResponseBody!.IndexOf("echo", StringComparison.Ordinal) + 5 + exchange.RequestBody.Length.ToString(System.Globalization.CultureInfo.InvariantCulture).Length + 1 + 100 + ($"k-{i}".Length * 37 % 900) + 2));
+        }
+    }
+
+    [Test]
     public async Task Forward_OldStackTimesOut_ClientGets504AndTheExchangeIsRecordedWithTheError()
     {
         var release = new TaskCompletionSource();
@@ -246,16 +281,52 @@ public sealed class CaptureProxyTests
         }
 
         // Handed to the mirror just after the client has its answer: wait until all five turns are accounted for.
-        for (var i = 0; i < 400 && proxy.Metrics.ShadowCompared + proxy.Metrics.ShadowDropped < 5; i++)
+        for (var i = 0; i < 400 && proxy.Metrics.ShadowStored + proxy.Metrics.ShadowDropped < 5; i++)
         {
             await Task.Delay(50);
         }
 
         await proxy.Shadow!.DrainAsync(TimeSpan.FromSeconds(20));
-        Assert.That(proxy.Metrics.Verdicts(Verdict.Error), Is.EqualTo(1), "an unreachable shadow stack is an Error, not a regression");
+        Assert.That(proxy.Metrics.ShadowStored, Is.EqualTo(1), "the failed turn is stored as a pair: the judge calls it an Error");
         Assert.That(proxy.Metrics.ShadowDropped, Is.EqualTo(4), "the rest of the conversation is not mirrored: whole or not at all");
         var metrics = await http.GetStringAsync("metrics");
         Assert.That(metrics, Does.Contain("dualstack_shadow_failed_total 1\n").And.Contain("dualstack_shadow_dropped_total 4\n"));
+        await proxy.FlushAsync(CancellationToken.None);
+        var run = await JudgeStoreAsync(lexical: true);
+        Assert.That(run.Conversations.Single().Verdict, Is.EqualTo(Verdict.Error), "an unreachable shadow stack is an Error, not a regression");
+    }
+
+    [TestCase(500)]
+    [TestCase(-1)]
+    public async Task Shadow_NewStackAnswers500OrHangs_EveryPrimaryRequestSucceeds(int status)
+    {
+        var hang = new TaskCompletionSource();
+        await using var broken = await Backend.StartAsync(app => app.MapPost("/v1/conversations/{id}/turns", async (HttpContext c) =>
+        {
+            if (status < 0)
+            {
+                await hang.Task.WaitAsync(c.RequestAborted);
+            }
+
+            return Results.Problem("new stack broken", statusCode: 500);
+        }));
+        await using var agent = await SampleAgentServer.StartAsync(new SampleAgentOptions());
+        await using var proxy = await ProxyServer.StartAsync(new ProxyOptions
+        {
+            Old = agent.BaseAddress, StorePath = StorePath, Shadow = broken.Address, ShadowTimeout = TimeSpan.FromMilliseconds(300), ShadowQueueCapacity = 4, ShadowWorkers = 1,
+        });
+        using var http = new HttpClient { BaseAddress = proxy.BaseAddress };
+
+        for (var i = 0; i < 40; i++)
+        {
+            using var response = await http.PostAsync($"v1/conversations/c-{i}/turns", Json("""{"userId":"u-1","message":"Where is order 4411?"}"""));
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), $"request {i}");
+            Assert.That(await response.Content.ReadAsStringAsync(), Does.Contain("4411"));
+        }
+
+        hang.TrySetResult();
+        await proxy.FlushAsync(CancellationToken.None);
+        Assert.That(proxy.Writer!.Written, Is.EqualTo(40), "every exchange is still captured");
     }
 
     [Test]
@@ -263,7 +334,7 @@ public sealed class CaptureProxyTests
     {
         await using var oldAgent = await SampleAgentServer.StartAsync(new SampleAgentOptions { Profile = "v1" });
         await using var newAgent = await SampleAgentServer.StartAsync(new SampleAgentOptions { Profile = "v2", Faults = ["drop-skill"] });
-        await using var proxy = await ProxyServer.StartAsync(new ProxyOptions { Old = oldAgent.BaseAddress, StorePath = StorePath, Shadow = newAgent.BaseAddress, Semantic = Semantic.Value });
+        await using var proxy = await ProxyServer.StartAsync(new ProxyOptions { Old = oldAgent.BaseAddress, StorePath = StorePath, Shadow = newAgent.BaseAddress });
         using var http = new HttpClient { BaseAddress = proxy.BaseAddress };
 
         using var first = await http.PostAsync("v1/conversations/c-7/turns", Json("""{"userId":"u-7","message":"Where is order 4411?"}"""));
@@ -272,10 +343,10 @@ public sealed class CaptureProxyTests
         await proxy.Shadow!.DrainAsync(TimeSpan.FromSeconds(20));
 
         Assert.That(secondBody, Does.Contain("send_email"), "the client gets the old stack's answer, which sends the e-mail");
-        Assert.That(proxy.Metrics.Verdicts(Verdict.Regression), Is.EqualTo(1));
-        Assert.That(proxy.Metrics.Verdicts(Verdict.Match) + proxy.Metrics.Verdicts(Verdict.Noise), Is.EqualTo(1));
-        await using var results = await ShadowResultStore.OpenAsync(StorePath, CancellationToken.None);
-        var run = await ShadowRun.BuildAsync(results, "captures.db", new DualStack.Core.Comparison.ComparisonConfig(), Semantic.Value, null, CancellationToken.None);
+        Assert.That(proxy.Metrics.ShadowStored, Is.EqualTo(2));
+        Assert.That(proxy.Metrics.ShadowCompared, Is.Zero, "the proxy only stores the pairs; the judge runs in its own process");
+        var run = await JudgeStoreAsync(lexical: false);
+        Assert.That(run.Conversations.Single().Turns.Select(t => t.Verdict), Is.EqualTo(new[] { Verdict.Match, Verdict.Regression }).Or.EqualTo(new[] { Verdict.Noise, Verdict.Regression }));
         Assert.That(run.Conversations.Single().Verdict, Is.EqualTo(Verdict.Regression));
         Assert.That(run.Conversations.Single().Reason, Does.Contain("send_email"));
         Assert.That(run.Conversations.Single().Turns.Select(t => t.Index), Is.EqualTo(new[] { 0, 1 }), "mirrored in conversation order");
@@ -286,7 +357,7 @@ public sealed class CaptureProxyTests
     {
         await using var oldAgent = await SampleAgentServer.StartAsync(new SampleAgentOptions { Profile = "v1" });
         await using var newAgent = await SampleAgentServer.StartAsync(new SampleAgentOptions { Profile = "v2", Nondeterministic = true });
-        await using var proxy = await ProxyServer.StartAsync(new ProxyOptions { Old = oldAgent.BaseAddress, StorePath = StorePath, Shadow = newAgent.BaseAddress, Semantic = Semantic.Value });
+        await using var proxy = await ProxyServer.StartAsync(new ProxyOptions { Old = oldAgent.BaseAddress, StorePath = StorePath, Shadow = newAgent.BaseAddress });
         using var http = new HttpClient { BaseAddress = proxy.BaseAddress };
 
         foreach (var message in new[] { "Where is order 4411?", "Please remember that I prefer email.", "Please refund $25.00 for order 4411." })
@@ -296,15 +367,50 @@ public sealed class CaptureProxyTests
         }
 
         await proxy.Shadow!.DrainAsync(TimeSpan.FromSeconds(20));
-        Assert.That(proxy.Metrics.ShadowCompared, Is.EqualTo(3));
-        Assert.That(proxy.Metrics.Verdicts(Verdict.Regression), Is.Zero, "reworded replies with the same skills and memory are not regressions");
+        Assert.That(proxy.Metrics.ShadowStored, Is.EqualTo(3));
+        var run = await JudgeStoreAsync(lexical: false);
+        Assert.That(run.Summary.Turns, Is.EqualTo(3));
+        Assert.That(run.Summary.Regressions, Is.Zero, "reworded replies with the same skills and memory are not regressions");
+    }
+
+    [Test]
+    public async Task Shadow_InProcessJudgeChosen_ProxyComparesItselfAndStillStoresThePairs()
+    {
+        await using var oldAgent = await SampleAgentServer.StartAsync(new SampleAgentOptions { Profile = "v1" });
+        await using var newAgent = await SampleAgentServer.StartAsync(new SampleAgentOptions { Profile = "v2", Faults = ["drop-skill"] });
+        await using var proxy = await ProxyServer.StartAsync(new ProxyOptions { Old = oldAgent.BaseAddress, StorePath = StorePath, Shadow = newAgent.BaseAddress, ShadowJudge = ShadowJudgeMode.InProcess, Semantic = Semantic.Value });
+        using var http = new HttpClient { BaseAddress = proxy.BaseAddress };
+
+        using var refund = await http.PostAsync("v1/conversations/c-7/turns", Json("""{"userId":"u-7","message":"I want a refund for order 4411."}"""));
+        await proxy.Shadow!.DrainAsync(TimeSpan.FromSeconds(20));
+
+        Assert.That(proxy.Metrics.Verdicts(Verdict.Regression), Is.EqualTo(1));
+        Assert.That(proxy.Metrics.ShadowStored, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task Shadow_StoreJudgeWithoutAStore_RefusedAtStart()
+    {
+        await using var agent = await SampleAgentServer.StartAsync(new SampleAgentOptions());
+
+        var refused = Assert.ThrowsAsync<ArgumentException>(async () => await ProxyServer.StartAsync(new ProxyOptions { Old = agent.BaseAddress, Shadow = agent.BaseAddress }));
+
+        Assert.That(refused!.Message, Does.Contain("--shadow-judge inproc"));
+    }
+
+    private async Task<DualStack.Core.Results.RunResult> JudgeStoreAsync(bool lexical)
+    {
+        await using var queue = await ShadowJudgeQueues.OpenAsync(StorePath, "--source", null, CancellationToken.None);
+        var engine = new VerdictEngine(new DualStack.Core.Comparison.ComparisonConfig(), lexical ? null : Semantic.Value);
+        await new ShadowJudge(queue, engine).RunAsync(follow: false, CancellationToken.None);
+        return await ShadowJudgeRun.BuildAsync(queue, null, engine, "test-run", "captures.db", DateTimeOffset.UtcNow, false, null, CancellationToken.None);
     }
 
     [Test]
     public async Task Shadow_ZeroPercentSample_MirrorsNothing()
     {
         await using var agent = await SampleAgentServer.StartAsync(new SampleAgentOptions());
-        await using var proxy = await ProxyServer.StartAsync(new ProxyOptions { Old = agent.BaseAddress, Shadow = agent.BaseAddress, ShadowSamplePercent = 0 });
+        await using var proxy = await ProxyServer.StartAsync(new ProxyOptions { Old = agent.BaseAddress, StorePath = StorePath, Shadow = agent.BaseAddress, ShadowSamplePercent = 0 });
         using var http = new HttpClient { BaseAddress = proxy.BaseAddress };
 
         using var response = await http.PostAsync("v1/conversations/c-1/turns", Json("""{"userId":"u-1","message":"hi"}"""));
@@ -314,10 +420,37 @@ public sealed class CaptureProxyTests
     }
 
     [Test]
+    public async Task Shadow_UnsampledConversations_NothingCopiedOrQueuedForTheShadow()
+    {
+        await using var agent = await SampleAgentServer.StartAsync(new SampleAgentOptions());
+        // No capture: any body copy would be the shadow's. 10 % sampled; the keys below are all outside the sample.
+        await using var proxy = await ProxyServer.StartAsync(new ProxyOptions { Old = agent.BaseAddress, Shadow = agent.BaseAddress, ShadowJudge = ShadowJudgeMode.InProcess, ShadowSamplePercent = 10 });
+        using var http = new HttpClient { BaseAddress = proxy.BaseAddress };
+        var unsampled = Enumerable.Range(0, 400).Select(i => $"c-{i}").Where(k => !proxy.Shadow!.IsSampled(k)).Take(30).ToArray();
+        var sampled = Enumerable.Range(0, 400).Select(i => $"c-{i}").First(proxy.Shadow!.IsSampled);
+
+        foreach (var key in unsampled)
+        {
+            using var response = await http.PostAsync($"v1/conversations/{key}/turns", Json("""{"userId":"u-1","message":"hi"}"""));
+            Assert.That(response.IsSuccessStatusCode, Is.True);
+        }
+
+        Assert.That(proxy.BodyCopies, Is.Zero, "an unsampled turn is forwarded without a copy of either body");
+        Assert.That(proxy.Metrics.ShadowEnqueued, Is.Zero, "and nothing is queued for the shadow sender");
+        using (var response = await http.PostAsync($"v1/conversations/{sampled}/turns", Json("""{"userId":"u-1","message":"hi"}""")))
+        {
+            Assert.That(response.IsSuccessStatusCode, Is.True);
+        }
+
+        await proxy.Shadow!.DrainAsync(TimeSpan.FromSeconds(20));
+        Assert.That((proxy.BodyCopies, proxy.Metrics.ShadowEnqueued, proxy.Metrics.ShadowSent), Is.EqualTo((1L, 1L, 1L)), "the sampled conversation is copied and mirrored");
+    }
+
+    [Test]
     public async Task Shadow_NonTurnRoutes_AreNeverReplayed()
     {
         await using var agent = await SampleAgentServer.StartAsync(new SampleAgentOptions());
-        await using var proxy = await ProxyServer.StartAsync(new ProxyOptions { Old = agent.BaseAddress, Shadow = agent.BaseAddress });
+        await using var proxy = await ProxyServer.StartAsync(new ProxyOptions { Old = agent.BaseAddress, StorePath = StorePath, Shadow = agent.BaseAddress });
         using var http = new HttpClient { BaseAddress = proxy.BaseAddress };
 
         using var webhook = await http.PostAsync("v1/webhooks/payment", Json("""{"conversationId":"c-1","status":"paid"}"""));
@@ -325,6 +458,30 @@ public sealed class CaptureProxyTests
         await proxy.Shadow!.DrainAsync(TimeSpan.FromSeconds(5));
 
         Assert.That(proxy.Metrics.ShadowSent, Is.Zero, "non-idempotent calls outside the turn endpoint are not mirrored");
+    }
+
+    [Test]
+    public async Task Metrics_SlowBackend_ProxyAddedTimeExcludesTheBackendsTime()
+    {
+        // The backend sleeps before its headers: that time is the backend's, so the proxy-added histogram must not hold it.
+        await using var old = await Backend.StartAsync(app => app.MapGet("/slow", async () =>
+        {
+            await Task.Delay(300);
+            return "ok";
+        }));
+        await using var proxy = await ProxyServer.StartAsync(new ProxyOptions { Old = old.Address, StorePath = StorePath });
+        using var http = new HttpClient { BaseAddress = proxy.BaseAddress };
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.That(await http.GetStringAsync("slow"), Is.EqualTo("ok"));
+        }
+
+        var metrics = await http.GetStringAsync("metrics");
+        double Value(string name) => double.Parse(metrics.Split('\n').Single(l => l.StartsWith(name + " ", StringComparison.Ordinal)).Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.That(Value("dualstack_proxy_added_seconds_count"), Is.EqualTo(3));
+        Assert.That(Value("dualstack_request_duration_seconds_sum") - Value("dualstack_proxy_added_seconds_sum"), Is.GreaterThanOrEqualTo(3 * 0.3), "the backend's 3 × 300 ms are not counted as proxy time");
+        Assert.That(Value("dualstack_proxy_added_seconds_sum"), Is.GreaterThan(0));
     }
 
     [Test]

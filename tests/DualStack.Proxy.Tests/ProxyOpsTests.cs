@@ -116,7 +116,7 @@ public sealed class ProxyOpsTests
         await using var agent = await SampleAgentServer.StartAsync(new SampleAgentOptions());
         await using var proxy = await ProxyServer.StartAsync(new ProxyOptions
         {
-            Old = agent.BaseAddress, Shadow = ClosedPort(), ShadowWorkers = 1, ShadowBreakerFailures = 1,
+            Old = agent.BaseAddress, Shadow = ClosedPort(), ShadowJudge = ShadowJudgeMode.InProcess, ShadowWorkers = 1, ShadowBreakerFailures = 1,
             Time = new FakeTimeProvider(), LogSink = new ListLogger(),
         });
         using var http = new HttpClient { BaseAddress = proxy.BaseAddress };
@@ -228,7 +228,7 @@ public sealed class ProxyOpsTests
         await using var agent = await SampleAgentServer.StartAsync(new SampleAgentOptions());
         await using var proxy = await ProxyServer.StartAsync(new ProxyOptions
         {
-            Old = agent.BaseAddress, Shadow = ClosedPort(), ShadowWorkers = 1, ShadowBreakerFailures = 3,
+            Old = agent.BaseAddress, Shadow = ClosedPort(), ShadowJudge = ShadowJudgeMode.InProcess, ShadowWorkers = 1, ShadowBreakerFailures = 3,
             Time = new FakeTimeProvider(), LogSink = log,
         });
         using var http = new HttpClient { BaseAddress = proxy.BaseAddress };

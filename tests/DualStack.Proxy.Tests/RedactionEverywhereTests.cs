@@ -1,5 +1,6 @@
 using System.Text;
 using DualStack.Core.Capture;
+using DualStack.Core.Verdicts;
 using DualStack.SampleAgent;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
@@ -44,7 +45,12 @@ public sealed class RedactionEverywhereTests
 
         await proxy.Shadow!.DrainAsync(TimeSpan.FromSeconds(20));
         await proxy.FlushAsync(CancellationToken.None);
-        Assert.That(proxy.Metrics.ShadowCompared, Is.EqualTo(3));
+        Assert.That(proxy.Metrics.ShadowStored, Is.EqualTo(3));
+        // The out-of-process judge over the same file: its judgements table is searched below like every other.
+        await using (var queue = await ShadowJudgeQueues.OpenAsync(StorePath, "--source", null, CancellationToken.None))
+        {
+            Assert.That(await new ShadowJudge(queue, new VerdictEngine(new DualStack.Core.Comparison.ComparisonConfig())).RunAsync(follow: false, CancellationToken.None), Is.EqualTo(3));
+        }
 
         // Every column of every row of every table, then the raw files (database, WAL and shared memory).
         var rows = new StringBuilder();
@@ -77,7 +83,7 @@ public sealed class RedactionEverywhereTests
             }
         }
 
-        Assert.That(tables, Does.Contain("shadow_turns").And.Contain("exchanges"));
+        Assert.That(tables, Does.Contain("shadow_turns").And.Contain("exchanges").And.Contain("shadow_judgements"));
         Assert.That(rows.ToString(), Does.Contain("shadow_turns.message=remember that my email is <email:"));
         var files = Directory.GetFiles(_dir);
         Assert.That(files.Select(Path.GetFileName), Does.Contain("captures.db-wal"), "searched while the WAL still holds the writes");
@@ -96,7 +102,7 @@ public sealed class RedactionEverywhereTests
     {
         await using var agent = await SampleAgentServer.StartAsync(new SampleAgentOptions());
         var log = new ListLogger();
-        await using var proxy = await ProxyServer.StartAsync(new ProxyOptions { Old = agent.BaseAddress, Shadow = agent.BaseAddress, LogSink = log }, LogLevel.Information);
+        await using var proxy = await ProxyServer.StartAsync(new ProxyOptions { Old = agent.BaseAddress, Shadow = agent.BaseAddress, ShadowJudge = ShadowJudgeMode.InProcess, LogSink = log }, LogLevel.Information);
         using var http = new HttpClient { BaseAddress = proxy.BaseAddress };
 
         using var response = await http.PostAsync("v1/conversations/jane.doe2@example.com/turns", new StringContent("""{"userId":"u-1","message":"hi"}""", Encoding.UTF8, "application/json"));

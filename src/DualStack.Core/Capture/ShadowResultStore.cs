@@ -91,6 +91,7 @@ public sealed class ShadowResultStore : IShadowResultStore
                   primary_json TEXT NOT NULL,
                   shadow_json TEXT NOT NULL);
                 CREATE INDEX IF NOT EXISTS ix_shadow_conversation ON shadow_turns(conversation_key, turn_index);
+                CREATE INDEX IF NOT EXISTS ix_shadow_turns_ts ON shadow_turns(ts);
                 """;
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             return new ShadowResultStore(connection);

@@ -39,6 +39,13 @@ public sealed class VerdictEngine
         return Summarize(replay.Conversation, laneIds, turns, replay.Completed);
     }
 
+    /// <summary>
+    /// A conversation result from turns judged earlier, one at a time, by <see cref="JudgeTurn"/> (the shadow judge
+    /// stores each turn's judgement as it goes): the same summary <see cref="JudgeConversation"/> gives.
+    /// </summary>
+    public static ConversationResult AssembleConversation(Conversation conversation, IReadOnlyDictionary<Lane, string> laneIds, IReadOnlyList<TurnResult> turns) =>
+        Summarize(conversation, laneIds, turns, completed: true);
+
     /// <summary>Applies run-level aggregation and builds the run result.</summary>
     public RunResult Finish(RunResult draft)
     {

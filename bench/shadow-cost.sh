@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Shadow cost on the primary path, side by side (issue 14): `capture` alone against `capture --shadow` at 10 % and
+# 100 % sampling, the shadow stack being a fast static nginx stub (so the shadow stack's own CPU does not count against
+# the proxy). Two builds can be compared in one run: BEFORE=dir-with-dualstack.dll (e.g. a build of an older commit)
+# adds "before:" targets next to this checkout's. Same wrk load for each, rounds in alternating order; prints req/s,
+# p99, peak RSS (VmHWM) and bytes allocated per request (GC total allocated, read with dotnet-counters when installed).
+#   BEFORE=/tmp/old-build bash bench/shadow-cost.sh [duration-seconds=8] [rounds=2] [connections=16]
+set -euo pipefail
+command -v nginx >/dev/null || { command -v apt-get >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null 2>&1; } || { echo "nginx is required (apt-get install nginx)" >&2; exit 2; }
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+DURATION=${1:-8}; ROUNDS=${2:-2}; CONNECTIONS=${3:-16}
+WORK=$(mktemp -d /tmp/dualstack-shadowcost.XXXXXX)
+PIDS=()
+cleanup() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true; }
+trap cleanup EXIT
+
+AFTER=${AFTER:-$ROOT/src/DualStack.Cli/bin/Release/net10.0}
+[ -n "${SKIP_BUILD:-}" ] || dotnet build src/DualStack.Cli -c Release -nologo -v q -clp:ErrorsOnly >&2
+AGENT="$ROOT/src/DualStack.SampleAgent/bin/Release/net10.0/DualStack.SampleAgent.dll"
+OLD=5501; STUB=5502
+dotnet "$AGENT" --urls "http://127.0.0.1:$OLD" >"$WORK/old.log" 2>&1 & PIDS+=($!)
+mkdir -p "$WORK/nginx/logs"
+cat >"$WORK/nginx.conf" <<CONF
+worker_processes 1;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/nginx; proxy_temp_path $WORK/nginx; fastcgi_temp_path $WORK/nginx; uwsgi_temp_path $WORK/nginx; scgi_temp_path $WORK/nginx;
+  server {
+    listen 127.0.0.1:$STUB;
+    location / { default_type application/json; return 200 '{"conversationId":"stub","turnIndex":0,"reply":"Hello! How can I help you today?","skillCalls":[],"memory":{"retrieved":[],"written":[]}}'; }
+  }
+}
+CONF
+nginx -p "$WORK/nginx" -c "$WORK/nginx.conf"
+
+declare -A PORT PID_OF
+ORDER=()
+start() { # name dll-dir port args...
+  local name=$1 dir=$2 port=$3; shift 3
+  dotnet "$dir/dualstack.dll" capture --listen "http://127.0.0.1:$port" --old "http://127.0.0.1:$OLD" --store "$WORK/$port.db" "$@" >"$WORK/$port.log" 2>&1 &
+  PIDS+=($!); PID_OF[$name]=$!; PORT[$name]=$port; ORDER+=("$name")
+}
+start capture "$AFTER" 5511
+start capture+shadow10 "$AFTER" 5512 --shadow "http://127.0.0.1:$STUB" --sample 10%
+start capture+shadow100 "$AFTER" 5513 --shadow "http://127.0.0.1:$STUB"
+if [ -n "${BEFORE:-}" ]; then
+  start before:capture "$BEFORE" 5521
+  start before:capture+shadow10 "$BEFORE" 5522 --shadow "http://127.0.0.1:$STUB" --sample 10%
+fi
+for port in $OLD "${PORT[@]}"; do
+  for _ in $(seq 1 150); do curl -fs -o /dev/null "http://127.0.0.1:$port/v1/health" && break; sleep 0.2; done
+done
+
+COUNTERS=$(command -v dotnet-counters || echo "$HOME/.dotnet/tools/dotnet-counters")
+# Bytes the GC allocated in the process over a window: dotnet-counters reports a per-second rate; the samples are summed.
+allocated_during() { # pid seconds -> runs in the background, writes the sum to $WORK/alloc-<pid>
+  [ -x "$COUNTERS" ] || return 0
+  timeout $(( $2 + 20 )) "$COUNTERS" collect -p "$1" --counters System.Runtime --format csv -o "$WORK/c-$1.csv" --duration "00:00:$(printf '%02d' "$2")" --refresh-interval 1 >/dev/null 2>&1 || true
+  awk -F, '/total_allocated/ {s+=$NF} END {printf "%.0f", s}' "$WORK/c-$1.csv" >"$WORK/alloc-$1" 2>/dev/null
+}
+requests() { curl -fs "http://127.0.0.1:$1/metrics" | awk '/^dualstack_requests_total / {print $2}'; }
+
+for name in "${ORDER[@]}"; do wrk -t1 -c"$CONNECTIONS" -d3s -s bench/turn.lua "http://127.0.0.1:${PORT[$name]}" >/dev/null; done
+to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/,"",v); print v/1000 } else if (v ~ /ms$/) { sub(/ms$/,"",v); print v } else if (v ~ /s$/) { sub(/s$/,"",v); print v*1000 } else print v }'; }
+RESULTS="$WORK/results.tsv"; : >"$RESULTS"
+for round in $(seq 1 "$ROUNDS"); do
+  SEQ=("${ORDER[@]}"); [ $((round % 2)) -eq 0 ] && SEQ=($(printf '%s\n' "${ORDER[@]}" | tac))
+  for name in "${SEQ[@]}"; do
+    out=$(wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s bench/turn.lua "http://127.0.0.1:${PORT[$name]}")
+    rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+    p99=$(to_ms "$(echo "$out" | awk '$1=="99%" {print $2}')")
+    printf '%s\t%s\t%s\t%s\n' "$round" "$name" "$rps" "$p99" >>"$RESULTS"
+    echo "round $round $name: $rps req/s, p99 $p99 ms" >&2
+    sleep 1
+  done
+done
+
+# Allocation per request: a separate, quiet pass per target (counters read before and after a fixed load).
+: >"$WORK/alloc.tsv"
+for name in "${ORDER[@]}"; do
+  pid=${PID_OF[$name]}; port=${PORT[$name]}
+  r0=$(requests "$port")
+  allocated_during "$pid" $(( DURATION + 3 )) & COLLECTOR=$!
+  sleep 1.5
+  wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" -s bench/turn.lua "http://127.0.0.1:$port" >/dev/null
+  wait "$COLLECTOR" || true
+  r1=$(requests "$port")
+  if [ -s "$WORK/alloc-$pid" ]; then printf '%s\t%s\n' "$name" "$(awk -v a="$(cat "$WORK/alloc-$pid")" -v r="$r0" -v s="$r1" 'BEGIN { printf "%.0f", a/(s-r) }')" >>"$WORK/alloc.tsv"; fi
+done
+
+echo
+echo "| target | req/s | × capture | p99 ms | × capture p99 | peak RSS MB | bytes allocated / request |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+awk -F'\t' 'FNR==NR { alloc[$1]=$2; next } { n[$2]++; r[$2]+=$3; p[$2]+=$4; if (!($2 in seen)) { seen[$2]=1; order[++k]=$2 } }
+  END { for (i=1;i<=k;i++) { t=order[i]; base=(t ~ /^before:/) ? "before:capture" : "capture"; rr=r[t]/n[t]; pp=p[t]/n[t];
+        rc=r[base]/n[base]; pc=p[base]/n[base]; printf "%s\t%.0f\t%.2f\t%.2f\t%.2f\t%s\n", t, rr, rr/rc, pp, pp/pc, (t in alloc) ? alloc[t] : "-" } }' "$WORK/alloc.tsv" "$RESULTS" |
+while IFS=$'\t' read -r t rr ratio pp pratio al; do
+  rss=$(awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/${PID_OF[$t]}/status" 2>/dev/null || echo "?")
+  echo "| $t | $rr | $ratio | $pp | $pratio | $rss | $al |"
+done
+echo
+echo "(wrk -t1 -c$CONNECTIONS, ${DURATION}s × $ROUNDS rounds, alternating order, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); shadow stack: static nginx stub)"
+for name in "${ORDER[@]}"; do
+  case $name in *shadow*) echo "$name: $(curl -fs "http://127.0.0.1:${PORT[$name]}/metrics" | awk '/^dualstack_shadow_(sent|dropped|stored|compared|enqueued)_total / {printf "%s=%s ", $1, $2}')" ;; esac
+done
