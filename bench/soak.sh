@@ -14,7 +14,7 @@
 # and at each stop and start, and the soak also requires that
 #   3. the shadow path followed the outages: in each outage turns failed and the circuit opened; after each restart
 #      the circuit closed again and at least 10 more turns were mirrored successfully (sent - failed), in the time
-#      printed as "recovered after"; the circuit is closed at the end; rows in shadow_turns = compared.
+#      printed as "recovered after"; the circuit is closed at the end; rows in shadow_turns = stored (the proxy stores pairs; `dualstack shadow judge` compares them).
 # Results go to reports/bench/soak.{json,md} (soak-shadow.{json,md} with --shadow). Exits 0 when all hold, 1 when one
 # fails, 2 on a set-up error.
 #   bash bench/soak.sh [minutes=10] [connections=16] [--shadow]
@@ -78,7 +78,7 @@ run_wrk() {
   wrk -t1 -c"$CONNECTIONS" -d"$1s" --latency "${script[@]}" "http://127.0.0.1:$PROXY" -- "$2" "$TURNS" "$WINDOW" "$PACE_MS" \
     | awk '/requests in/ {r=$1} /Requests\/sec/ {s=$2} $1=="99%" {p=$2} END {print r, s, p}'
 }
-SHADOW_KEYS="dualstack_shadow_sent_total dualstack_shadow_compared_total dualstack_shadow_failed_total dualstack_shadow_dropped_total dualstack_shadow_circuit_opened_total dualstack_shadow_circuit_open"
+SHADOW_KEYS="dualstack_shadow_sent_total dualstack_shadow_stored_total dualstack_shadow_failed_total dualstack_shadow_dropped_total dualstack_shadow_circuit_opened_total dualstack_shadow_circuit_open"
 # One timeline row: seconds since the measured period began, a label, then the shadow counters in SHADOW_KEYS order.
 # Written with one echo, so a monitor stopped mid-way leaves no half row.
 snapshot() {
@@ -137,7 +137,7 @@ for _ in $(seq 1 100); do
 done
 if $SHADOW_MODE; then
   kill "$MONITOR_PID" 2>/dev/null || true
-  last=""; for _ in $(seq 1 50); do c=$(metric dualstack_shadow_compared_total); [ "$c" = "$last" ] && break; last=$c; sleep 0.4; done
+  last=""; for _ in $(seq 1 50); do c=$(metric dualstack_shadow_stored_total); [ "$c" = "$last" ] && break; last=$c; sleep 0.4; done
   snapshot end >>"$TIMELINE"
 fi
 ENQUEUED=$(metric dualstack_captures_enqueued_total); WRITTEN=$(metric dualstack_captures_written_total); DROPPED=$(metric dualstack_captures_dropped_total)
@@ -167,7 +167,7 @@ awk -F'\t' -v start="$START_RSS" -v peak="$PEAK" -v total="$TOTAL" -v enq="$ENQU
     -v events="$(paste -sd ';' "$EVENTS")" -v verdicts="$VERDICTS" -v warnings="$WARNINGS" -v shadow_rows="$SHADOW_ROWS" -v turns="$TURNS" \
     -v elapsed="$ELAPSED" -v cpu="$CPU_USED" -v load_start="$LOAD_START" -v load_end="$LOAD_END" -v timeline="$TIMELINE" '
   FILENAME == timeline {
-    # t label sent compared failed dropped opened open
+    # t label sent stored failed dropped opened open
     k++; tt[k]=$1; lab[k]=$2; se[k]=$3; co[k]=$4; fa[k]=$5; dp[k]=$6; op[k]=$7; on[k]=$8;
     if ($2 != "tick") { b++; bi[b]=k }
     next
@@ -198,7 +198,7 @@ awk -F'\t' -v start="$START_RSS" -v peak="$PEAK" -v total="$TOTAL" -v enq="$ENQU
     md = md sprintf("Machine: 2 cores shared with other work; 1-min load average %s at the start, %s at the end; the proxy used %d CPU-s in %d s.\n", load_start, load_end, cpu, elapsed);
     recovered = 1; phases_json = "";
     if (shadow_mode == "true") {
-      md = md "\nShadow counters per phase (deltas; `circuit` = dualstack_shadow_circuit_open when the phase ended):\n\n| phase | from (s) | to (s) | sent | compared | failed | dropped | circuit opened | circuit | outcome |\n|---|---|---|---|---|---|---|---|---|---|\n";
+      md = md "\nShadow counters per phase (deltas; `circuit` = dualstack_shadow_circuit_open when the phase ended):\n\n| phase | from (s) | to (s) | sent | stored | failed | dropped | circuit opened | circuit | outcome |\n|---|---|---|---|---|---|---|---|---|---|\n";
       split("up (before the first stop),outage 1 (stub stopped),up after the first restart,outage 2 (stub stopped),up after the second restart", names, ",");
       for (p=1;p<b;p++) {
         a=bi[p]; z=bi[p+1]; ok_sent = (se[z]-fa[z]) - (se[a]-fa[a]);
@@ -217,17 +217,17 @@ awk -F'\t' -v start="$START_RSS" -v peak="$PEAK" -v total="$TOTAL" -v enq="$ENQU
           outcome = ok_sent > 0 ? "mirroring" : "NOTHING MIRRORED"; if (ok_sent <= 0) recovered = 0;
         }
         md = md sprintf("| %s | %d | %d | %d | %d | %d | %d | %d | %d | %s |\n", names[p], tt[a], tt[z], se[z]-se[a], co[z]-co[a], fa[z]-fa[a], dp[z]-dp[a], op[z]-op[a], on[z], outcome);
-        phases_json = phases_json sprintf("%s{ \"phase\": \"%s\", \"fromS\": %d, \"toS\": %d, \"sent\": %d, \"compared\": %d, \"failed\": %d, \"dropped\": %d, \"circuitOpened\": %d, \"circuitOpenAtEnd\": %d, \"outcome\": \"%s\" }",
+        phases_json = phases_json sprintf("%s{ \"phase\": \"%s\", \"fromS\": %d, \"toS\": %d, \"sent\": %d, \"stored\": %d, \"failed\": %d, \"dropped\": %d, \"circuitOpened\": %d, \"circuitOpenAtEnd\": %d, \"outcome\": \"%s\" }",
           p > 1 ? ", " : "", names[p], tt[a], tt[z], se[z]-se[a], co[z]-co[a], fa[z]-fa[a], dp[z]-dp[a], op[z]-op[a], on[z], outcome);
       }
       e = bi[b]; store_ok = (shadow_rows < 0 || shadow_rows == co[e]);
       if (on[e] != 0 || !store_ok || b != 6) recovered = 0;
-      md = md sprintf("\nShadow totals: sent %d, compared %d (rows in shadow_turns %s), failed %d, dropped %d, circuit opened %d times, open at the end %d; verdicts: %s; stub events: %s; warning lines in the proxy log: %s. Shadow path: %s.\n",
+      md = md sprintf("\nShadow totals: sent %d, stored %d (rows in shadow_turns %s), failed %d, dropped %d, circuit opened %d times, open at the end %d; verdicts: %s; stub events: %s; warning lines in the proxy log: %s. Shadow path: %s.\n",
         se[e], co[e], shadow_rows < 0 ? "not counted (no sqlite3)" : shadow_rows, fa[e], dp[e], op[e], on[e], verdicts, events, warnings, recovered ? "followed both outages and recovered" : "FAILED");
     }
     json = sprintf("{ \"mode\": \"%s\", \"minutes\": %d, \"connections\": %d, \"paceMs\": %d, \"rssStartMb\": %.1f, \"rssFirstHalfMeanMb\": %.1f, \"rssFirstHalfMaxMb\": %.1f, \"rssSecondHalfMeanMb\": %.1f, \"rssSecondHalfMaxMb\": %.1f, \"rssEndMb\": %.1f, \"rssSecondHalfGrowthPct\": %.2f, \"rssMeanGrowthPct\": %.2f, \"rssSecondHalfStartMb\": %.1f, \"rssGrowthWithinSecondHalfPct\": %.2f, \"rssSecondHalfSlopeMbPerMin\": %.3f, \"rssSlopeMbPerMin\": %.3f, \"rssPeakMb\": %.1f, \"flat\": %s, \"requests\": %d, \"enqueued\": %d, \"written\": %d, \"dropped\": %d, \"rows\": %d, \"complete\": %s, \"proxyCpuSeconds\": %d, \"elapsedSeconds\": %d, \"loadStart\": %s, \"loadEnd\": %s",
       mode, minutes, conns, pace, start, first_mean, first_max, second_mean, second_max, end_rss, growth_pct, mean_pct, second_start, within_pct, slope2, slope, peak, flat ? "true" : "false", total, enq, wr, dr, rows, complete ? "true" : "false", cpu, elapsed, load_start, load_end);
-    if (shadow_mode == "true") json = json sprintf(", \"shadow\": { \"sent\": %d, \"compared\": %d, \"rows\": %d, \"failed\": %d, \"dropped\": %d, \"circuitOpened\": %d, \"recovered\": %s, \"phases\": [ %s ] }", se[e], co[e], shadow_rows, fa[e], dp[e], op[e], recovered ? "true" : "false", phases_json);
+    if (shadow_mode == "true") json = json sprintf(", \"shadow\": { \"sent\": %d, \"stored\": %d, \"rows\": %d, \"failed\": %d, \"dropped\": %d, \"circuitOpened\": %d, \"recovered\": %s, \"phases\": [ %s ] }", se[e], co[e], shadow_rows, fa[e], dp[e], op[e], recovered ? "true" : "false", phases_json);
     json = json " }\n";
     printf "%s", md > ("reports/bench/" out ".md"); printf "%s", json > ("reports/bench/" out ".json"); printf "%s", md;
     exit (flat && complete && recovered) ? 0 : 1;
