@@ -6,6 +6,9 @@ namespace DualStack.Core.Tests.Split;
 
 public sealed class RampControllerTests
 {
+    // These tests drive the gates with window statistics; the sequential gates have their own tests.
+    private static readonly GateConfig WindowGates = new() { Method = GateMethod.Window, Confidence = 0.95 };
+
     private static readonly WindowStats Healthy = GateEvaluatorTests.Stats(1_000, 5, p95Ms: 100);
 
     private FakeTimeProvider _time = null!;
@@ -22,7 +25,7 @@ public sealed class RampControllerTests
         _audit = [];
         _state.Changed += (_, entry) => _audit.Add(entry);
         _stats = (Healthy, Healthy);
-        _ramp = new RampController(_state, () => _stats, new RampPlan(), _time);
+        _ramp = new RampController(_state, () => _stats, new RampPlan { Gates = WindowGates }, _time);
     }
 
     private RampStatus TickFor(TimeSpan span)
@@ -169,7 +172,7 @@ public sealed class RampControllerTests
             // An operator rolls back between the ramp reading the split and acting on it.
             _state.Rollback("ops", "manual");
             return (Healthy, Healthy);
-        }, new RampPlan(), _time);
+        }, new RampPlan { Gates = WindowGates }, _time);
 
         var status = _ramp.Tick();
 
@@ -192,7 +195,7 @@ public sealed class RampControllerTests
     [Test]
     public void Tick_PlanEndsBelow100_HoldsAtLastStep()
     {
-        _ramp = new RampController(_state, () => _stats, new RampPlan { Steps = [10, 50], HoldSeconds = 60 }, _time);
+        _ramp = new RampController(_state, () => _stats, new RampPlan { Steps = [10, 50], HoldSeconds = 60, Gates = WindowGates }, _time);
 
         var status = TickFor(TimeSpan.FromMinutes(10));
 
