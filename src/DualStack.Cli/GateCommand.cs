@@ -19,6 +19,7 @@ internal static class GateCommand
         command.Options.Add(config);
         command.Options.Add(tokenEnv);
         command.Options.Add(tokenFile);
+        command.Subcommands.Add(GateSimulateCommand.Build());
         command.SetAction(async (parse, ct) =>
         {
             CutoverConfig cutover;

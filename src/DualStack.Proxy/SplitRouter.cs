@@ -34,7 +34,7 @@ internal sealed class SplitRouter : IAsyncDisposable
         var window = plan?.Window ?? TimeSpan.FromSeconds(split.WindowSeconds);
         OldWindow = new SlidingWindow(window, time);
         NewWindow = new SlidingWindow(window, time);
-        _ramp = plan is null ? null : new RampController(State, () => (OldWindow.Stats(), NewWindow.Stats()), plan, time);
+        _ramp = plan is null ? null : new RampController(State, () => (OldWindow.Stats(), NewWindow.Stats()), plan, time, () => (OldWindow.Totals(), NewWindow.Totals()));
         _gatesOnly = split.Gates;
         _audit = split.AuditPath is { } path ? new AuditLog(path) : null;
         State.Changed += OnChanged;
@@ -188,7 +188,10 @@ internal sealed class SplitRouter : IAsyncDisposable
             return;
         }
 
-        var gates = GateEvaluator.Evaluate(OldWindow.Stats(), NewWindow.Stats(), _gatesOnly);
+        // Sequential gates judge everything since the proxy started (there is no ramp start to count from).
+        var gates = _gatesOnly.Method == GateMethod.Sequential
+            ? SequentialGates.Evaluate(OldWindow.Totals(), NewWindow.Totals(), _gatesOnly)
+            : GateEvaluator.Evaluate(OldWindow.Stats(), NewWindow.Stats(), _gatesOnly);
         Volatile.Write(ref _gates, gates);
         var failed = gates.Where(g => g.Status == GateStatus.Fail).ToArray();
         if (failed.Length > 0)

@@ -33,10 +33,10 @@ public static class EmbeddedDrill
                 Split = new SplitSettings
                 {
                     AdminToken = token,
-                    // Short window and small samples so that an injected fault is judged within seconds, not minutes.
+                    // A short window for the dashboard; the (sequential) gates judge everything since the start.
                     WindowSeconds = 10,
-                    // A loaded two-core machine makes p95 jitter by tens of milliseconds; injected faults add hundreds.
-                    Gates = new GateConfig { MinRequests = 20, P95SlackMs = 100 },
+                    // The documented defaults: sequential gates, confidence 0.99, no slack in milliseconds.
+                    Gates = new GateConfig(),
                     TickInterval = TimeSpan.FromMilliseconds(200),
                 },
             },

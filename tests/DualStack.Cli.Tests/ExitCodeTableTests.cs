@@ -190,6 +190,9 @@ public sealed partial class ExitCodeTableTests
         yield return Row("split promote", "Ok", 0, "split", "promote", "--proxy", "{proxy}", "--token-file", "token.txt");
 
         yield return Row("gate", "ConfigMissing", 2, "gate", "--config", "missing.json", "--token-file", "token.txt");
+        yield return Row("gate simulate", "Simulated", 0, "gate", "simulate", "--config", "{repo}/scenarios/ramp.json", "--new-errors", "0.06", "--rps", "200", "--runs", "20");
+        yield return Row("gate simulate", "BadErrorRate", 2, "gate", "simulate", "--config", "{repo}/scenarios/ramp.json", "--new-errors", "3");
+        yield return Row("gate simulate", "ConfigMissing", 2, "gate", "simulate", "--config", "missing.json");
         yield return Row("gate", "EverythingUnreachable", 1, "gate", "--config", "cutover-dead.json", "--token-file", "token.txt");
 
         yield return Row("memory snapshot", "NoOut", 2, "memory", "snapshot", "--from", "{live}");
@@ -264,7 +267,8 @@ public sealed partial class ExitCodeTableTests
         .Replace("{dead}", $"http://127.0.0.1:{_deadPort}/", StringComparison.Ordinal)
         .Replace("{deadport}", _deadPort.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
         .Replace("{busy}", $"http://127.0.0.1:{((IPEndPoint)_busy.LocalEndpoint).Port}", StringComparison.Ordinal)
-        .Replace("{proxy}", _proxy.BaseAddress!.AbsoluteUri, StringComparison.Ordinal);
+        .Replace("{proxy}", _proxy.BaseAddress!.AbsoluteUri, StringComparison.Ordinal)
+        .Replace("{repo}", CliRunner.RepoRoot, StringComparison.Ordinal);
 
     [GeneratedRegex(@"^\| `([a-z ]+)` \|", RegexOptions.Multiline)]
     private static partial Regex CommandRow();

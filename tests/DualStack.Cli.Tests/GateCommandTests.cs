@@ -98,4 +98,32 @@ public sealed class GateCommandTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Test]
+    public async Task GateSimulate_TenPointsWorseAndAaRamps_PrintsRollbackProbabilityAndTimeToDecision()
+    {
+        var dir = Directory.CreateTempSubdirectory("gate-sim-").FullName;
+        var ramp = Path.Combine(CliRunner.RepoRoot, "scenarios", "ramp.json");
+
+        var bad = await CliRunner.RunAsync(dir, "gate", "simulate", "--config", ramp, "--old-errors", "0.01", "--new-errors", "0.11", "--rps", "200", "--runs", "50");
+        var same = await CliRunner.RunAsync(dir, "gate", "simulate", "--config", ramp, "--old-errors", "0.01", "--new-errors", "0.01", "--rps", "200", "--runs", "20", "--seed", "3");
+
+        Assert.That(bad.ExitCode, Is.EqualTo(0), bad.ToString());
+        Assert.That(bad.Stdout, Does.Contain("rollback probability: 100.0 % (50 of 50 ramps)"));
+        Assert.That(bad.Stdout, Does.Match(@"time to rollback from the ramp start: median \d+ s, p90 \d+ s"));
+        Assert.That(same.Stdout, Does.Contain("rollback probability: 0.0 % (0 of 20 ramps)").And.Contain("ran to the end of the last step in 900 s"));
+    }
+
+    [Test]
+    public async Task GateSimulate_BadOptions_ListsEveryProblemAndExits2()
+    {
+        var dir = Directory.CreateTempSubdirectory("gate-sim-").FullName;
+        File.WriteAllText(Path.Combine(dir, "ramp.json"), """{ "gates": { "failureThreshold": 0 } }""");
+
+        var result = await CliRunner.RunAsync(dir, "gate", "simulate", "--config", "ramp.json", "--new-errors", "1.5", "--rps", "0");
+
+        Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
+        Assert.That(result.Stderr, Does.Contain("--new-errors: 1.5 must be between 0 and 1").And.Contain("--rps: 0 must be above 0")
+            .And.Contain("ramp.json: gates.failureThreshold: 0 must be between 1 and 3600"));
+    }
 }

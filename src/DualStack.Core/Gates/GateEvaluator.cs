@@ -22,20 +22,53 @@ public enum GateStatus
 /// <param name="Evidence">The numbers behind the verdict, for people.</param>
 public sealed record GateResult(string Name, GateStatus Status, string Evidence);
 
+/// <summary>How the gates judge the new stack.</summary>
+public enum GateMethod
+{
+    /// <summary>
+    /// Always-valid tests on everything since the ramp started (<see cref="SequentialGates"/>): a mixture SPRT on the
+    /// error-rate difference and confidence sequences for both p95s. Re-evaluating every second keeps the false-rollback
+    /// rate of the whole ramp at most 1 − <see cref="GateConfig.Confidence"/>. The default.
+    /// </summary>
+    Sequential,
+
+    /// <summary>
+    /// The fixed-sample tests on the sliding window (<see cref="GateEvaluator"/>): a one-sided two-proportion z-test and
+    /// new p95 against old p95 × ratio + slack. Repeated every second these are repeated significance tests, so their
+    /// false-rollback rate is well above 1 − confidence; pair them with <see cref="GateConfig.FailureThreshold"/>.
+    /// </summary>
+    Window,
+}
+
 /// <summary>How strictly the new stack is compared with the old one.</summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record GateConfig
 {
-    /// <summary>Confidence of the one-sided test that the new error rate is higher, in (0.5, 1); default 0.95.</summary>
-    public double Confidence { get; init; } = 0.95;
+    /// <summary><see cref="GateMethod.Sequential"/> (default) or <see cref="GateMethod.Window"/>.</summary>
+    public GateMethod Method { get; init; } = GateMethod.Sequential;
+
+    /// <summary>
+    /// 1 − α, in (0.5, 1); default 0.99. Sequential: the probability that a ramp of a new stack no worse than the old one
+    /// runs to the end without a rollback (α shared equally by the two gates). Window: the confidence of each z-test.
+    /// </summary>
+    public double Confidence { get; init; } = 0.99;
+
+    /// <summary>
+    /// Failing evaluations in a row before a rollback (Flagger's <c>threshold</c>), at least 1; default 1. One evaluation
+    /// runs per tick (1 s), so N delays a rollback by N − 1 s and can only lower the false-rollback rate.
+    /// </summary>
+    public int FailureThreshold { get; init; } = 1;
 
     /// <summary>The new error rate may exceed the old one by this much (0–1) even when significant; default 0.01 (1 point).</summary>
     public double AbsoluteErrorTolerance { get; init; } = 0.01;
 
-    /// <summary>The new p95 may be this many times the old one (plus <see cref="P95SlackMs"/>); default 1.10.</summary>
+    /// <summary>
+    /// The new p95 may be this many times the old one; default 1.10. Sequential: fails only when the confidence sequences
+    /// put the ratio above this. Window: new p95 above old p95 × this + <see cref="P95SlackMs"/> fails.
+    /// </summary>
     public double MaxP95Ratio { get; init; } = 1.10;
 
-    /// <summary>Milliseconds added to the p95 limit so tiny latencies are not judged on noise; default 5.</summary>
+    /// <summary>Window method only: milliseconds added to the p95 limit so tiny latencies are not judged on noise; default 5.</summary>
     public double P95SlackMs { get; init; } = 5;
 
     /// <summary>

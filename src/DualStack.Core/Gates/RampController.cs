@@ -14,7 +14,8 @@ public sealed record RampStatus(int Step, IReadOnlyList<double> Steps, TimeSpan 
 /// <summary>
 /// Drives a <see cref="SplitState"/> through a <see cref="RampPlan"/>. The host calls <see cref="Tick"/> every second:
 /// idle while rolled back or promoted; below the first step (at start, or set there by hand) it starts step 0; otherwise
-/// it evaluates the gates on the current window: any failure rolls back (audit action <c>auto-rollback</c>, reason
+/// it evaluates the gates (sequential: on everything since the ramp started; window: on the sliding window):
+/// <see cref="GateConfig.FailureThreshold"/> failing evaluations in a row roll back (audit action <c>auto-rollback</c>, reason
 /// naming the gate), all passing for the plan's hold time moves to the next step (<c>auto-advance</c>), inconclusive
 /// waits. A change by hand in between is never overridden. To keep everything on the old stack, roll back. Thread-safe.
 /// </summary>
@@ -27,15 +28,22 @@ public sealed class RampController
     private readonly Func<(WindowStats Old, WindowStats New)> _stats;
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
+    private readonly Func<(GateSample Old, GateSample New)>? _totals;
     private IReadOnlyList<GateResult> _gates = [];
     private string? _lastAction;
+    private (GateSample Old, GateSample New) _baseline = (GateSample.Empty, GateSample.Empty);
+    private int _failStreak;
 
     /// <summary>Creates the controller; throws <see cref="ConfigException"/> when <paramref name="plan"/> is invalid.</summary>
     /// <param name="state">The split to drive.</param>
     /// <param name="stats">Current window statistics of the old and the new stack.</param>
     /// <param name="plan">Steps, hold time and gates.</param>
     /// <param name="time">Clock.</param>
-    public RampController(SplitState state, Func<(WindowStats Old, WindowStats New)> stats, RampPlan plan, TimeProvider time)
+    /// <param name="totals">
+    /// Everything each stack did so far (<see cref="SlidingWindow.Totals"/>), for <see cref="GateMethod.Sequential"/> gates,
+    /// which judge what happened since the ramp started; without it they judge nothing (inconclusive).
+    /// </param>
+    public RampController(SplitState state, Func<(WindowStats Old, WindowStats New)> stats, RampPlan plan, TimeProvider time, Func<(GateSample Old, GateSample New)>? totals = null)
     {
         ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(stats);
@@ -51,6 +59,8 @@ public sealed class RampController
         _stats = stats;
         Plan = plan;
         _time = time;
+        _totals = totals;
+        _baseline = totals?.Invoke() ?? _baseline;
     }
 
     /// <summary>The plan being followed.</summary>
@@ -91,9 +101,14 @@ public sealed class RampController
                 return MoveTo(split, 0, Invariant($"ramp start from {split.Percent} %"));
             }
 
-            var (old, @new) = _stats();
-            _gates = GateEvaluator.Evaluate(old, @new, Plan.EffectiveGates);
+            _gates = Evaluate();
             var failed = _gates.Where(g => g.Status == GateStatus.Fail).ToArray();
+            _failStreak = failed.Length > 0 ? _failStreak + 1 : 0;
+            if (failed.Length > 0 && _failStreak < Plan.EffectiveGates.FailureThreshold)
+            {
+                return Done(split, Invariant($"failing at {split.Percent} % ({_failStreak} of {Plan.EffectiveGates.FailureThreshold} in a row before a rollback): {string.Join("; ", failed.Select(g => $"{g.Name}: {g.Evidence}"))}"));
+            }
+
             if (failed.Length > 0)
             {
                 var reason = string.Join("; ", failed.Select(g => $"{g.Name}: {g.Evidence}"));
@@ -144,8 +159,28 @@ public sealed class RampController
         }
     }
 
+    private IReadOnlyList<GateResult> Evaluate()
+    {
+        var config = Plan.EffectiveGates;
+        if (config.Method == GateMethod.Window)
+        {
+            var (old, @new) = _stats();
+            return GateEvaluator.Evaluate(old, @new, config);
+        }
+
+        var (oldTotal, newTotal) = _totals?.Invoke() ?? _baseline;
+        return SequentialGates.Evaluate(oldTotal.Minus(_baseline.Old), newTotal.Minus(_baseline.New), config);
+    }
+
     private RampStatus MoveTo(SplitSnapshot split, int step, string reason)
     {
+        if (step == 0 && _totals is not null)
+        {
+            // A ramp (re)starts: the sequential gates judge what happens from here on.
+            _baseline = _totals();
+            _failStreak = 0;
+        }
+
         var percent = Plan.Steps[step];
         var changed = _state.SetPercentIfUnchanged(split.Version, percent, Who, reason, step, AuditActions.AutoAdvance);
         return changed is null

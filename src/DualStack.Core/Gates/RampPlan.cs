@@ -120,6 +120,16 @@ public static class RampPlanLoader
             Add($"gates.confidence: {gates.Confidence} must be between 0.5 and 1 (exclusive)");
         }
 
+        if (!Enum.IsDefined(gates.Method))
+        {
+            Add($"gates.method: {(int)gates.Method} is not one of sequential, window");
+        }
+
+        if (gates.FailureThreshold is < 1 or > 3_600)
+        {
+            Add($"gates.failureThreshold: {gates.FailureThreshold} must be between 1 and 3600 (failing evaluations in a row, one per second)");
+        }
+
         if (!(gates.AbsoluteErrorTolerance >= 0 && gates.AbsoluteErrorTolerance < 1))
         {
             Add($"gates.absoluteErrorTolerance: {gates.AbsoluteErrorTolerance} must be at least 0 and below 1 (a fraction, 0.01 = 1 point)");

@@ -31,6 +31,9 @@ public sealed class SlidingWindow
     private readonly long _frequency;
     private readonly Slot[] _slots;
     private readonly Lock _gate = new();
+    private readonly long[] _totalHistogram = new long[LatencyBuckets + 2];
+    private long _totalRequests;
+    private long _totalErrors;
 
     /// <summary>Creates an empty window of <paramref name="window"/> (whole seconds, rounded up; at least 1 s).</summary>
     public SlidingWindow(TimeSpan window, TimeProvider time)
@@ -75,6 +78,21 @@ public sealed class SlidingWindow
             }
 
             slot.Histogram[bucket]++;
+            _totalRequests++;
+            _totalErrors += error ? 1 : 0;
+            _totalHistogram[bucket]++;
+        }
+    }
+
+    /// <summary>
+    /// Everything recorded since this window was created (or cleared), not only the last <see cref="Window"/>: what the
+    /// sequential gates judge. Subtract an earlier snapshot (<see cref="GateSample.Minus"/>) for "since then".
+    /// </summary>
+    public GateSample Totals()
+    {
+        lock (_gate)
+        {
+            return new GateSample(_totalRequests, _totalErrors, (long[])_totalHistogram.Clone());
         }
     }
 
@@ -124,6 +142,10 @@ public sealed class SlidingWindow
             {
                 slot.Reset(long.MinValue);
             }
+
+            _totalRequests = 0;
+            _totalErrors = 0;
+            Array.Clear(_totalHistogram);
         }
     }
 
@@ -143,7 +165,15 @@ public sealed class SlidingWindow
         return Math.Clamp(index, 1, LatencyBuckets);
     }
 
-    private static double Percentile(long[] histogram, long total, double quantile)
+    /// <summary>Smallest latency (ms) counted in <paramref name="bucket"/>; 0 for the open-ended bucket below 0.1 ms.</summary>
+    internal static double BucketLowerEdge(int bucket) =>
+        bucket <= 0 ? 0 : bucket > LatencyBuckets ? MaxLatencyMs : Math.Exp(LogMin + ((bucket - 1) / BucketsPerLogUnit));
+
+    /// <summary>Largest latency (ms) counted in <paramref name="bucket"/>; +∞ for the open-ended bucket above 60 s.</summary>
+    internal static double BucketUpperEdge(int bucket) =>
+        bucket <= 0 ? MinLatencyMs : bucket > LatencyBuckets ? double.PositiveInfinity : Math.Exp(LogMin + (bucket / BucketsPerLogUnit));
+
+    internal static double Percentile(long[] histogram, long total, double quantile)
     {
         var rank = Math.Max(1, (long)Math.Ceiling(quantile * total));
         long before = 0;

@@ -4,7 +4,7 @@ namespace DualStack.Core.Tests.Split;
 
 public sealed class GateEvaluatorTests
 {
-    private static readonly GateConfig Config = new();
+    private static readonly GateConfig Config = new() { Method = GateMethod.Window, Confidence = 0.95 };
 
     internal static WindowStats Stats(long requests, long errors, double p95Ms = 100) =>
         new(requests, errors, requests == 0 ? 0 : (double)errors / requests, p95Ms / 2, p95Ms, p95Ms * 1.2);

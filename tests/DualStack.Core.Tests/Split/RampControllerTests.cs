@@ -6,6 +6,9 @@ namespace DualStack.Core.Tests.Split;
 
 public sealed class RampControllerTests
 {
+    // These tests drive the gates with window statistics; the sequential gates have their own tests.
+    private static readonly GateConfig WindowGates = new() { Method = GateMethod.Window, Confidence = 0.95 };
+
     private static readonly WindowStats Healthy = GateEvaluatorTests.Stats(1_000, 5, p95Ms: 100);
 
     private FakeTimeProvider _time = null!;
@@ -22,7 +25,7 @@ public sealed class RampControllerTests
         _audit = [];
         _state.Changed += (_, entry) => _audit.Add(entry);
         _stats = (Healthy, Healthy);
-        _ramp = new RampController(_state, () => _stats, new RampPlan(), _time);
+        _ramp = new RampController(_state, () => _stats, new RampPlan { Gates = WindowGates }, _time);
     }
 
     private RampStatus TickFor(TimeSpan span)
@@ -169,7 +172,7 @@ public sealed class RampControllerTests
             // An operator rolls back between the ramp reading the split and acting on it.
             _state.Rollback("ops", "manual");
             return (Healthy, Healthy);
-        }, new RampPlan(), _time);
+        }, new RampPlan { Gates = WindowGates }, _time);
 
         var status = _ramp.Tick();
 
@@ -192,7 +195,7 @@ public sealed class RampControllerTests
     [Test]
     public void Tick_PlanEndsBelow100_HoldsAtLastStep()
     {
-        _ramp = new RampController(_state, () => _stats, new RampPlan { Steps = [10, 50], HoldSeconds = 60 }, _time);
+        _ramp = new RampController(_state, () => _stats, new RampPlan { Steps = [10, 50], HoldSeconds = 60, Gates = WindowGates }, _time);
 
         var status = TickFor(TimeSpan.FromMinutes(10));
 
@@ -206,5 +209,57 @@ public sealed class RampControllerTests
         var ex = Assert.Throws<ConfigException>(() => _ = new RampController(_state, () => _stats, new RampPlan { Steps = [50, 25] }, _time));
 
         Assert.That(ex!.Errors.Single(), Does.StartWith("ramp plan: steps[1]: 25 is not above"));
+    }
+
+    [Test]
+    public void Tick_SequentialGates_JudgeOnlyWhatHappenedSinceTheRampStarted()
+    {
+        // Before the ramp: the new stack failed half its requests (an earlier, rolled-back attempt).
+        var histogram = new long[SlidingWindow.LatencyBuckets + 2];
+        histogram[SlidingWindow.BucketOf(100)] = 1_000;
+        var totals = (Old: new GateSample(1_000, 10, histogram), New: new GateSample(1_000, 500, (long[])histogram.Clone()));
+        var ramp = new RampController(_state, () => _stats, new RampPlan(), _time, () => totals);
+        ramp.Tick(); // starts step 0 and takes the baseline
+
+        // Since then both stacks served 2,000 requests with 10 errors each.
+        var grown = (long[])histogram.Clone();
+        grown[SlidingWindow.BucketOf(100)] += 2_000;
+        totals = (new GateSample(3_000, 20, grown), new GateSample(3_000, 510, (long[])grown.Clone()));
+        _time.Advance(TimeSpan.FromSeconds(1));
+        var status = ramp.Tick();
+
+        Assert.That(_state.Snapshot.RolledBack, Is.False, status.LastAction);
+        Assert.That(status.Gates.Select(g => g.Status), Is.All.EqualTo(GateStatus.Pass));
+        Assert.That(status.Gates[0].Evidence, Does.Contain("(10/2000)"));
+
+        // 300 more requests with 150 errors on the new stack: now it fails.
+        totals = (new GateSample(3_300, 23, grown), new GateSample(3_300, 660, (long[])grown.Clone()));
+        _time.Advance(TimeSpan.FromSeconds(1));
+        ramp.Tick();
+
+        Assert.That(_state.Snapshot.RolledBack, Is.True);
+    }
+
+    [Test]
+    public void Tick_FailureThresholdThree_RollsBackOnTheThirdFailingTickInARow()
+    {
+        var plan = new RampPlan { Gates = WindowGates with { FailureThreshold = 3 } };
+        var ramp = new RampController(_state, () => _stats, plan, _time);
+        ramp.Tick();
+        _stats = (GateEvaluatorTests.Stats(500, 0), GateEvaluatorTests.Stats(500, 50));
+
+        ramp.Tick();
+        ramp.Tick();
+        var rolledBackEarly = _state.Snapshot.RolledBack;
+        _stats = (Healthy, Healthy);
+        ramp.Tick(); // a passing evaluation resets the count
+        _stats = (GateEvaluatorTests.Stats(500, 0), GateEvaluatorTests.Stats(500, 50));
+        ramp.Tick();
+        ramp.Tick();
+        var afterTwoMore = _state.Snapshot.RolledBack;
+        var status = ramp.Tick();
+
+        Assert.That((rolledBackEarly, afterTwoMore), Is.EqualTo((false, false)));
+        Assert.That(_state.Snapshot.RolledBack, Is.True, status.LastAction);
     }
 }

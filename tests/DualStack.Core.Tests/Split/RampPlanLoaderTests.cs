@@ -30,7 +30,7 @@ public sealed class RampPlanLoaderTests
         Assert.That(plan.Steps, Is.EqualTo(new[] { 5.0, 25, 50, 100 }));
         Assert.That(plan.Hold, Is.EqualTo(TimeSpan.FromSeconds(300)));
         Assert.That(plan.Window, Is.EqualTo(TimeSpan.FromSeconds(60)));
-        Assert.That(plan.EffectiveGates, Is.EqualTo(new GateConfig { Confidence = 0.95, AbsoluteErrorTolerance = 0.01, MaxP95Ratio = 1.10, P95SlackMs = 5, MinRequests = 100 }));
+        Assert.That(plan.EffectiveGates, Is.EqualTo(new GateConfig { Method = GateMethod.Sequential, Confidence = 0.99, FailureThreshold = 1, AbsoluteErrorTolerance = 0.01, MaxP95Ratio = 1.10, P95SlackMs = 5, MinRequests = 100 }));
     }
 
     [Test]
@@ -51,7 +51,7 @@ public sealed class RampPlanLoaderTests
               "holdSeconds": -1,
               "windowSeconds": 0,
               "minRequests": 0,
-              "gates": { "confidence": 1.5, "absoluteErrorTolerance": -0.1, "maxP95Ratio": 0.9, "p95SlackMs": -1 }
+              "gates": { "confidence": 1.5, "failureThreshold": 0, "absoluteErrorTolerance": -0.1, "maxP95Ratio": 0.9, "p95SlackMs": -1 }
             }
             """);
         var file = SplitTestFiles.Display(path);
@@ -67,10 +67,19 @@ public sealed class RampPlanLoaderTests
             $"{file}: windowSeconds: 0 must be between 1 and 86400",
             $"{file}: minRequests: 0 must be at least 1",
             $"{file}: gates.confidence: 1.5 must be between 0.5 and 1 (exclusive)",
+            $"{file}: gates.failureThreshold: 0 must be between 1 and 3600 (failing evaluations in a row, one per second)",
             $"{file}: gates.absoluteErrorTolerance: -0.1 must be at least 0 and below 1 (a fraction, 0.01 = 1 point)",
             $"{file}: gates.maxP95Ratio: 0.9 must be at least 1",
             $"{file}: gates.p95SlackMs: -1 must not be negative",
         }));
+    }
+
+    [Test]
+    public void Load_UnknownGateMethod_NamesFileAndField()
+    {
+        var path = Write("""{ "gates": { "method": "bayesian" } }""");
+
+        Assert.That(LoadFails(path).Errors.Single(), Does.StartWith(SplitTestFiles.Display(path)).And.Contain("gates.method"));
     }
 
     [Test]
