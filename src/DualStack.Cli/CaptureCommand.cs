@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Text.Json;
 using DualStack.Core.Capture;
 using DualStack.Core.Model;
-using DualStack.Core.Routing;
 using DualStack.Core.Stacks;
 using DualStack.Proxy;
 using DualStack.Sandbox;

@@ -47,7 +47,7 @@ internal static class CliArgs
         {
             return SplitAdminClient.ResolveToken(tokenFile is null ? tokenEnv : null, tokenFile, Environment.GetEnvironmentVariable);
         }
-        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or IOException or Core.Gates.ConfigException)
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or IOException or Core.Config.ConfigException)
         {
             throw new UsageException(ex.Message);
         }

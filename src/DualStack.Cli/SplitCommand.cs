@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using DualStack.Core.Capture;
+using DualStack.Core.Config;
 using DualStack.Core.Gates;
 using DualStack.Core.Routing;
 using DualStack.Proxy;

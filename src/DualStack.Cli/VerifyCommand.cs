@@ -1,7 +1,9 @@
 using System.CommandLine;
+using DualStack.Core.Judgement;
 using DualStack.Core.Model;
 using DualStack.Core.Replay;
 using DualStack.Core.Results;
+using DualStack.Core.Runs;
 using DualStack.Core.Scenarios;
 using DualStack.Core.Stacks;
 using DualStack.Core.Synthetic;
@@ -302,7 +304,7 @@ internal static class VerifyCommand
         RunStacks stacks;
         if (path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
         {
-            // Bad lines surface as a ScenarioException: one line per problem, exit 2.
+            // Bad lines surface as a ConfigException: one line per problem, exit 2.
             conversations = OfflineTriples.Load(path).Select(OfflineTriples.ToConversation).ToArray();
             stacks = OfflineTriples.TripleStacks(path);
         }
@@ -341,10 +343,10 @@ internal static class VerifyCommand
             throw new UsageException($"--queue: '{options.Queue}' is not a PostgreSQL connection string (postgres://… or Host=…)");
         }
 
-        Core.Postgres.ReplayQueue queue;
+        Core.Runs.ReplayQueue queue;
         try
         {
-            queue = await Core.Postgres.ReplayQueue.OpenAsync(options.Queue!, "--queue", cancellationToken);
+            queue = await Core.Runs.ReplayQueue.OpenAsync(options.Queue!, "--queue", cancellationToken);
         }
         catch (Exception ex) when (ex is InvalidDataException or ArgumentException)
         {
@@ -355,7 +357,7 @@ internal static class VerifyCommand
         {
             var started = DateTimeOffset.UtcNow;
             var runId = options.RunId ?? VerificationRunner.NewRunId(started);
-            var settings = new Core.Postgres.ReplayRunSettings(
+            var settings = new Core.Runs.ReplayRunSettings(
                 request.Scenario with { Old = request.Scenario.Old with { Url = request.Old.BaseAddress.AbsoluteUri }, New = request.Scenario.New with { Url = request.New.BaseAddress.AbsoluteUri }, Conversations = [] },
                 request.Semantic is null,
                 seed);
@@ -374,7 +376,7 @@ internal static class VerifyCommand
 
             Console.WriteLine($"distributed run {runId} on {Core.Postgres.PostgresConnection.Redact(options.Queue!)}: {options.Workers} worker(s) here; more can join with: dualstack worker --queue <same connection> --run {runId}");
             var similarity = request.Semantic is null ? null : new LockedSimilarity(request.Semantic);
-            var workers = Enumerable.Range(0, options.Workers).Select(i => new Core.Postgres.ReplayWorker(queue, runId, settings, similarity) { BatchSize = options.Batch, Lease = options.Lease }.RunAsync(cancellationToken)).ToArray();
+            var workers = Enumerable.Range(0, options.Workers).Select(i => new Core.Runs.ReplayWorker(queue, runId, settings, similarity) { BatchSize = options.Batch, Lease = options.Lease }.RunAsync(cancellationToken)).ToArray();
             var lastDone = -1;
             while (true)
             {
@@ -401,7 +403,7 @@ internal static class VerifyCommand
             {
             }
 
-            return await Core.Postgres.DistributedRun.BuildAsync(queue, runId, settings, request.Semantic, started, cancellationToken.IsCancellationRequested, CancellationToken.None);
+            return await Core.Runs.DistributedRun.BuildAsync(queue, runId, settings, request.Semantic, started, cancellationToken.IsCancellationRequested, CancellationToken.None);
         }
     }
 

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using DualStack.Core.Capture;
+using DualStack.Core.Judgement;
 using DualStack.Core.Model;
-using DualStack.Core.Replay;
 using DualStack.Core.Routing;
 using DualStack.Core.Stacks;
 using DualStack.Core.Verdicts;

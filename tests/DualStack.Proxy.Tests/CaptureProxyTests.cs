@@ -1,9 +1,8 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using DualStack.Core.Capture;
-using DualStack.Core.Verdicts;
+using DualStack.Core.Judgement;
 using DualStack.SampleAgent;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

@@ -1,5 +1,4 @@
 using System.Text;
-using DualStack.Core.Capture;
 using DualStack.SampleAgent;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;

@@ -1,7 +1,9 @@
 using DualStack.Core.Comparison;
+using DualStack.Core.Judgement;
 using DualStack.Core.Model;
 using DualStack.Core.Replay;
 using DualStack.Core.Results;
+using DualStack.Core.Runs;
 using DualStack.Core.Verdicts;
 
 namespace DualStack.Core.Capture;

@@ -4,11 +4,11 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
-using DualStack.Core.Gates;
+using DualStack.Core.Config;
 using DualStack.Core.Model;
+using DualStack.Core.Results;
 using DualStack.Core.Routing;
 using DualStack.Core.Stacks;
-using DualStack.Core.Verdicts;
 using Refit;
 
 namespace DualStack.Core.Cutover;

@@ -1,6 +1,4 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
-using DualStack.Core.Model;
 
 namespace DualStack.Core.Drills;
 
@@ -64,8 +62,8 @@ public sealed record DrillConfig
     public static DrillConfig Load(string path)
     {
         var errors = new List<string>();
-        var display = Gates.ConfigFile.Display(path);
-        var config = Gates.ConfigFile.Read<DrillConfig>(path, display, errors);
+        var display = Config.ConfigFile.Display(path);
+        var config = Config.ConfigFile.Read<DrillConfig>(path, display, errors);
         if (config is null)
         {
             throw new InvalidDataException(string.Join(Environment.NewLine, errors));

@@ -1,5 +1,5 @@
+using DualStack.Core.Config;
 using DualStack.Core.Drills;
-using DualStack.Core.Gates;
 using DualStack.Core.Tests.Capture;
 
 namespace DualStack.Core.Tests.Drills;

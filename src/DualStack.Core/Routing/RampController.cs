@@ -1,7 +1,8 @@
 using System.Globalization;
-using DualStack.Core.Routing;
+using DualStack.Core.Config;
+using DualStack.Core.Gates;
 
-namespace DualStack.Core.Gates;
+namespace DualStack.Core.Routing;
 
 /// <summary>Where the automatic ramp stands.</summary>
 /// <param name="Step">Index into <paramref name="Steps"/> of the current step; -1 before the ramp starts or after a change by hand.</param>

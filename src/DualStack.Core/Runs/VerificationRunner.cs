@@ -1,11 +1,12 @@
 using DualStack.Core.Comparison;
 using DualStack.Core.Model;
+using DualStack.Core.Replay;
 using DualStack.Core.Results;
 using DualStack.Core.Scenarios;
 using DualStack.Core.Stacks;
 using DualStack.Core.Verdicts;
 
-namespace DualStack.Core.Replay;
+namespace DualStack.Core.Runs;
 
 /// <summary>Everything one verification run needs.</summary>
 public sealed record VerificationRequest

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using DualStack.Core.Comparison;
 using DualStack.Core.Model;
+using DualStack.Core.Postgres;
 using DualStack.Core.Replay;
 using DualStack.Core.Results;
 using DualStack.Core.Scenarios;
@@ -9,7 +10,7 @@ using DualStack.Core.Verdicts;
 using Npgsql;
 using NpgsqlTypes;
 
-namespace DualStack.Core.Postgres;
+namespace DualStack.Core.Runs;
 
 /// <summary>What a distributed run needs besides its conversations; stored with the run so any worker can serve it.</summary>
 /// <param name="Scenario">Scenario settings (stacks with their final URLs, replay, comparison); its conversations are not stored here.</param>
