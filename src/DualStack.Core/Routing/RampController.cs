@@ -25,10 +25,9 @@ public sealed class RampController
     public const string Who = "ramp";
 
     private readonly SplitState _state;
-    private readonly Func<(WindowStats Old, WindowStats New)> _stats;
+    private readonly GateWatch _watch;
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
-    private IReadOnlyList<GateResult> _gates = [];
     private string? _lastAction;
 
     /// <summary>Creates the controller; throws <see cref="ConfigException"/> when <paramref name="plan"/> is invalid.</summary>
@@ -49,7 +48,7 @@ public sealed class RampController
         }
 
         _state = state;
-        _stats = stats;
+        _watch = new GateWatch(state, stats, plan.EffectiveGates, Who);
         Plan = plan;
         _time = time;
     }
@@ -92,16 +91,13 @@ public sealed class RampController
                 return MoveTo(split, 0, Invariant($"ramp start from {split.Percent} %"));
             }
 
-            var (old, @new) = _stats();
-            _gates = GateEvaluator.Evaluate(old, @new, Plan.EffectiveGates);
-            var failed = _gates.Where(g => g.Status == GateStatus.Fail).ToArray();
-            if (failed.Length > 0)
+            var check = _watch.Check();
+            if (check.RolledBack is { } rolledBack)
             {
-                var reason = string.Join("; ", failed.Select(g => $"{g.Name}: {g.Evidence}"));
-                return Done(_state.Rollback(Who, reason, AuditActions.AutoRollback), $"auto-rollback: {reason}");
+                return Done(rolledBack, $"auto-rollback: {check.Reason}");
             }
 
-            var waiting = _gates.FirstOrDefault(g => g.Status == GateStatus.Inconclusive);
+            var waiting = check.Gates.FirstOrDefault(g => g.Status == GateStatus.Inconclusive);
             if (waiting is not null)
             {
                 return Done(split, Invariant($"waiting at {split.Percent} %: {waiting.Evidence}"));
@@ -119,7 +115,7 @@ public sealed class RampController
                 return Done(split, Invariant($"holding at {split.Percent} %: gates pass, held {Seconds(held)} of {Plan.HoldSeconds} s"));
             }
 
-            var evidence = string.Join("; ", _gates.Select(g => $"{g.Name}: {g.Evidence}"));
+            var evidence = string.Join("; ", check.Gates.Select(g => $"{g.Name}: {g.Evidence}"));
             return MoveTo(split, next, $"gates passed for {Seconds(held)} s; {evidence}");
         }
     }
@@ -160,7 +156,7 @@ public sealed class RampController
         return StatusOf(split);
     }
 
-    private RampStatus StatusOf(SplitSnapshot split) => new(split.RampStep, Plan.Steps, HeldFor(split), _gates, _lastAction);
+    private RampStatus StatusOf(SplitSnapshot split) => new(split.RampStep, Plan.Steps, HeldFor(split), _watch.Latest, _lastAction);
 
     private TimeSpan HeldFor(SplitSnapshot split)
     {
