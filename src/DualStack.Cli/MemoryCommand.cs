@@ -48,23 +48,17 @@ internal static class MemoryCommand
                 }
 
                 // Written beside the target and renamed at the end, so a failed snapshot never looks complete.
-                var partial = path + ".partial";
-                var file = CliArgs.CreateFile(partial, "--out");
+                var file = CliArgs.CreateAtomicFile(path, "--out");
                 long count;
-                try
+                await using (file)
                 {
-                    var writer = new StreamWriter(file, new UTF8Encoding(false));
+                    var writer = new StreamWriter(file.Stream, new UTF8Encoding(false), leaveOpen: true);
                     await using (writer)
                     {
                         count = await WithProgressAsync("snapshot", p => $"{p.Read} entries read", throttle: true, progress => sync.SnapshotAsync(source, writer, progress, ct));
                     }
 
-                    File.Move(partial, path, overwrite: true);
-                }
-                catch
-                {
-                    File.Delete(partial);
-                    throw;
+                    await file.CommitAsync(flushToDisk: false, ct);
                 }
 
                 Console.WriteLine(Invariant($"snapshot: {count} entries from {source.Name} written to {path} in {watch.Elapsed.TotalSeconds:0.0} s ({Rate(count, watch)} entries/s)"));

@@ -403,7 +403,7 @@ internal static class VerifyCommand
             {
             }
 
-            return await Core.Runs.DistributedRun.BuildAsync(queue, runId, settings, request.Semantic, started, cancellationToken.IsCancellationRequested, CancellationToken.None);
+            return await Core.Runs.DistributedRun.BuildAsync(queue, runId, settings, request.Semantic, started, cancellationToken.IsCancellationRequested, TimeProvider.System, CancellationToken.None);
         }
     }
 

@@ -48,17 +48,8 @@ public static class ShadowRun
         }
 
         var now = time.GetUtcNow();
-        var draft = new RunResult
-        {
-            RunId = VerificationRunner.NewRunId(now),
-            Scenario = "shadow:" + sourceName,
-            StartedAt = first ?? now,
-            FinishedAt = last ?? now,
-            Stacks = new RunStacks(new StackInfo("old", "captured primary traffic", null), new StackInfo("new", "shadow stack", null)),
-            Summary = VerdictEngine.Summarize(conversations),
-            Conversations = conversations,
-        };
-        return engine.Finish(draft);
+        var stacks = new RunStacks(new StackInfo("old", "captured primary traffic", null), new StackInfo("new", "shadow stack", null));
+        return engine.BuildRun(new RunHeader(VerificationRunner.NewRunId(now), "shadow:" + sourceName, first ?? now, last ?? now, stacks), conversations);
     }
 
     private static ConversationResult Judge(VerdictEngine engine, List<ShadowTurn> turns)

@@ -151,18 +151,11 @@ public static class OfflineTriples
         var time = timeProvider ?? TimeProvider.System;
         var started = time.GetUtcNow();
         var judged = conversations.Select(c => engine.JudgeConversation(c.Replay, c.LaneIds)).ToArray();
-        var draft = new RunResult
+        var header = new RunHeader(runId ?? VerificationRunner.NewRunId(started), scenario, started, time.GetUtcNow(), stacks)
         {
-            RunId = runId ?? VerificationRunner.NewRunId(started),
-            Scenario = scenario,
-            StartedAt = started,
-            FinishedAt = time.GetUtcNow(),
-            Stacks = stacks,
             Cancelled = conversations.Any(c => !c.Replay.Completed),
-            Summary = VerdictEngine.Summarize(judged),
-            Conversations = judged,
         };
-        return engine.Finish(draft);
+        return engine.BuildRun(header, judged);
     }
 
     /// <summary>Stack descriptions for a run judged from a triples file.</summary>

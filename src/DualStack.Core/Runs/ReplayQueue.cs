@@ -382,25 +382,20 @@ public sealed class ReplayWorker
 public static class DistributedRun
 {
     /// <summary>Aggregates (noise floor per key, summary) over every conversation's result exactly once.</summary>
-    public static async Task<RunResult> BuildAsync(ReplayQueue queue, string runId, ReplayRunSettings settings, ITextSimilarity? semantic, DateTimeOffset startedAt, bool cancelled, CancellationToken cancellationToken)
+    public static async Task<RunResult> BuildAsync(ReplayQueue queue, string runId, ReplayRunSettings settings, ITextSimilarity? semantic, DateTimeOffset startedAt, bool cancelled, TimeProvider time, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(queue);
         ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(time);
         var conversations = await queue.ResultsAsync(runId, cancellationToken).ConfigureAwait(false);
         var engine = new VerdictEngine(settings.Scenario.Comparison, semantic);
         var scenario = settings.Scenario;
-        var draft = new RunResult
+        var stacks = new RunStacks(new StackInfo("old", scenario.Old.Url ?? string.Empty, null), new StackInfo("new", scenario.New.Url ?? string.Empty, null));
+        var header = new RunHeader(runId, scenario.Name, startedAt, time.GetUtcNow(), stacks)
         {
-            RunId = runId,
-            Scenario = scenario.Name,
-            StartedAt = startedAt,
-            FinishedAt = DateTimeOffset.UtcNow,
-            Stacks = new RunStacks(new StackInfo("old", scenario.Old.Url ?? string.Empty, null), new StackInfo("new", scenario.New.Url ?? string.Empty, null)),
             Seed = settings.Seed,
             Cancelled = cancelled,
-            Summary = VerdictEngine.Summarize(conversations),
-            Conversations = conversations,
         };
-        return engine.Finish(draft);
+        return engine.BuildRun(header, conversations);
     }
 }

@@ -10,8 +10,6 @@ namespace DualStack.Core.Scenarios;
 /// <summary>Loads scenario files (with includes), validates them collecting all errors, and resolves defaults.</summary>
 public static partial class ScenarioLoader
 {
-    private static readonly HashSet<string> KnownIntents = ["order_status", "refund", "address_change", "product_question", "small_talk", "memory"];
-
     /// <summary>Loads and validates <paramref name="path"/>; throws <see cref="ConfigException"/> with every error.</summary>
     public static Scenario Load(string path)
     {
@@ -236,9 +234,9 @@ public static partial class ScenarioLoader
 
             foreach (var (intent, weight) in synthetic.Intents ?? new Dictionary<string, double>())
             {
-                if (!KnownIntents.Contains(intent))
+                if (!SyntheticConfig.KnownIntents.Contains(intent))
                 {
-                    errors.Add($"{display}: synthetic.intents: unknown intent '{intent}' (known: {string.Join(", ", KnownIntents.Order())})");
+                    errors.Add($"{display}: synthetic.intents: unknown intent '{intent}' (known: {string.Join(", ", SyntheticConfig.KnownIntents.Order())})");
                 }
                 else if (weight < 0)
                 {

@@ -40,6 +40,28 @@ public sealed class VerdictEngine
         return Summarize(replay.Conversation, laneIds, turns, replay.Completed);
     }
 
+    /// <summary>
+    /// The one way a run result is built, whatever judged the conversations (a live run, the distributed workers, the
+    /// shadow store, offline triples): the conversations under <paramref name="header"/>, then <see cref="Finish"/>.
+    /// </summary>
+    public RunResult BuildRun(RunHeader header, IReadOnlyList<ConversationResult> conversations)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        ArgumentNullException.ThrowIfNull(conversations);
+        return Finish(new RunResult
+        {
+            RunId = header.RunId,
+            Scenario = header.Scenario,
+            StartedAt = header.StartedAt,
+            FinishedAt = header.FinishedAt,
+            Stacks = header.Stacks,
+            Seed = header.Seed,
+            Cancelled = header.Cancelled,
+            Summary = Summarize(conversations),
+            Conversations = conversations,
+        });
+    }
+
     /// <summary>Applies run-level aggregation and builds the run result.</summary>
     public RunResult Finish(RunResult draft)
     {
