@@ -257,7 +257,7 @@ public sealed class CutoverGateTests
 
         var report = await Evaluate();
 
-        Assert.That(Item(report, "memory").Evidence, Does.StartWith("cannot list memory: old stack: GET ").And.Contain("/v1/memory: 503"));
+        Assert.That(Item(report, "memory").Evidence, Does.StartWith("cannot list memory: old stack: ").And.Contain("GET /v1/memory answered 503"));
     }
 
     [Test]
