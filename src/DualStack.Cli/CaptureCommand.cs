@@ -85,7 +85,7 @@ internal static class CaptureCommand
                 Console.WriteLine($"capture proxy on {proxy.BaseAddress} → {options.Old}; store: {(options.StorePath is null ? "off" : CaptureStores.Describe(options.StorePath))}; shadow: {(options.Shadow is null ? "off" : $"{options.Shadow} ({options.ShadowSamplePercent}% of conversations)")}; metrics at {proxy.BaseAddress}metrics");
                 try
                 {
-                    await Task.Delay(Timeout.Infinite, ct);
+                    await Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System, ct);
                 }
                 catch (OperationCanceledException)
                 {
@@ -205,8 +205,10 @@ internal static class CaptureCommand
         {
             var keep = CliArgs.Retention(parse.GetValue(pruneRetain))!.Value;
             await using var store = await Open(parse.GetValue(pruneStore)!, ct);
-            var deleted = await store.DeleteBeforeAsync(DateTimeOffset.UtcNow - keep, ct);
-            Console.WriteLine($"deleted {deleted} exchanges recorded before {DateTimeOffset.UtcNow - keep:O}");
+            // One reading of the clock: the cut-off reported is the one applied.
+            var cutoff = TimeProvider.System.GetUtcNow() - keep;
+            var deleted = await store.DeleteBeforeAsync(cutoff, ct);
+            Console.WriteLine($"deleted {deleted} exchanges recorded before {cutoff:O}");
             return ExitCodes.Ok;
         });
 
@@ -239,7 +241,7 @@ internal static class CaptureCommand
             Console.WriteLine($"sandbox on {sandbox.BaseAddress} — point the shadow stack's integrations here (sample agent: --integrations {sandbox.BaseAddress})");
             try
             {
-                await Task.Delay(Timeout.Infinite, ct);
+                await Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System, ct);
             }
             catch (OperationCanceledException)
             {

@@ -355,70 +355,14 @@ internal static class VerifyCommand
 
         await using (queue)
         {
-            var started = DateTimeOffset.UtcNow;
-            var runId = options.RunId ?? VerificationRunner.NewRunId(started);
-            var settings = new Core.Runs.ReplayRunSettings(
-                request.Scenario with { Old = request.Scenario.Old with { Url = request.Old.BaseAddress.AbsoluteUri }, New = request.Scenario.New with { Url = request.New.BaseAddress.AbsoluteUri }, Conversations = [] },
-                request.Semantic is null,
-                seed);
+            var coordinator = new DistributedRunOptions { RunId = options.RunId, Workers = options.Workers, Batch = options.Batch, Lease = options.Lease };
             try
             {
-                if (!await queue.EnqueueAsync(runId, settings, request.Conversations, cancellationToken))
-                {
-                    settings = await queue.GetSettingsAsync(runId, cancellationToken) ?? settings;
-                    Console.WriteLine($"resuming run {runId}: judged conversations are kept, the rest are claimed again");
-                }
+                return await DistributedCoordinator.RunAsync(queue, request, seed, coordinator, Console.WriteLine, TimeProvider.System, cancellationToken);
             }
             catch (ArgumentException ex)
             {
                 throw new UsageException(ex.Message);
-            }
-
-            Console.WriteLine($"distributed run {runId} on {Core.Postgres.PostgresConnection.Redact(options.Queue!)}: {options.Workers} worker(s) here; more can join with: dualstack worker --queue <same connection> --run {runId}");
-            var similarity = request.Semantic is null ? null : new LockedSimilarity(request.Semantic);
-            var workers = Enumerable.Range(0, options.Workers).Select(i => new Core.Runs.ReplayWorker(queue, runId, settings, similarity) { BatchSize = options.Batch, Lease = options.Lease }.RunAsync(cancellationToken)).ToArray();
-            var lastDone = -1;
-            while (true)
-            {
-                var progress = await queue.ProgressAsync(runId, CancellationToken.None);
-                if (progress.Done != lastDone)
-                {
-                    lastDone = progress.Done;
-                    Console.WriteLine($"progress: {progress.Done}/{progress.Total} conversations judged, {progress.Leased} claimed, {progress.Pending} waiting, {progress.Reclaimed} re-claimed after an expired lease");
-                }
-
-                if (progress.Done == progress.Total || cancellationToken.IsCancellationRequested)
-                {
-                    break;
-                }
-
-                await Task.WhenAny(Task.WhenAll(workers), Task.Delay(500, CancellationToken.None));
-            }
-
-            try
-            {
-                await Task.WhenAll(workers);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-            }
-
-            return await Core.Runs.DistributedRun.BuildAsync(queue, runId, settings, request.Semantic, started, cancellationToken.IsCancellationRequested, TimeProvider.System, CancellationToken.None);
-        }
-    }
-
-    /// <summary>One similarity model shared by several in-process workers, one call at a time.</summary>
-    private sealed class LockedSimilarity(Core.Comparison.ITextSimilarity inner) : Core.Comparison.ITextSimilarity
-    {
-        private readonly Lock _lock = new();
-
-        public string Name => inner.Name;
-
-        public double Similarity(string a, string b)
-        {
-            lock (_lock)
-            {
-                return inner.Similarity(a, b);
             }
         }
     }

@@ -216,7 +216,7 @@ internal sealed class ShadowMirror : IAsyncDisposable
             queue.Writer.TryComplete();
         }
 
-        await Task.WhenAny(Task.WhenAll(_workers), Task.Delay(timeout)).ConfigureAwait(false);
+        await Task.WhenAny(Task.WhenAll(_workers), Task.Delay(timeout, TimeProvider.System)).ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()

@@ -600,7 +600,7 @@ internal sealed class SharedSplitState : ISharedSplitState
         _changes.Writer.TryComplete();
         // Give queued changes and pins a moment to reach the database, then stop.
         var drain = Task.WhenAll(_writer, FlushPinsQuietlyAsync());
-        await Task.WhenAny(drain, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
+        await Task.WhenAny(drain, Task.Delay(TimeSpan.FromSeconds(2), _time)).ConfigureAwait(false);
         await _stop.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(_writer, _listener, _pinWriter).ConfigureAwait(false);
         await _dataSource.DisposeAsync().ConfigureAwait(false);

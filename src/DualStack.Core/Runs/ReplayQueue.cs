@@ -71,10 +71,14 @@ public sealed class ReplayQueue : IAsyncDisposable
 
     private readonly NpgsqlDataSource _dataSource;
 
-    private ReplayQueue(NpgsqlDataSource dataSource)
+    private ReplayQueue(NpgsqlDataSource dataSource, string name)
     {
         _dataSource = dataSource;
+        Name = name;
     }
+
+    /// <summary>The connection string without its password, for messages.</summary>
+    public string Name { get; }
 
     /// <summary>Connects and creates or migrates the tables; errors name <paramref name="option"/> and the value without its password.</summary>
     public static async Task<ReplayQueue> OpenAsync(string connectionString, string option, CancellationToken cancellationToken)
@@ -83,7 +87,7 @@ public sealed class ReplayQueue : IAsyncDisposable
         try
         {
             await PostgresSchema.MigrateAsync(dataSource, "replay", Migrations, cancellationToken).ConfigureAwait(false);
-            return new ReplayQueue(dataSource);
+            return new ReplayQueue(dataSource, PostgresConnection.Redact(connectionString));
         }
         catch
         {
@@ -296,6 +300,9 @@ public sealed class ReplayWorker
     /// <summary>Called after each claim with the conversation ids claimed.</summary>
     public Action<IReadOnlyList<string>>? Claimed { get; init; }
 
+    /// <summary>Clock for replay pacing, waits and lease renewal; default <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>
     /// Works until the run has nothing left to claim and nothing leased to others (then returns the number of
     /// conversations this worker judged), or until cancelled.
@@ -320,7 +327,7 @@ public sealed class ReplayWorker
                 }
 
                 // Others hold the rest; wait in case one of them dies and its lease expires.
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Clamp(Lease.TotalMilliseconds / 4, 100, 2000)), cancellationToken).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Clamp(Lease.TotalMilliseconds / 4, 100, 2000)), Time, cancellationToken).ConfigureAwait(false);
                 continue;
             }
 
@@ -329,7 +336,7 @@ public sealed class ReplayWorker
             var renewal = RenewLoopAsync(renewing.Token);
             try
             {
-                var replayer = new Replayer(oldStack, newStack, scenario.Replay with { Concurrency = Math.Min(scenario.Replay.Concurrency, batch.Count) });
+                var replayer = new Replayer(oldStack, newStack, scenario.Replay with { Concurrency = Math.Min(scenario.Replay.Concurrency, batch.Count) }, Time);
                 var replays = await replayer.RunAsync(batch, null, cancellationToken).ConfigureAwait(false);
                 foreach (var replay in replays.Where(r => r.Completed))
                 {
@@ -365,7 +372,7 @@ public sealed class ReplayWorker
     {
         while (!cancellationToken.IsCancellationRequested)
         {
-            await Task.Delay(Lease / 3, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(Lease / 3, Time, cancellationToken).ConfigureAwait(false);
             try
             {
                 await _queue.RenewAsync(_runId, Name, Lease, cancellationToken).ConfigureAwait(false);
