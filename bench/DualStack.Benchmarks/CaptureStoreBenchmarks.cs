@@ -1,6 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using DualStack.Core.Capture;
-using DualStack.Core.Postgres;
 
 namespace DualStack.Benchmarks;
 

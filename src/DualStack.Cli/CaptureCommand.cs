@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Text.Json;
 using DualStack.Core.Capture;
 using DualStack.Core.Model;
-using DualStack.Core.Routing;
 using DualStack.Core.Stacks;
 using DualStack.Proxy;
 using DualStack.Sandbox;
@@ -95,7 +94,7 @@ internal static class CaptureCommand
                 Console.WriteLine($"capture proxy on {proxy.BaseAddress} → {options.Old}; store: {(options.StorePath is null ? "off" : CaptureStores.Describe(options.StorePath))}; shadow: {(options.Shadow is null ? "off" : $"{options.Shadow} ({options.ShadowSamplePercent}% of conversations; {(judgeMode == ShadowJudgeMode.Store ? "pairs stored for `dualstack shadow judge`" : "judged in this process")})")}; metrics at {proxy.BaseAddress}metrics");
                 try
                 {
-                    await Task.Delay(Timeout.Infinite, ct);
+                    await Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System, ct);
                 }
                 catch (OperationCanceledException)
                 {
@@ -215,8 +214,10 @@ internal static class CaptureCommand
         {
             var keep = CliArgs.Retention(parse.GetValue(pruneRetain))!.Value;
             await using var store = await Open(parse.GetValue(pruneStore)!, ct);
-            var deleted = await store.DeleteBeforeAsync(DateTimeOffset.UtcNow - keep, ct);
-            Console.WriteLine($"deleted {deleted} exchanges recorded before {DateTimeOffset.UtcNow - keep:O}");
+            // One reading of the clock: the cut-off reported is the one applied.
+            var cutoff = TimeProvider.System.GetUtcNow() - keep;
+            var deleted = await store.DeleteBeforeAsync(cutoff, ct);
+            Console.WriteLine($"deleted {deleted} exchanges recorded before {cutoff:O}");
             return ExitCodes.Ok;
         });
 
@@ -249,7 +250,7 @@ internal static class CaptureCommand
             Console.WriteLine($"sandbox on {sandbox.BaseAddress} — point the shadow stack's integrations here (sample agent: --integrations {sandbox.BaseAddress})");
             try
             {
-                await Task.Delay(Timeout.Infinite, ct);
+                await Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System, ct);
             }
             catch (OperationCanceledException)
             {

@@ -1,3 +1,4 @@
+using DualStack.Core.Model;
 using DualStack.Core.Routing;
 
 namespace DualStack.Cli;
@@ -47,7 +48,7 @@ internal static class CliArgs
         {
             return SplitAdminClient.ResolveToken(tokenFile is null ? tokenEnv : null, tokenFile, Environment.GetEnvironmentVariable);
         }
-        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or IOException or Core.Gates.ConfigException)
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or IOException or Core.Config.ConfigException)
         {
             throw new UsageException(ex.Message);
         }
@@ -65,6 +66,22 @@ internal static class CliArgs
             }
 
             return File.Create(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"{option}: cannot write '{path}': {ex.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Starts an atomic write of <paramref name="path"/> (see <see cref="AtomicFile"/>); a folder or temp file that cannot
+    /// be created is a usage error naming <paramref name="option"/>.
+    /// </summary>
+    public static AtomicFile CreateAtomicFile(string path, string option)
+    {
+        try
+        {
+            return AtomicFile.Create(path);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

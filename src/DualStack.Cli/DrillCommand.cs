@@ -1,6 +1,5 @@
 using System.CommandLine;
 using DualStack.Core.Drills;
-using DualStack.Core.Routing;
 using DualStack.Sandbox;
 using Refit;
 using Spectre.Console;

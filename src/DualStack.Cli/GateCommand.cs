@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Net;
+using DualStack.Core.Config;
 using DualStack.Core.Cutover;
-using DualStack.Core.Gates;
 using DualStack.Core.Routing;
 using Spectre.Console;
 

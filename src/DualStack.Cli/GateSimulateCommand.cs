@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
+using DualStack.Core.Config;
 using DualStack.Core.Gates;
+using DualStack.Core.Routing;
 
 namespace DualStack.Cli;
 

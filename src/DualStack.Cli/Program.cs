@@ -1,6 +1,6 @@
 using System.CommandLine;
 using DualStack.Cli;
-using DualStack.Core.Scenarios;
+using DualStack.Core.Config;
 
 var root = CliApp.BuildRoot();
 var parse = root.Parse(args);
@@ -24,7 +24,7 @@ catch (UsageException ex)
     Console.Error.WriteLine("error: " + ex.Message);
     return ExitCodes.Usage;
 }
-catch (ScenarioException ex)
+catch (ConfigException ex)
 {
     foreach (var error in ex.Errors)
     {

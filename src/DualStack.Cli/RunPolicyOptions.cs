@@ -1,6 +1,5 @@
 using System.CommandLine;
 using DualStack.Core.Results;
-using DualStack.Core.Verdicts;
 
 namespace DualStack.Cli;
 

@@ -1,7 +1,9 @@
 using System.CommandLine;
 using DualStack.Core.Capture;
 using DualStack.Core.Comparison;
+using DualStack.Core.Judgement;
 using DualStack.Core.Replay;
+using DualStack.Core.Runs;
 using DualStack.Core.Results;
 using DualStack.Core.Verdicts;
 using DualStack.Semantic;

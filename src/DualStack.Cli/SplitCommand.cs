@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using DualStack.Core.Capture;
+using DualStack.Core.Config;
 using DualStack.Core.Gates;
 using DualStack.Core.Routing;
 using DualStack.Proxy;
@@ -90,7 +90,7 @@ internal static class SplitCommand
                 Console.WriteLine($"split proxy on {proxy.BaseAddress}: old {options.Old}, new {options.New}, {options.Split.InitialPercent}% of conversations to new; ramp {(plan is null ? "off (gates still roll back automatically)" : string.Join(" → ", plan.Steps.Select(x => x + "%")))}; dashboard {proxy.BaseAddress}admin/ui; audit {(options.Split.Shared is { } sh ? "split_audit table, state shared through " + Core.Postgres.PostgresConnection.Redact(sh.ConnectionString) : options.Split.AuditPath)}");
                 try
                 {
-                    await Task.Delay(Timeout.Infinite, ct);
+                    await Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System, ct);
                 }
                 catch (OperationCanceledException)
                 {

@@ -1,7 +1,9 @@
 using System.CommandLine;
+using DualStack.Core.Judgement;
 using DualStack.Core.Model;
 using DualStack.Core.Replay;
 using DualStack.Core.Results;
+using DualStack.Core.Runs;
 using DualStack.Core.Scenarios;
 using DualStack.Core.Stacks;
 using DualStack.Core.Synthetic;
@@ -302,7 +304,7 @@ internal static class VerifyCommand
         RunStacks stacks;
         if (path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
         {
-            // Bad lines surface as a ScenarioException: one line per problem, exit 2.
+            // Bad lines surface as a ConfigException: one line per problem, exit 2.
             conversations = OfflineTriples.Load(path).Select(OfflineTriples.ToConversation).ToArray();
             stacks = OfflineTriples.TripleStacks(path);
         }
@@ -341,10 +343,10 @@ internal static class VerifyCommand
             throw new UsageException($"--queue: '{options.Queue}' is not a PostgreSQL connection string (postgres://… or Host=…)");
         }
 
-        Core.Postgres.ReplayQueue queue;
+        Core.Runs.ReplayQueue queue;
         try
         {
-            queue = await Core.Postgres.ReplayQueue.OpenAsync(options.Queue!, "--queue", cancellationToken);
+            queue = await Core.Runs.ReplayQueue.OpenAsync(options.Queue!, "--queue", cancellationToken);
         }
         catch (Exception ex) when (ex is InvalidDataException or ArgumentException)
         {
@@ -353,71 +355,14 @@ internal static class VerifyCommand
 
         await using (queue)
         {
-            var started = DateTimeOffset.UtcNow;
-            var runId = options.RunId ?? VerificationRunner.NewRunId(started);
-            var settings = new Core.Postgres.ReplayRunSettings(
-                request.Scenario with { Old = request.Scenario.Old with { Url = request.Old.BaseAddress.AbsoluteUri }, New = request.Scenario.New with { Url = request.New.BaseAddress.AbsoluteUri }, Conversations = [] },
-                request.Semantic is null,
-                seed,
-                Redact: options.Sources.Any(IsCaptureStore));
+            var coordinator = new DistributedRunOptions { RunId = options.RunId, Workers = options.Workers, Batch = options.Batch, Lease = options.Lease, Redact = options.Sources.Any(IsCaptureStore) };
             try
             {
-                if (!await queue.EnqueueAsync(runId, settings, request.Conversations, cancellationToken))
-                {
-                    settings = await queue.GetSettingsAsync(runId, cancellationToken) ?? settings;
-                    Console.WriteLine($"resuming run {runId}: judged conversations are kept, the rest are claimed again");
-                }
+                return await DistributedCoordinator.RunAsync(queue, request, seed, coordinator, Console.WriteLine, TimeProvider.System, cancellationToken);
             }
             catch (ArgumentException ex)
             {
                 throw new UsageException(ex.Message);
-            }
-
-            Console.WriteLine($"distributed run {runId} on {Core.Postgres.PostgresConnection.Redact(options.Queue!)}: {options.Workers} worker(s) here; more can join with: dualstack worker --queue <same connection> --run {runId}");
-            var similarity = request.Semantic is null ? null : new LockedSimilarity(request.Semantic);
-            var workers = Enumerable.Range(0, options.Workers).Select(i => new Core.Postgres.ReplayWorker(queue, runId, settings, similarity) { BatchSize = options.Batch, Lease = options.Lease }.RunAsync(cancellationToken)).ToArray();
-            var lastDone = -1;
-            while (true)
-            {
-                var progress = await queue.ProgressAsync(runId, CancellationToken.None);
-                if (progress.Done != lastDone)
-                {
-                    lastDone = progress.Done;
-                    Console.WriteLine($"progress: {progress.Done}/{progress.Total} conversations judged, {progress.Leased} claimed, {progress.Pending} waiting, {progress.Reclaimed} re-claimed after an expired lease");
-                }
-
-                if (progress.Done == progress.Total || cancellationToken.IsCancellationRequested)
-                {
-                    break;
-                }
-
-                await Task.WhenAny(Task.WhenAll(workers), Task.Delay(500, CancellationToken.None));
-            }
-
-            try
-            {
-                await Task.WhenAll(workers);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-            }
-
-            return await Core.Postgres.DistributedRun.BuildAsync(queue, runId, settings, request.Semantic, started, cancellationToken.IsCancellationRequested, CancellationToken.None);
-        }
-    }
-
-    /// <summary>One similarity model shared by several in-process workers, one call at a time.</summary>
-    private sealed class LockedSimilarity(Core.Comparison.ITextSimilarity inner) : Core.Comparison.ITextSimilarity
-    {
-        private readonly Lock _lock = new();
-
-        public string Name => inner.Name;
-
-        public double Similarity(string a, string b)
-        {
-            lock (_lock)
-            {
-                return inner.Similarity(a, b);
             }
         }
     }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DualStack.Core.Postgres;
+using DualStack.Core.Runs;
 using DualStack.Semantic;
 
 namespace DualStack.Cli;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using DualStack.Core.Verdicts;
+using DualStack.Core.Judgement;
 
 namespace DualStack.Proxy;
 

@@ -1,6 +1,7 @@
 using DualStack.Core.Capture;
 using DualStack.Core.Comparison;
 using DualStack.Core.Gates;
+using DualStack.Core.Routing;
 using DualStack.Core.Stacks;
 using Microsoft.Extensions.Logging;
 

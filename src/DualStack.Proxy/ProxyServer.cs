@@ -31,6 +31,7 @@ public sealed class ProxyServer : IAsyncDisposable
     private readonly ForwarderRequestConfig _requestConfig;
     private readonly ConversationKeyExtractor _keys;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time = TimeProvider.System;
     private readonly string _destination;
     private ICaptureStore? _store;
     private IShadowResultStore? _shadowResults;
@@ -172,10 +173,10 @@ public sealed class ProxyServer : IAsyncDisposable
                     throw new ArgumentException("split mode needs an admin token (--token-env or --token-file)");
                 }
 
-                server.Split = new SplitRouter(options, TimeProvider.System, server._logger);
+                server.Split = new SplitRouter(options, server._time, server._logger);
                 if (options.Split.Shared is { } shared)
                 {
-                    await server.Split.ShareAsync(shared, options.Split.PinIdleTimeout, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+                    await server.Split.ShareAsync(shared, options.Split.PinIdleTimeout, server._time, cancellationToken).ConfigureAwait(false);
                 }
 
                 server._admin = new AdminEndpoints(server.Split, options.Split.AdminToken, server._logger, options.Split.AdminSessionLifetime);
@@ -242,8 +243,8 @@ public sealed class ProxyServer : IAsyncDisposable
             return;
         }
 
-        var started = Stopwatch.GetTimestamp();
-        var now = DateTimeOffset.UtcNow;
+        var started = _time.GetTimestamp();
+        var now = _time.GetUtcNow();
         var destination = _destination;
         var choice = StackChoice.Old;
         if (Split is not null)
@@ -286,7 +287,7 @@ public sealed class ProxyServer : IAsyncDisposable
 
         var timing = new BackendTiming();
         var error = await _forwarder.SendAsync(context, destination, _client, _requestConfig, timing).ConfigureAwait(false);
-        var elapsed = Stopwatch.GetElapsedTime(started);
+        var elapsed = _time.GetElapsedTime(started);
         if (timing.Backend is { } backend)
         {
             // The primary-cost meter: what the proxy adds to a request, the backend's time to its response headers excluded.

@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using DualStack.Core.Capture;
+using DualStack.Core.Judgement;
 using DualStack.Core.Model;
-using DualStack.Core.Replay;
 using DualStack.Core.Routing;
 using DualStack.Core.Stacks;
 using DualStack.Core.Verdicts;
@@ -249,7 +249,7 @@ internal sealed class ShadowMirror : IAsyncDisposable
             queue.Writer.TryComplete();
         }
 
-        await Task.WhenAny(Task.WhenAll(_workers), Task.Delay(timeout)).ConfigureAwait(false);
+        await Task.WhenAny(Task.WhenAll(_workers), Task.Delay(timeout, TimeProvider.System)).ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()

@@ -12,8 +12,7 @@ namespace DualStack.Proxy;
 internal sealed class SplitRouter : IAsyncDisposable
 {
     private readonly RampController? _ramp;
-    private readonly GateConfig _gatesOnly;
-    private IReadOnlyList<GateResult> _gates = [];
+    private readonly GateWatch _gatesOnly;
     private readonly AuditLog? _audit;
     private readonly List<AuditEntry> _history = [];
     private readonly Lock _historyLock = new();
@@ -35,7 +34,7 @@ internal sealed class SplitRouter : IAsyncDisposable
         OldWindow = new SlidingWindow(window, time);
         NewWindow = new SlidingWindow(window, time);
         _ramp = plan is null ? null : new RampController(State, () => (OldWindow.Stats(), NewWindow.Stats()), plan, time, () => (OldWindow.Totals(), NewWindow.Totals()));
-        _gatesOnly = split.Gates;
+        _gatesOnly = new GateWatch(State, () => (OldWindow.Stats(), NewWindow.Stats()), split.Gates, "gates", () => (OldWindow.Totals(), NewWindow.Totals()));
         _audit = split.AuditPath is { } path ? new AuditLog(path) : null;
         State.Changed += OnChanged;
         OldDestination = options.Old.AbsoluteUri;
@@ -46,11 +45,11 @@ internal sealed class SplitRouter : IAsyncDisposable
     public SplitState State { get; }
 
     /// <summary>The state shared with other instances through PostgreSQL; null when this instance decides alone.</summary>
-    public SharedSplitState? Shared { get; private set; }
+    public ISharedSplitState? Shared { get; private set; }
 
-    /// <summary>Connects the shared state (see <see cref="SharedSplitState.StartAsync"/>).</summary>
+    /// <summary>Connects the shared state (see <see cref="SharedSplit.StartAsync"/>).</summary>
     public async Task ShareAsync(SharedStateSettings settings, TimeSpan pinIdle, TimeProvider time, CancellationToken cancellationToken) =>
-        Shared = await SharedSplitState.StartAsync(State, settings, pinIdle, time, _logger, cancellationToken).ConfigureAwait(false);
+        Shared = await SharedSplit.StartAsync(State, settings, pinIdle, time, _logger, cancellationToken).ConfigureAwait(false);
 
     /// <summary>Routes a request and queues the pin for the other instances (never waits on the database).</summary>
     public StackChoice Route(string key)
@@ -113,7 +112,7 @@ internal sealed class SplitRouter : IAsyncDisposable
             Split = State.Snapshot,
             Old = OldWindow.Stats(),
             New = NewWindow.Stats(),
-            Gates = _ramp?.Status.Gates ?? Volatile.Read(ref _gates),
+            Gates = _ramp?.Status.Gates ?? _gatesOnly.Latest,
             Ramp = _ramp?.Status,
             History = history,
             WebhooksToOld = Interlocked.Read(ref _webhooksToOld),
@@ -188,16 +187,7 @@ internal sealed class SplitRouter : IAsyncDisposable
             return;
         }
 
-        // Sequential gates judge everything since the proxy started (there is no ramp start to count from).
-        var gates = _gatesOnly.Method == GateMethod.Sequential
-            ? SequentialGates.Evaluate(OldWindow.Totals(), NewWindow.Totals(), _gatesOnly)
-            : GateEvaluator.Evaluate(OldWindow.Stats(), NewWindow.Stats(), _gatesOnly);
-        Volatile.Write(ref _gates, gates);
-        var failed = gates.Where(g => g.Status == GateStatus.Fail).ToArray();
-        if (failed.Length > 0)
-        {
-            State.Rollback("gates", string.Join("; ", failed.Select(g => $"{g.Name}: {g.Evidence}")), AuditActions.AutoRollback);
-        }
+        _gatesOnly.Check();
     }
 
     public async ValueTask DisposeAsync()

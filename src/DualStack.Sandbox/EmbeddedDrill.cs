@@ -19,7 +19,10 @@ public static class EmbeddedDrill
         if (!string.IsNullOrEmpty(config.ProxyUrl))
         {
             var proxyUri = new Uri(config.ProxyUrl);
-            var targets = new DrillTargets(proxyUri, new Uri(config.OldStackUrl!), new Uri(config.NewStackUrl!), SplitAdminClient.Create(proxyUri, adminToken ?? throw new ArgumentException("a drill against a running proxy needs its admin token")));
+            var targets = new DrillTargets(proxyUri, new Uri(config.OldStackUrl!), new Uri(config.NewStackUrl!), SplitAdminClient.Create(proxyUri, adminToken ?? throw new ArgumentException("a drill against a running proxy needs its admin token")))
+            {
+                FaultUrl = string.IsNullOrEmpty(config.FaultUrl) ? null : new Uri(config.FaultUrl),
+            };
             return await DrillRunner.RunAsync(config, targets, (since, ct) => merge(targets.New, targets.Old, since, ct), null, progress, cancellationToken).ConfigureAwait(false);
         }
 
@@ -42,7 +45,11 @@ public static class EmbeddedDrill
             },
             cancellationToken: cancellationToken).ConfigureAwait(false);
         progress?.Report($"embedded: old {stacks.OldServer.BaseAddress}, new {stacks.NewServer.BaseAddress}, split proxy {proxy.BaseAddress}");
-        var embeddedTargets = new DrillTargets(proxy.BaseAddress, stacks.OldServer.BaseAddress, stacks.NewServer.BaseAddress, SplitAdminClient.Create(proxy.BaseAddress, token));
+        var embeddedTargets = new DrillTargets(proxy.BaseAddress, stacks.OldServer.BaseAddress, stacks.NewServer.BaseAddress, SplitAdminClient.Create(proxy.BaseAddress, token))
+        {
+            // The sample agent's own fault endpoint: only this composition root knows it.
+            FaultUrl = new Uri(stacks.NewServer.BaseAddress, "v1/admin/faults"),
+        };
         return await DrillRunner.RunAsync(config, embeddedTargets, (since, ct) => merge(embeddedTargets.New, embeddedTargets.Old, since, ct), null, progress, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DualStack.Core.Model;
@@ -34,12 +33,12 @@ public sealed class IntegrationSandbox : IDisposable
     /// <summary>Base URL to give the agent as its integrations URL.</summary>
     public Uri BaseAddress { get; }
 
-    /// <summary>Starts a sandbox on 127.0.0.1 (free port) answering from <paramref name="fixtures"/>.</summary>
+    /// <summary>Starts a sandbox on 127.0.0.1 (a port the system assigns when it binds) answering from <paramref name="fixtures"/>.</summary>
     public static IntegrationSandbox Start(SandboxFixtures fixtures)
     {
         var server = WireMockServer.Start(new WireMockServerSettings
         {
-            Urls = [$"http://127.0.0.1:{FreePort()}"],
+            Urls = ["http://127.0.0.1:0"],
             StartAdminInterface = false,
             MaxRequestLogCount = 100_000,
         });
@@ -62,13 +61,6 @@ public sealed class IntegrationSandbox : IDisposable
     {
         _server.Stop();
         _server.Dispose();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static void Configure(WireMockServer server, SandboxFixtures fixtures)

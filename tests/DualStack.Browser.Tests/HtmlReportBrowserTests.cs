@@ -1,9 +1,9 @@
-using DualStack.Core.Replay;
+using DualStack.Core.Judgement;
 using DualStack.Core.Reports;
 using DualStack.Core.Results;
+using DualStack.Core.Runs;
 using DualStack.Core.Scenarios;
 using DualStack.Core.Stacks;
-using DualStack.Core.Verdicts;
 using DualStack.Sandbox;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;

@@ -1,5 +1,5 @@
+using DualStack.Core.Judgement;
 using DualStack.Core.Reports;
-using DualStack.Core.Verdicts;
 
 namespace DualStack.Browser.Tests;
 

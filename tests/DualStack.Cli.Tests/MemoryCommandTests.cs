@@ -33,7 +33,7 @@ public sealed class MemoryCommandTests
 
         Assert.That(snapshot.ExitCode, Is.Zero, snapshot.ToString());
         Assert.That(File.ReadAllLines(Path.Combine(_dir, "snap.jsonl")), Has.Length.EqualTo(302));
-        Assert.That(File.Exists(Path.Combine(_dir, "snap.jsonl.partial")), Is.False);
+        Assert.That(Directory.GetFiles(_dir, "snap.jsonl*").Select(Path.GetFileName), Is.EqualTo(new[] { "snap.jsonl" }), "no temp file left beside the snapshot");
         Assert.That(snapshot.Stdout, Does.Contain("snapshot: 302 entries"));
         Assert.That(restore.ExitCode, Is.Zero, restore.ToString());
         Assert.That(restore.Stdout, Does.Contain("302 entries upserted"));

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using DualStack.Core.Comparison;
+using DualStack.Core.Judgement;
 using DualStack.Core.Model;
 using DualStack.Core.Replay;
 using DualStack.Core.Reports;

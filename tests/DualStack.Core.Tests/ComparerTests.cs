@@ -1,6 +1,6 @@
 using DualStack.Core.Comparison;
+using DualStack.Core.Judgement;
 using DualStack.Core.Model;
-using DualStack.Core.Verdicts;
 using static DualStack.Core.Tests.Support.Observations;
 
 namespace DualStack.Core.Tests;

@@ -1,6 +1,6 @@
+using DualStack.Core.Config;
 using DualStack.Core.Model;
-using DualStack.Core.Replay;
-using DualStack.Core.Scenarios;
+using DualStack.Core.Runs;
 
 namespace DualStack.Core.Tests;
 
@@ -21,7 +21,7 @@ public sealed class OfflineTriplesTests
             """{"id":"t-1","class":"markdown","label":"ok","message":"hi","a":"x","a2":"x","b":"y"}""",
             """{"id":"t-2","class":"changed-date","label":"regressed","message":"hi","a":"x","b":"y"}""");
 
-        var ex = Assert.Throws<ScenarioException>(() => OfflineTriples.Load(path));
+        var ex = Assert.Throws<ConfigException>(() => OfflineTriples.Load(path));
 
         Assert.That(ex!.Errors, Is.EqualTo(new[] { $"{path}:2: 'label': 'regressed' must be 'ok' or 'regression'" }));
     }

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using DualStack.Core.Comparison;
+using DualStack.Core.Judgement;
 using DualStack.Core.Model;
-using DualStack.Core.Replay;
 using DualStack.Core.Verdicts;
 using static DualStack.Core.Tests.Support.Observations;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using DualStack.Core.Comparison;
+using DualStack.Core.Judgement;
 using DualStack.Core.Model;
 using DualStack.Core.Replay;
 using DualStack.Core.Results;
@@ -61,7 +62,7 @@ public sealed class ResultsFileTests
         var back = await ResultsFile.ReadAsync(path, CancellationToken.None);
 
         Assert.That(path, Is.EqualTo(Path.Combine(_dir, ResultsFile.FileName)));
-        Assert.That(File.Exists(path + ".tmp"), Is.False);
+        Assert.That(Directory.GetFiles(_dir, "*.tmp"), Is.Empty);
         Assert.That(JsonSerializer.Serialize(back, DualStackJson.Options), Is.EqualTo(JsonSerializer.Serialize(run, DualStackJson.Options)));
         Assert.That(back.Conversations[0].Verdict, Is.EqualTo(Verdict.Regression));
         Assert.That(back.Conversations[0].Severity, Is.EqualTo(Severity.Critical));

@@ -1,4 +1,5 @@
-using DualStack.Core.Verdicts;
+using DualStack.Core.Judgement;
+using DualStack.Core.Results;
 using static DualStack.Core.Tests.Support.Runs;
 
 namespace DualStack.Core.Tests;

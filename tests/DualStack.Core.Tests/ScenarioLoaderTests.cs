@@ -1,3 +1,4 @@
+using DualStack.Core.Config;
 using DualStack.Core.Scenarios;
 using DualStack.Core.Stacks;
 
@@ -32,7 +33,7 @@ public sealed class ScenarioLoaderTests
         return relative.StartsWith("..", StringComparison.Ordinal) ? Path.GetFullPath(path) : relative;
     }
 
-    private static ScenarioException LoadFails(string path) => Assert.Throws<ScenarioException>(() => ScenarioLoader.Load(path))!;
+    private static ConfigException LoadFails(string path) => Assert.Throws<ConfigException>(() => ScenarioLoader.Load(path))!;
 
     private static string FindRepoFile(string relative)
     {
@@ -235,7 +236,7 @@ public sealed class ScenarioLoaderTests
             """{"id":"c2","userId":"u2","turns":[{"message":"hi"}""",
             """{"id":"c3","userId":"u3","turns":[]}"""));
 
-        var errors = Assert.Throws<ScenarioException>(() => ScenarioLoader.LoadConversations(path))!.Errors;
+        var errors = Assert.Throws<ConfigException>(() => ScenarioLoader.LoadConversations(path))!.Errors;
 
         Assert.That(errors, Has.Count.EqualTo(2), string.Join(Environment.NewLine, errors));
         Assert.That(errors[0], Does.Contain("recorded.jsonl").And.Contain("line 3"));
@@ -294,7 +295,7 @@ public sealed class ScenarioLoaderTests
             """{"id":"c2","userId":"u2","turns":[{"message":"hi","expect":{"skils":["x"],"noSkils":["y"]}}]}"""));
         var file = Display(path);
 
-        var errors = Assert.Throws<ScenarioException>(() => ScenarioLoader.LoadConversations(path))!.Errors;
+        var errors = Assert.Throws<ConfigException>(() => ScenarioLoader.LoadConversations(path))!.Errors;
 
         Assert.That(errors, Is.EqualTo(new[]
         {

@@ -1,5 +1,5 @@
 using DualStack.Core.Comparison;
-using DualStack.Core.Verdicts;
+using DualStack.Core.Judgement;
 
 namespace DualStack.Core.Tests;
 

@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using DualStack.Core.Judgement;
 using DualStack.Core.Model;
 using DualStack.Core.Results;
-using DualStack.Core.Verdicts;
 
 namespace DualStack.OpenClaw.Tests;
 
@@ -100,7 +100,7 @@ internal sealed class OpenClawVerifyTests
         var order = Turn(run, "order-status", 0);
         Assert.Multiple(() =>
         {
-            Assert.That(Dimension(order, Core.Verdicts.Dimension.Skills).Verdict, Is.EqualTo(Verdict.Match), Dimension(order, Core.Verdicts.Dimension.Skills).Reason);
+            Assert.That(Dimension(order, Core.Judgement.Dimension.Skills).Verdict, Is.EqualTo(Verdict.Match), Dimension(order, Core.Judgement.Dimension.Skills).Reason);
             Assert.That(order.Old.SkillCalls?.Select(c => c.Name), Is.EqualTo(new[] { "memory_search" }), "old trajectory");
             Assert.That(order.New.SkillCalls?.Select(c => c.Name), Is.EqualTo(new[] { "memory_search" }), "new trajectory");
             Assert.That(order.New.SkillCalls![0].Arguments?.GetProperty("query").GetString(), Is.EqualTo("order 4411"));
@@ -109,7 +109,7 @@ internal sealed class OpenClawVerifyTests
         var remember = Turn(run, "remember-colour", 0);
         Assert.Multiple(() =>
         {
-            Assert.That(Dimension(remember, Core.Verdicts.Dimension.Memory).Verdict, Is.EqualTo(Verdict.Match), Dimension(remember, Core.Verdicts.Dimension.Memory).Reason);
+            Assert.That(Dimension(remember, Core.Judgement.Dimension.Memory).Verdict, Is.EqualTo(Verdict.Match), Dimension(remember, Core.Judgement.Dimension.Memory).Reason);
             Assert.That(remember.Old.Memory?.Written?.Select(w => w.Text), Is.EqualTo(new[] { "- my favourite colour is teal" }), "old wrote its note");
             Assert.That(remember.OldRepeat?.Memory?.Written?.Select(w => w.Text), Is.EqualTo(new[] { "- my favourite colour is teal" }), "old′ wrote its own note (serialised, not attributed to A)");
             Assert.That(remember.New.Memory?.Written?.Select(w => w.Text), Is.EqualTo(new[] { "- my favourite colour is teal" }), "new wrote its note");
@@ -127,7 +127,7 @@ internal sealed class OpenClawVerifyTests
         // Issue 13 item 3: each gateway reads the same SKILL.md under its own workspace; before path roots this was a
         // critical skills.args:read.$.path regression.
         var policy = Turn(run, "return-policy", 0);
-        var skills = Dimension(policy, Core.Verdicts.Dimension.Skills);
+        var skills = Dimension(policy, Core.Judgement.Dimension.Skills);
         var oldPath = policy.Old.SkillCalls?.SingleOrDefault()?.Arguments?.GetProperty("path").GetString();
         var newPath = policy.New.SkillCalls?.SingleOrDefault()?.Arguments?.GetProperty("path").GetString();
         Assert.Multiple(() =>
@@ -153,14 +153,14 @@ internal sealed class OpenClawVerifyTests
 
         Assert.That(exitCode, Is.EqualTo(1), output);
         var policy = Turn(run, "return-policy", 0);
-        var skills = Dimension(policy, Core.Verdicts.Dimension.Skills);
+        var skills = Dimension(policy, Core.Judgement.Dimension.Skills);
         Assert.Multiple(() =>
         {
             Assert.That(skills.Verdict, Is.EqualTo(Verdict.Regression), skills.Reason);
             Assert.That(skills.Severity, Is.EqualTo(Severity.Critical));
             Assert.That(skills.Findings.Select(f => f.Key), Does.Contain("skills.args:read.$.path"), skills.Reason);
             Assert.That(skills.Reason, Does.Contain("<root>/skills/returns/SKILL.md → <root>/skills/shipping/SKILL.md"));
-            Assert.That(Dimension(Turn(run, "order-status", 0), Core.Verdicts.Dimension.Skills).Verdict, Is.EqualTo(Verdict.Match), "order questions unchanged");
+            Assert.That(Dimension(Turn(run, "order-status", 0), Core.Judgement.Dimension.Skills).Verdict, Is.EqualTo(Verdict.Match), "order questions unchanged");
         });
     }
 
@@ -173,14 +173,14 @@ internal sealed class OpenClawVerifyTests
 
         Assert.That(exitCode, Is.EqualTo(1), output);
         var order = Turn(run, "order-status", 0);
-        var skills = Dimension(order, Core.Verdicts.Dimension.Skills);
+        var skills = Dimension(order, Core.Judgement.Dimension.Skills);
         Assert.Multiple(() =>
         {
             Assert.That(skills.Verdict, Is.EqualTo(Verdict.Regression), skills.Reason);
             Assert.That(skills.Findings.Select(f => f.Key), Does.Contain("skills.args:memory_search.$.query"), skills.Reason);
             Assert.That(skills.Reason, Does.Contain("recent orders"));
             Assert.That(order.New.SkillCalls![0].Arguments?.GetProperty("query").GetString(), Is.EqualTo("recent orders"));
-            Assert.That(Dimension(Turn(run, "remember-colour", 0), Core.Verdicts.Dimension.Memory).Verdict, Is.EqualTo(Verdict.Match), "memory unchanged by the tool change");
+            Assert.That(Dimension(Turn(run, "remember-colour", 0), Core.Judgement.Dimension.Memory).Verdict, Is.EqualTo(Verdict.Match), "memory unchanged by the tool change");
             Assert.That(run.Conversations.Single(c => c.Conversation.Id == "remember-colour").Verdict, Is.Not.EqualTo(Verdict.Regression));
         });
     }

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using DualStack.Core.Capture;
+using DualStack.Core.Judgement;
 using DualStack.Core.Verdicts;
 using DualStack.SampleAgent;
 using Microsoft.AspNetCore.Builder;

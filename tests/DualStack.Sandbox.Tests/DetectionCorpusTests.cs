@@ -1,7 +1,8 @@
 using System.Globalization;
 using DualStack.Core.Comparison;
-using DualStack.Core.Replay;
+using DualStack.Core.Judgement;
 using DualStack.Core.Results;
+using DualStack.Core.Runs;
 using DualStack.Core.Verdicts;
 using DualStack.Semantic;
 

@@ -1,10 +1,10 @@
-using DualStack.Core.Model;
+using DualStack.Core.Judgement;
 using DualStack.Core.Replay;
 using DualStack.Core.Results;
+using DualStack.Core.Runs;
 using DualStack.Core.Scenarios;
 using DualStack.Core.Stacks;
 using DualStack.Core.Synthetic;
-using DualStack.Core.Verdicts;
 using DualStack.Semantic;
 
 namespace DualStack.Sandbox.Tests;

@@ -1,7 +1,7 @@
 using System.Text;
+using DualStack.Core.Judgement;
 using DualStack.Core.Reports;
 using DualStack.Core.Results;
-using DualStack.Core.Verdicts;
 using DualStack.TestUtils;
 
 [assembly: Allure]

@@ -1,8 +1,7 @@
-using DualStack.Core.Replay;
 using DualStack.Core.Reports;
 using DualStack.Core.Results;
+using DualStack.Core.Runs;
 using DualStack.Core.Stacks;
-using DualStack.Core.Verdicts;
 using DualStack.Sandbox;
 using DualStack.Semantic;
 using DualStack.TestUtils;

@@ -1,9 +1,10 @@
 using System.Globalization;
+using DualStack.Core.Judgement;
 using DualStack.Core.Model;
+using DualStack.Core.Results;
 using DualStack.Core.Scenarios;
 using DualStack.Core.Stacks;
 using DualStack.Core.Synthetic;
-using DualStack.Core.Verdicts;
 using DualStack.TestUtils;
 
 namespace DualStack.Verification;

@@ -252,7 +252,8 @@ public sealed class CaptureWriter : IAsyncDisposable
 
             if (pending.Count < _batchSize && _linger > TimeSpan.Zero && Volatile.Read(ref _disposed) == 0)
             {
-                await Task.Delay(_linger).ConfigureAwait(false);
+                // Real time, not the injected clock (which only stamps LastErrorAt): the requests being waited for are real.
+                await Task.Delay(_linger, TimeProvider.System).ConfigureAwait(false);
                 while (pending.Count < _batchSize && reader.TryRead(out var item))
                 {
                     pending.Add(item);

@@ -1,3 +1,4 @@
+using DualStack.Core.Judgement;
 using DualStack.Core.Model;
 using DualStack.Core.Replay;
 using DualStack.Core.Results;

@@ -50,7 +50,7 @@ public static class ShadowResultStores
     /// <summary>PostgreSQL for a connection string (see <see cref="CaptureStores.OpenAsync"/>), else the SQLite file.</summary>
     public static async Task<IShadowResultStore> OpenAsync(string value, CancellationToken cancellationToken, string option = "--store") =>
         Postgres.PostgresConnection.IsPostgres(value)
-            ? await Postgres.PostgresShadowResultStore.OpenAsync(value, option, cancellationToken).ConfigureAwait(false)
+            ? await PostgresShadowResultStore.OpenAsync(value, option, cancellationToken).ConfigureAwait(false)
             : await ShadowResultStore.OpenAsync(value, cancellationToken).ConfigureAwait(false);
 }
 

@@ -1,7 +1,9 @@
 using DualStack.Core.Comparison;
+using DualStack.Core.Judgement;
 using DualStack.Core.Model;
 using DualStack.Core.Replay;
 using DualStack.Core.Results;
+using DualStack.Core.Runs;
 using DualStack.Core.Verdicts;
 
 namespace DualStack.Core.Capture;
@@ -46,17 +48,8 @@ public static class ShadowRun
         }
 
         var now = time.GetUtcNow();
-        var draft = new RunResult
-        {
-            RunId = VerificationRunner.NewRunId(now),
-            Scenario = "shadow:" + sourceName,
-            StartedAt = first ?? now,
-            FinishedAt = last ?? now,
-            Stacks = new RunStacks(new StackInfo("old", "captured primary traffic", null), new StackInfo("new", "shadow stack", null)),
-            Summary = VerdictEngine.Summarize(conversations),
-            Conversations = conversations,
-        };
-        return engine.Finish(draft);
+        var stacks = new RunStacks(new StackInfo("old", "captured primary traffic", null), new StackInfo("new", "shadow stack", null));
+        return engine.BuildRun(new RunHeader(VerificationRunner.NewRunId(now), "shadow:" + sourceName, first ?? now, last ?? now, stacks), conversations);
     }
 
     private static ConversationResult Judge(VerdictEngine engine, List<ShadowTurn> turns)

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
+using DualStack.Core.Judgement;
 using DualStack.Core.Model;
-using DualStack.Core.Replay;
 using DualStack.Core.Verdicts;
 
 namespace DualStack.Core.Comparison;

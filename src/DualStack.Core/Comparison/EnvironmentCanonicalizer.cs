@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using DualStack.Core.Model;
 
@@ -26,6 +27,10 @@ public static class EnvironmentCanonicalizer
     /// <summary>What the stack's own address becomes.</summary>
     public const string HostToken = "<host>";
 
+    // Roots and host prepared once per environment instance: the record is immutable and `with` makes a new instance,
+    // so an entry never goes stale, and it goes when its environment goes.
+    private static readonly ConditionalWeakTable<StackEnvironment, Compiled> CompiledEnvironments = new();
+
     /// <summary>
     /// <paramref name="text"/> with paths under <paramref name="environment"/>'s roots made root-relative and its address
     /// masked; the same instance (no allocation) when there is nothing to rewrite or no environment.
@@ -37,7 +42,7 @@ public static class EnvironmentCanonicalizer
             return text;
         }
 
-        var compiled = environment.Compiled;
+        var compiled = CompiledEnvironments.GetValue(environment, Compile);
         return compiled.MayOccurIn(text) ? Rewrite(text, compiled) : text;
     }
 

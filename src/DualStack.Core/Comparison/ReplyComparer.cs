@@ -1,5 +1,5 @@
+using DualStack.Core.Judgement;
 using DualStack.Core.Model;
-using DualStack.Core.Replay;
 using DualStack.Core.Verdicts;
 
 namespace DualStack.Core.Comparison;

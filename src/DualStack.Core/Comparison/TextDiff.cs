@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 using DiffPlex;
-using DualStack.Core.Verdicts;
+using DualStack.Core.Judgement;
 
 namespace DualStack.Core.Comparison;
 

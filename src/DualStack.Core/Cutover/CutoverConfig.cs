@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json.Serialization;
-using DualStack.Core.Gates;
-using DualStack.Core.Verdicts;
+using DualStack.Core.Config;
+using DualStack.Core.Judgement;
+using DualStack.Core.Results;
 
 namespace DualStack.Core.Cutover;
 

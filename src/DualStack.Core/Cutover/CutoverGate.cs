@@ -4,11 +4,12 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
-using DualStack.Core.Gates;
+using DualStack.Core.Config;
+using DualStack.Core.Memory;
 using DualStack.Core.Model;
+using DualStack.Core.Results;
 using DualStack.Core.Routing;
 using DualStack.Core.Stacks;
-using DualStack.Core.Verdicts;
 using Refit;
 
 namespace DualStack.Core.Cutover;
@@ -62,7 +63,6 @@ public static class CutoverGate
     internal const string DnsItem = "DNS resolves to the new stack";
     internal const string StandbyItem = "old stack in standby";
     internal const string VerificationItem = "verification run passes";
-    private const int MaxMemoryPages = 10_000;
     private const int MaxListedMissing = 10;
 
     /// <summary>
@@ -93,7 +93,7 @@ public static class CutoverGate
 
         var timeout = TimeSpan.FromSeconds(config.TimeoutSeconds);
         var statusTask = GetStatusAsync(admin, timeout, cancellationToken);
-        var memoryTask = CheckMemoryAsync(config, http, timeout, cancellationToken);
+        var memoryTask = CheckMemoryAsync(config, time, timeout, cancellationToken);
         var monitoringTask = CheckMonitoringAsync(config, http, timeout, cancellationToken);
         var dnsTask = CheckDnsAsync(config.Dns, dns, timeout, cancellationToken);
         var tlsTask = CheckTlsAsync(new Uri(config.NewStackUrl), config.TlsMinDaysValid, time, timeout, trustedRoot, cancellationToken);
@@ -335,11 +335,15 @@ public static class CutoverGate
         return new(StandbyItem, pass ? CutoverStatus.Pass : CutoverStatus.Fail, $"{health.Detail}; {traffic}");
     }
 
-    private static async Task<CutoverItem> CheckMemoryAsync(CutoverConfig config, HttpClient http, TimeSpan timeout, CancellationToken cancellationToken)
+    private static async Task<CutoverItem> CheckMemoryAsync(CutoverConfig config, TimeProvider time, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var since = config.WindowStart!.Value;
-        var oldTask = ConversationsSinceAsync(http, config.OldStackUrl, since, timeout, cancellationToken);
-        var newTask = ConversationsSinceAsync(http, config.NewStackUrl, since, timeout, cancellationToken);
+        // The memory API's own paging (one implementation, shared with `memory snapshot|diff|merge` and the drills).
+        var feed = new MemoryFeed(new MemorySyncOptions { RequestTimeout = timeout }, time);
+        using var oldStack = MemoryClient.Create(config.OldStackUrl);
+        using var newStack = MemoryClient.Create(config.NewStackUrl);
+        var oldTask = ConversationsSinceAsync(feed, oldStack, since, cancellationToken);
+        var newTask = ConversationsSinceAsync(feed, newStack, since, cancellationToken);
         try
         {
             await Task.WhenAll(oldTask, newTask).ConfigureAwait(false);
@@ -366,52 +370,18 @@ public static class CutoverGate
         return new(MemoryItem, CutoverStatus.Fail, Invariant($"{missing.Length} of {oldIds.Count} conversations with memory on the old stack {window} are missing on the new stack: {listed}{more}"));
     }
 
-    private static async Task<HashSet<string>> ConversationsSinceAsync(HttpClient http, string baseUrl, DateTimeOffset since, TimeSpan timeout, CancellationToken cancellationToken)
+    private static async Task<HashSet<string>> ConversationsSinceAsync(MemoryFeed feed, MemoryClient stack, DateTimeOffset since, CancellationToken cancellationToken)
     {
         var ids = new HashSet<string>(StringComparer.Ordinal);
-        string? cursor = null;
-        for (var page = 0; page < MaxMemoryPages; page++)
+        await foreach (var entry in feed.ReadAllAsync(stack, cancellationToken).ConfigureAwait(false))
         {
-            var uri = Combine(baseUrl, cursor is null ? "v1/memory" : "v1/memory?since=" + Uri.EscapeDataString(cursor));
-            using var cts = Timeout(timeout, cancellationToken);
-            using var response = await http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, cts.Token).ConfigureAwait(false);
-            if (!response.IsSuccessStatusCode)
+            if (!string.IsNullOrEmpty(entry.ConversationId) && entry.CreatedAt is { } createdAt && createdAt >= since)
             {
-                throw new HttpRequestException(Invariant($"GET {uri}: {(int)response.StatusCode} {response.ReasonPhrase}"));
+                ids.Add(entry.ConversationId);
             }
-
-            NativeMemoryPage? body;
-            try
-            {
-                var stream = await response.Content.ReadAsStreamAsync(cts.Token).ConfigureAwait(false);
-                await using (stream.ConfigureAwait(false))
-                {
-                    body = await JsonSerializer.DeserializeAsync<NativeMemoryPage>(stream, DualStackJson.Options, cts.Token).ConfigureAwait(false);
-                }
-            }
-            catch (JsonException ex)
-            {
-                throw new HttpRequestException($"GET {uri}: not a memory page: {ex.Message.Split(" Path:", 2)[0]}", ex);
-            }
-
-            var entries = body?.Entries ?? [];
-            foreach (var entry in entries)
-            {
-                if (!string.IsNullOrEmpty(entry.ConversationId) && entry.CreatedAt is { } createdAt && createdAt >= since)
-                {
-                    ids.Add(entry.ConversationId);
-                }
-            }
-
-            if (entries.Count == 0 || string.IsNullOrEmpty(body?.Cursor) || body.Cursor == cursor)
-            {
-                return ids;
-            }
-
-            cursor = body.Cursor;
         }
 
-        throw new HttpRequestException(Invariant($"{baseUrl}: more than {MaxMemoryPages} pages of memory; stopped"));
+        return ids;
     }
 
     private static async Task<CutoverItem> CheckMonitoringAsync(CutoverConfig config, HttpClient http, TimeSpan timeout, CancellationToken cancellationToken)

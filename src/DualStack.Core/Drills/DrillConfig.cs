@@ -1,6 +1,4 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
-using DualStack.Core.Model;
 
 namespace DualStack.Core.Drills;
 
@@ -36,8 +34,16 @@ public sealed record DrillConfig
     /// <summary>Rollback trigger; default command.</summary>
     public DrillTrigger Trigger { get; init; } = DrillTrigger.Command;
 
-    /// <summary>Fault knob injected into the new stack for <see cref="DrillTrigger.Fault"/> (via <c>POST /v1/admin/faults</c>); default <c>latency:400</c>.</summary>
+    /// <summary>Fault knob injected into the new stack for <see cref="DrillTrigger.Fault"/> (posted to <see cref="FaultUrl"/>); default <c>latency:400</c>.</summary>
     public string Fault { get; init; } = "latency:400";
+
+    /// <summary>
+    /// Where the new stack takes faults for <see cref="DrillTrigger.Fault"/>: the drill posts <c>{"faults": ["&lt;fault&gt;"]}</c>
+    /// there to inject <see cref="Fault"/> and <c>{"faults": []}</c> to clear it (the sample agent's endpoint is
+    /// <c>&lt;newStackUrl&gt;/v1/admin/faults</c>). Required with trigger <c>fault</c> and URLs; empty with the embedded
+    /// sample stacks, whose endpoint is used.
+    /// </summary>
+    public string? FaultUrl { get; init; }
 
     /// <summary>Conversations in flight; default 8.</summary>
     public int Concurrency { get; init; } = 8;
@@ -64,8 +70,8 @@ public sealed record DrillConfig
     public static DrillConfig Load(string path)
     {
         var errors = new List<string>();
-        var display = Gates.ConfigFile.Display(path);
-        var config = Gates.ConfigFile.Read<DrillConfig>(path, display, errors);
+        var display = Config.ConfigFile.Display(path);
+        var config = Config.ConfigFile.Read<DrillConfig>(path, display, errors);
         if (config is null)
         {
             throw new InvalidDataException(string.Join(Environment.NewLine, errors));
@@ -91,7 +97,7 @@ public sealed record DrillConfig
             errors.Add($"{display}: loadSecondsBeforeTrigger/loadSecondsAfterRollback must not be negative");
         }
 
-        foreach (var (field, url) in new[] { ("proxyUrl", config.ProxyUrl), ("oldStackUrl", config.OldStackUrl), ("newStackUrl", config.NewStackUrl) })
+        foreach (var (field, url) in new[] { ("proxyUrl", config.ProxyUrl), ("oldStackUrl", config.OldStackUrl), ("newStackUrl", config.NewStackUrl), ("faultUrl", config.FaultUrl) })
         {
             if (!string.IsNullOrEmpty(url) && !Uri.TryCreate(url, UriKind.Absolute, out _))
             {
@@ -103,6 +109,11 @@ public sealed record DrillConfig
         if (embedded is not (0 or 3))
         {
             errors.Add($"{display}: give proxyUrl, oldStackUrl and newStackUrl together, or none for the embedded sample stacks");
+        }
+
+        if (config.Trigger == DrillTrigger.Fault && embedded == 0 && string.IsNullOrEmpty(config.FaultUrl))
+        {
+            errors.Add($"{display}: faultUrl: required with trigger 'fault' against a running proxy (the URL that takes POST {{\"faults\": [...]}} for the new stack)");
         }
 
         return errors.Count > 0 ? throw new InvalidDataException(string.Join(Environment.NewLine, errors)) : config with { Name = config.Name ?? Path.GetFileNameWithoutExtension(path) };

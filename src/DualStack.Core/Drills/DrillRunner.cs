@@ -80,7 +80,11 @@ public sealed record DrillCheck(string Name, bool Passed, string Evidence);
 /// <param name="Old">Old stack.</param>
 /// <param name="New">New stack.</param>
 /// <param name="Admin">Admin client of the proxy.</param>
-public sealed record DrillTargets(Uri Proxy, Uri Old, Uri New, ISplitAdminApi Admin);
+public sealed record DrillTargets(Uri Proxy, Uri Old, Uri New, ISplitAdminApi Admin)
+{
+    /// <summary>Where faults are posted for <see cref="DrillTrigger.Fault"/> (see <see cref="DrillConfig.FaultUrl"/>); null for command drills.</summary>
+    public Uri? FaultUrl { get; init; }
+}
 
 /// <summary>
 /// Runs a rollback drill against a split proxy: synthetic multi-turn load, ramp to a percentage, trigger a rollback
@@ -119,7 +123,7 @@ public static class DrillRunner
         else
         {
             triggered = time.GetUtcNow();
-            using (var inject = await control.PostAsJsonAsync(new Uri(targets.New, "v1/admin/faults"), new { faults = new[] { config.Fault } }, cancellationToken).ConfigureAwait(false))
+            using (var inject = await control.PostAsJsonAsync(FaultUrl(targets), new { faults = new[] { config.Fault } }, cancellationToken).ConfigureAwait(false))
             {
                 inject.EnsureSuccessStatusCode();
             }
@@ -143,7 +147,7 @@ public static class DrillRunner
 
         if (config.Trigger == DrillTrigger.Fault)
         {
-            using var clear = await control.PostAsJsonAsync(new Uri(targets.New, "v1/admin/faults"), new { faults = Array.Empty<string>() }, CancellationToken.None).ConfigureAwait(false);
+            using var clear = await control.PostAsJsonAsync(FaultUrl(targets), new { faults = Array.Empty<string>() }, CancellationToken.None).ConfigureAwait(false);
         }
 
         var merged = await merge(started, cancellationToken).ConfigureAwait(false);
@@ -225,6 +229,9 @@ public static class DrillRunner
             }
         }
     }
+
+    private static Uri FaultUrl(DrillTargets targets) =>
+        targets.FaultUrl ?? throw new InvalidOperationException("a fault drill needs DrillTargets.FaultUrl (drill.faultUrl)");
 
     private static async Task<HashSet<string>> MemoryIdsSinceAsync(Uri stack, DateTimeOffset since, TimeProvider time, CancellationToken cancellationToken)
     {

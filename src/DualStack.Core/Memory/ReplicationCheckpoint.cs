@@ -64,16 +64,6 @@ internal sealed record ReplicationCheckpoint
     /// <summary>Replaces the file at <paramref name="path"/> atomically.</summary>
     public async Task SaveAsync(string path, CancellationToken cancellationToken)
     {
-        var full = Path.GetFullPath(path);
-        var temp = full + ".tmp";
-        var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 4096, FileOptions.Asynchronous);
-        await using (stream.ConfigureAwait(false))
-        {
-            await JsonSerializer.SerializeAsync(stream, this, DualStackJson.Indented, cancellationToken).ConfigureAwait(false);
-            await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
-            stream.Flush(flushToDisk: true);
-        }
-
-        File.Move(temp, full, overwrite: true);
+        await AtomicFile.WriteAsync(path, (stream, ct) => JsonSerializer.SerializeAsync(stream, this, DualStackJson.Indented, ct), cancellationToken, flushToDisk: true).ConfigureAwait(false);
     }
 }

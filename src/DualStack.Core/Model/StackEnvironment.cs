@@ -1,44 +1,23 @@
-using System.Text.Json.Serialization;
-using DualStack.Core.Comparison;
-
 namespace DualStack.Core.Model;
 
 /// <summary>
 /// Where a stack lives: the folders it works under and its own address. Values under these differ between two healthy
 /// stacks by construction, so comparers canonicalise each side with its own environment
-/// (<see cref="EnvironmentCanonicalizer"/>) before comparing.
+/// (Comparison.EnvironmentCanonicalizer) before comparing.
 /// </summary>
 public sealed record StackEnvironment
 {
     private readonly IReadOnlyList<string> _pathRoots = [];
-    private readonly string? _baseAddress;
-    private EnvironmentCanonicalizer.Compiled? _compiled;
 
     /// <summary>Absolute folders owned by the stack (its <c>pathRoots</c>, plus an OpenClaw stack's workspace and state folder); empty by default.</summary>
     public IReadOnlyList<string> PathRoots
     {
         get => _pathRoots;
-        init
-        {
-            _pathRoots = value ?? [];
-            _compiled = null;
-        }
+        init => _pathRoots = value ?? [];
     }
 
     /// <summary>The stack's base URL as the harness calls it (e.g. <c>http://127.0.0.1:18789/</c>); null when unknown.</summary>
-    public string? BaseAddress
-    {
-        get => _baseAddress;
-        init
-        {
-            _baseAddress = value;
-            _compiled = null;
-        }
-    }
-
-    /// <summary>Roots and host prepared once for scanning (the record is immutable, so the cache never goes stale; <c>with</c> resets it).</summary>
-    [JsonIgnore]
-    internal EnvironmentCanonicalizer.Compiled Compiled => _compiled ??= EnvironmentCanonicalizer.Compile(this);
+    public string? BaseAddress { get; init; }
 
     /// <summary>Equal when the base address and the roots (in order) are equal.</summary>
     public bool Equals(StackEnvironment? other) =>

@@ -1,8 +1,8 @@
 using System.Text;
 using System.Text.Json;
+using DualStack.Core.Judgement;
 using DualStack.Core.Model;
 using DualStack.Core.Results;
-using DualStack.Core.Verdicts;
 
 namespace DualStack.Core.Reports;
 
@@ -22,11 +22,11 @@ public static class AllureConversion
     };
 
     /// <summary>Allure severity for a regression severity (critical → blocker, major → critical, minor → minor, none → normal).</summary>
-    public static string Severity(Verdicts.Severity severity) => severity switch
+    public static string Severity(Judgement.Severity severity) => severity switch
     {
-        Verdicts.Severity.Critical => "blocker",
-        Verdicts.Severity.Major => "critical",
-        Verdicts.Severity.Minor => "minor",
+        Judgement.Severity.Critical => "blocker",
+        Judgement.Severity.Major => "critical",
+        Judgement.Severity.Minor => "minor",
         _ => "normal",
     };
 

@@ -76,13 +76,7 @@ public sealed class AllureWriter
     /// <summary>Writes <c>categories.json</c> (Regression / Stack error / Not observed / Noise).</summary>
     public void WriteCategories() => WriteAtomically("categories.json", JsonSerializer.SerializeToUtf8Bytes(Categories, Json));
 
-    private void WriteAtomically(string fileName, byte[] content)
-    {
-        var path = Path.Combine(ResultsDirectory, fileName);
-        var temp = path + ".tmp";
-        File.WriteAllBytes(temp, content);
-        File.Move(temp, path, overwrite: true);
-    }
+    private void WriteAtomically(string fileName, byte[] content) => AtomicFile.Write(Path.Combine(ResultsDirectory, fileName), content);
 
     private static string Escape(string text, bool isKey)
     {

@@ -7,9 +7,9 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using DualStack.Core.Comparison;
+using DualStack.Core.Judgement;
 using DualStack.Core.Model;
 using DualStack.Core.Results;
-using DualStack.Core.Verdicts;
 
 namespace DualStack.Core.Reports;
 
@@ -63,22 +63,8 @@ public static partial class HtmlReport
         ArgumentNullException.ThrowIfNull(result);
         ArgumentException.ThrowIfNullOrEmpty(directory);
         var html = Render(result);
-        Directory.CreateDirectory(directory);
         var path = Path.GetFullPath(Path.Combine(directory, FileName));
-        var temp = $"{path}.{Guid.NewGuid():N}.tmp";
-        try
-        {
-            await File.WriteAllTextAsync(temp, html, Utf8NoBom, cancellationToken).ConfigureAwait(false);
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp))
-            {
-                File.Delete(temp);
-            }
-        }
-
+        await AtomicFile.WriteAsync(path, Utf8NoBom.GetBytes(html), cancellationToken).ConfigureAwait(false);
         return path;
     }
 

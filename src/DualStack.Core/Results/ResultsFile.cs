@@ -9,18 +9,11 @@ public static class ResultsFile
     /// <summary>File name inside a run folder.</summary>
     public const string FileName = "results.json";
 
-    /// <summary>Writes the result to <c>&lt;directory&gt;/results.json</c> atomically (temp file + rename) and returns the path.</summary>
+    /// <summary>Writes the result to <c>&lt;directory&gt;/results.json</c> atomically (<see cref="AtomicFile"/>) and returns the path.</summary>
     public static async Task<string> WriteAsync(RunResult result, string directory, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, FileName);
-        var temp = path + ".tmp";
-        await using (var stream = File.Create(temp))
-        {
-            await JsonSerializer.SerializeAsync(stream, result, DualStackJson.Indented, cancellationToken).ConfigureAwait(false);
-        }
-
-        File.Move(temp, path, overwrite: true);
+        await AtomicFile.WriteAsync(path, (stream, ct) => JsonSerializer.SerializeAsync(stream, result, DualStackJson.Indented, ct), cancellationToken).ConfigureAwait(false);
         return path;
     }
 

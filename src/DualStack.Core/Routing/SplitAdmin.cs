@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using DualStack.Core.Config;
 using DualStack.Core.Gates;
 using DualStack.Core.Model;
 using Refit;

@@ -79,6 +79,9 @@ public sealed record ReplayConfig
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record SyntheticConfig
 {
+    /// <summary>The intents synthetic conversations can have, in a stable order: the generator's list and the loader's check.</summary>
+    public static IReadOnlyList<string> KnownIntents { get; } = ["order_status", "refund", "address_change", "product_question", "small_talk", "memory"];
+
     /// <summary>How many conversations; default 0.</summary>
     public int Count { get; init; }
 

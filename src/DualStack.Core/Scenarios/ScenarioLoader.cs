@@ -1,33 +1,24 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using DualStack.Core.Comparison;
+using DualStack.Core.Config;
 using DualStack.Core.Model;
 using DualStack.Core.Stacks;
 
 namespace DualStack.Core.Scenarios;
 
-/// <summary>Raised when a scenario cannot be used; <see cref="Errors"/> holds every problem found, each naming file, item and value.</summary>
-public sealed class ScenarioException(IReadOnlyList<string> errors) : Exception(string.Join(Environment.NewLine, errors))
-{
-    /// <summary>All problems found.</summary>
-    public IReadOnlyList<string> Errors { get; } = errors;
-}
-
 /// <summary>Loads scenario files (with includes), validates them collecting all errors, and resolves defaults.</summary>
 public static partial class ScenarioLoader
 {
-    private static readonly HashSet<string> KnownIntents = ["order_status", "refund", "address_change", "product_question", "small_talk", "memory"];
-
-    /// <summary>Loads and validates <paramref name="path"/>; throws <see cref="ScenarioException"/> with every error.</summary>
+    /// <summary>Loads and validates <paramref name="path"/>; throws <see cref="ConfigException"/> with every error.</summary>
     public static Scenario Load(string path)
     {
         var errors = new List<string>();
-        var display = DisplayPath(path);
+        var display = ConfigFile.Display(path);
         var root = ReadFile(path, display, errors);
         if (root is null)
         {
-            throw new ScenarioException(errors);
+            throw new ConfigException(errors);
         }
 
         ValidateSettings(root, path, display, errors);
@@ -49,7 +40,7 @@ public static partial class ScenarioLoader
 
         if (errors.Count > 0)
         {
-            throw new ScenarioException(errors);
+            throw new ConfigException(errors);
         }
 
         return new Scenario
@@ -82,7 +73,7 @@ public static partial class ScenarioLoader
                 }
 
                 var before = errors.Count;
-                var conversation = Gates.ConfigFile.Parse<Conversation>(line, DisplayPath(path), errors, lineNumber);
+                var conversation = ConfigFile.Parse<Conversation>(line, ConfigFile.Display(path), errors, lineNumber);
                 if (conversation is null || errors.Count > before)
                 {
                     continue;
@@ -90,21 +81,21 @@ public static partial class ScenarioLoader
 
                 if (conversation.Turns.Count == 0 || conversation.Turns.Any(t => string.IsNullOrWhiteSpace(t.Message)))
                 {
-                    errors.Add($"{DisplayPath(path)}: line {lineNumber}: conversation has no turns or an empty 'message'");
+                    errors.Add($"{ConfigFile.Display(path)}: line {lineNumber}: conversation has no turns or an empty 'message'");
                 }
                 else
                 {
-                    result.Add(conversation with { SourceFile = DisplayPath(path) });
+                    result.Add(conversation with { SourceFile = ConfigFile.Display(path) });
                 }
             }
 
-            return errors.Count > 0 ? throw new ScenarioException(errors) : result;
+            return errors.Count > 0 ? throw new ConfigException(errors) : result;
         }
 
         return Load(path).Conversations;
     }
 
-    private static ScenarioFile? ReadFile(string path, string display, List<string> errors) => Gates.ConfigFile.Read<ScenarioFile>(path, display, errors);
+    private static ScenarioFile? ReadFile(string path, string display, List<string> errors) => ConfigFile.Read<ScenarioFile>(path, display, errors);
 
     private static void CollectConversations(ScenarioFile file, string path, string display, List<Conversation> output, List<string> errors, HashSet<string> visited)
     {
@@ -151,7 +142,7 @@ public static partial class ScenarioLoader
         foreach (var include in file.Include ?? [])
         {
             var includePath = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", include);
-            var includeDisplay = DisplayPath(includePath);
+            var includeDisplay = ConfigFile.Display(includePath);
             if (!visited.Add(Path.GetFullPath(includePath)))
             {
                 errors.Add($"{display}: include '{include}' is included twice or in a cycle");
@@ -243,9 +234,9 @@ public static partial class ScenarioLoader
 
             foreach (var (intent, weight) in synthetic.Intents ?? new Dictionary<string, double>())
             {
-                if (!KnownIntents.Contains(intent))
+                if (!SyntheticConfig.KnownIntents.Contains(intent))
                 {
-                    errors.Add($"{display}: synthetic.intents: unknown intent '{intent}' (known: {string.Join(", ", KnownIntents.Order())})");
+                    errors.Add($"{display}: synthetic.intents: unknown intent '{intent}' (known: {string.Join(", ", SyntheticConfig.KnownIntents.Order())})");
                 }
                 else if (weight < 0)
                 {
@@ -422,10 +413,4 @@ public static partial class ScenarioLoader
 
     [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
     private static partial Regex AgentIdPattern();
-
-    private static string DisplayPath(string path)
-    {
-        var relative = Path.GetRelativePath(Environment.CurrentDirectory, Path.GetFullPath(path));
-        return relative.StartsWith("..", StringComparison.Ordinal) ? Path.GetFullPath(path) : relative;
-    }
 }

@@ -7,8 +7,8 @@ namespace DualStack.Core.Synthetic;
 /// <summary>Generates persona-based multi-turn conversations with Bogus; the same seed always gives the same conversations.</summary>
 public static class SyntheticGenerator
 {
-    /// <summary>The intents the generator knows, in a stable order.</summary>
-    public static IReadOnlyList<string> Intents { get; } = ["order_status", "refund", "address_change", "product_question", "small_talk", "memory"];
+    /// <summary>The intents the generator knows, in a stable order (<see cref="SyntheticConfig.KnownIntents"/>).</summary>
+    public static IReadOnlyList<string> Intents => SyntheticConfig.KnownIntents;
 
     private static readonly string[] Locales = ["en", "en_GB", "en_US", "de", "fr", "es", "nl"];
     private static readonly string[] Channels = ["web", "web", "mobile", "email"];

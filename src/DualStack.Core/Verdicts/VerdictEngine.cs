@@ -1,4 +1,5 @@
 using DualStack.Core.Comparison;
+using DualStack.Core.Judgement;
 using DualStack.Core.Model;
 using DualStack.Core.Replay;
 using DualStack.Core.Results;
@@ -45,6 +46,28 @@ public sealed class VerdictEngine
     /// </summary>
     public static ConversationResult AssembleConversation(Conversation conversation, IReadOnlyDictionary<Lane, string> laneIds, IReadOnlyList<TurnResult> turns) =>
         Summarize(conversation, laneIds, turns, completed: true);
+
+    /// <summary>
+    /// The one way a run result is built, whatever judged the conversations (a live run, the distributed workers, the
+    /// shadow store, offline triples): the conversations under <paramref name="header"/>, then <see cref="Finish"/>.
+    /// </summary>
+    public RunResult BuildRun(RunHeader header, IReadOnlyList<ConversationResult> conversations)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        ArgumentNullException.ThrowIfNull(conversations);
+        return Finish(new RunResult
+        {
+            RunId = header.RunId,
+            Scenario = header.Scenario,
+            StartedAt = header.StartedAt,
+            FinishedAt = header.FinishedAt,
+            Stacks = header.Stacks,
+            Seed = header.Seed,
+            Cancelled = header.Cancelled,
+            Summary = Summarize(conversations),
+            Conversations = conversations,
+        });
+    }
 
     /// <summary>Applies run-level aggregation and builds the run result.</summary>
     public RunResult Finish(RunResult draft)

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using DualStack.Core.Comparison;
+using DualStack.Core.Judgement;
 using DualStack.Core.Model;
 using DualStack.Core.Stacks;
-using DualStack.Core.Verdicts;
 using static DualStack.Core.Tests.Support.Observations;
 
 namespace DualStack.Core.Tests.Comparison;

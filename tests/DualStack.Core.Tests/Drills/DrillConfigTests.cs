@@ -1,5 +1,5 @@
+using DualStack.Core.Config;
 using DualStack.Core.Drills;
-using DualStack.Core.Gates;
 using DualStack.Core.Tests.Capture;
 
 namespace DualStack.Core.Tests.Drills;
@@ -28,5 +28,31 @@ public sealed class DrillConfigTests
             $"{file}: limits.maxFailedRequest: unknown property; did you mean 'maxFailedRequests'? (line 4, position 15)",
             $"{file}: rampTo: 150 must be in (0, 100]",
         }));
+    }
+
+    [Test]
+    public void Load_FaultTriggerAgainstRunningProxyWithoutFaultUrl_NamesFaultUrl()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("drill.json");
+        File.WriteAllText(path, """
+            { "proxyUrl": "http://proxy:8080", "oldStackUrl": "http://old:8080", "newStackUrl": "http://new:8080", "trigger": "fault" }
+            """);
+
+        var message = Assert.Throws<InvalidDataException>(() => DrillConfig.Load(path))!.Message;
+
+        Assert.That(message, Does.Contain("faultUrl: required with trigger 'fault'"));
+    }
+
+    [Test]
+    public void Load_FaultTriggerWithFaultUrl_KeepsIt()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("drill.json");
+        File.WriteAllText(path, """
+            { "proxyUrl": "http://proxy:8080", "oldStackUrl": "http://old:8080", "newStackUrl": "http://new:8080", "trigger": "fault", "faultUrl": "http://new:8080/ops/faults" }
+            """);
+
+        Assert.That(DrillConfig.Load(path).FaultUrl, Is.EqualTo("http://new:8080/ops/faults"));
     }
 }

@@ -1,10 +1,9 @@
 using System.Text.Json.Nodes;
 using DualStack.Core.Comparison;
+using DualStack.Core.Judgement;
 using DualStack.Core.Model;
-using DualStack.Core.Replay;
 using DualStack.Core.Stacks;
 using DualStack.Core.Tests.Support;
-using DualStack.Core.Verdicts;
 using Microsoft.Data.Sqlite;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;

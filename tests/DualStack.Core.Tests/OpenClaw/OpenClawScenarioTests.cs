@@ -1,3 +1,4 @@
+using DualStack.Core.Config;
 using DualStack.Core.Scenarios;
 using DualStack.Core.Stacks;
 
@@ -47,7 +48,7 @@ public sealed class OpenClawScenarioTests
             }
             """);
 
-        var errors = Assert.Throws<ScenarioException>(() => ScenarioLoader.Load(path))!.Errors;
+        var errors = Assert.Throws<ConfigException>(() => ScenarioLoader.Load(path))!.Errors;
 
         Assert.That(errors, Has.Some.Contains("stacks.old.agentId: 'bad id!'"));
         Assert.That(errors, Has.Some.Contains("stacks.old.stateDir: folder 'missing/state' does not exist"));
@@ -61,7 +62,7 @@ public sealed class OpenClawScenarioTests
     {
         var path = Write("""{ "old": { "url": "http://127.0.0.1:1", "adapter": "openAi", "stateDir": "old/state" } }""");
 
-        var errors = Assert.Throws<ScenarioException>(() => ScenarioLoader.Load(path))!.Errors;
+        var errors = Assert.Throws<ConfigException>(() => ScenarioLoader.Load(path))!.Errors;
 
         Assert.That(errors, Has.One.Contains("stacks.old.stateDir: 'old/state' is only used by adapter 'openclaw'"));
     }

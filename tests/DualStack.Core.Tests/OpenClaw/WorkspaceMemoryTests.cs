@@ -28,11 +28,11 @@ public sealed class WorkspaceMemoryTests
     {
         Write("MEMORY.md", "# Memory\n\n- prefers email\n");
         Write("USER.md", "# User\n");
-        var before = await WorkspaceMemory.SnapshotAsync(_workspace, CancellationToken.None);
+        var before = await WorkspaceMemory.SnapshotAsync(_workspace, TimeProvider.System, CancellationToken.None);
         Write("MEMORY.md", "# Memory\n\n- prefers email\n- lives in Leeds\n\n");
         Write("memory/2026-11-30.md", "- asked about order 4411\n");
         Write("USER.md", "# User\n- name: Ada\n");
-        var after = await WorkspaceMemory.SnapshotAsync(_workspace, CancellationToken.None);
+        var after = await WorkspaceMemory.SnapshotAsync(_workspace, TimeProvider.System, CancellationToken.None);
 
         var written = WorkspaceMemory.Written(before, after);
 
@@ -43,10 +43,10 @@ public sealed class WorkspaceMemoryTests
     public async Task Written_SameLineAddedAgain_CountsTheSecondCopy()
     {
         Write("memory/notes.md", "- teal\n");
-        var before = await WorkspaceMemory.SnapshotAsync(_workspace, CancellationToken.None);
+        var before = await WorkspaceMemory.SnapshotAsync(_workspace, TimeProvider.System, CancellationToken.None);
         Write("memory/notes.md", "- teal\n- teal\n");
 
-        var written = WorkspaceMemory.Written(before, await WorkspaceMemory.SnapshotAsync(_workspace, CancellationToken.None));
+        var written = WorkspaceMemory.Written(before, await WorkspaceMemory.SnapshotAsync(_workspace, TimeProvider.System, CancellationToken.None));
 
         Assert.That(written.Select(w => w.Text), Is.EqualTo(new[] { "- teal" }));
     }
@@ -55,9 +55,9 @@ public sealed class WorkspaceMemoryTests
     public async Task Written_NothingChanged_Empty()
     {
         Write("MEMORY.md", "- prefers email\n");
-        var before = await WorkspaceMemory.SnapshotAsync(_workspace, CancellationToken.None);
+        var before = await WorkspaceMemory.SnapshotAsync(_workspace, TimeProvider.System, CancellationToken.None);
 
-        var written = WorkspaceMemory.Written(before, await WorkspaceMemory.SnapshotAsync(_workspace, CancellationToken.None));
+        var written = WorkspaceMemory.Written(before, await WorkspaceMemory.SnapshotAsync(_workspace, TimeProvider.System, CancellationToken.None));
 
         Assert.That(written, Is.Empty);
         Assert.That(before.FileCount, Is.EqualTo(1));

@@ -1,5 +1,5 @@
+using DualStack.Core.Config;
 using DualStack.Core.Cutover;
-using DualStack.Core.Gates;
 using DualStack.Core.Tests.Capture;
 
 namespace DualStack.Core.Tests.Split;
@@ -53,7 +53,7 @@ public sealed class CutoverConfigLoaderTests
 
         var errors = Assert.Throws<ConfigException>(() => CutoverConfigLoader.Load(path))!.Errors;
 
-        var display = Gates.ConfigFile.Display(path);
+        var display = Config.ConfigFile.Display(path);
         Assert.That(errors, Is.EquivalentTo(new[]
         {
             $"{display}: verification.failOn: 'severe' is not one of minor, major, critical",
@@ -72,7 +72,7 @@ public sealed class CutoverConfigLoaderTests
         var config = CutoverConfigLoader.Load(path);
 
         Assert.That(config.Verification!.Results, Is.EqualTo(Path.Combine(Path.GetDirectoryName(path)!, "run", "results.json")));
-        Assert.That(config.Verification.Policy, Is.EqualTo(new DualStack.Core.Verdicts.RunPolicy()));
+        Assert.That(config.Verification.Policy, Is.EqualTo(new DualStack.Core.Results.RunPolicy()));
     }
 
     [Test]

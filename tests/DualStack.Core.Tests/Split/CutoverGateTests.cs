@@ -4,12 +4,13 @@ using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using DualStack.Core.Config;
 using DualStack.Core.Cutover;
 using DualStack.Core.Gates;
-using DualStack.Core.Routing;
+using DualStack.Core.Judgement;
 using DualStack.Core.Results;
+using DualStack.Core.Routing;
 using DualStack.Core.Tests.Support;
-using DualStack.Core.Verdicts;
 using static DualStack.Core.Tests.Support.Runs;
 using Microsoft.Extensions.Time.Testing;
 using WireMock.RequestBuilders;
@@ -256,7 +257,7 @@ public sealed class CutoverGateTests
 
         var report = await Evaluate();
 
-        Assert.That(Item(report, "memory").Evidence, Does.StartWith("cannot list memory: old stack: GET ").And.Contain("/v1/memory: 503"));
+        Assert.That(Item(report, "memory").Evidence, Does.StartWith("cannot list memory: old stack: ").And.Contain("GET /v1/memory answered 503"));
     }
 
     [Test]

@@ -1,3 +1,4 @@
+using DualStack.Core.Config;
 using DualStack.Core.Gates;
 using DualStack.Core.Routing;
 using Microsoft.Extensions.Time.Testing;

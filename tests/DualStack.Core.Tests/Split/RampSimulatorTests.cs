@@ -1,4 +1,5 @@
 using DualStack.Core.Gates;
+using DualStack.Core.Routing;
 
 namespace DualStack.Core.Tests.Split;
 

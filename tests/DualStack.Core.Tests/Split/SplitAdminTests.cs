@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using DualStack.Core.Config;
 using DualStack.Core.Gates;
 using DualStack.Core.Model;
 using DualStack.Core.Routing;

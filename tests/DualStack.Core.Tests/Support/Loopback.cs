@@ -16,10 +16,10 @@ internal static class Loopback
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>A WireMock server on 127.0.0.1 and a free port.</summary>
+    /// <summary>A WireMock server on 127.0.0.1, on a port the system assigns when it binds (port 0: no race).</summary>
     public static WireMockServer StartWireMock() => WireMockServer.Start(new WireMockServerSettings
     {
-        Urls = [$"http://127.0.0.1:{FreePort()}"],
+        Urls = ["http://127.0.0.1:0"],
         StartAdminInterface = false,
     });
 

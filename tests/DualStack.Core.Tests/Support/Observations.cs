@@ -1,6 +1,6 @@
 using System.Text.Json;
+using DualStack.Core.Judgement;
 using DualStack.Core.Model;
-using DualStack.Core.Replay;
 
 namespace DualStack.Core.Tests.Support;
 

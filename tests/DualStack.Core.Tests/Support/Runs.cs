@@ -1,3 +1,4 @@
+using DualStack.Core.Judgement;
 using DualStack.Core.Model;
 using DualStack.Core.Results;
 using DualStack.Core.Verdicts;

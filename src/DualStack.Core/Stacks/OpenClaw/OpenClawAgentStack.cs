@@ -91,7 +91,7 @@ internal sealed class OpenClawAgentStack : IAgentStack
         {
             if (Directory.Exists(_workspace))
             {
-                before = await WorkspaceMemory.SnapshotAsync(_workspace, cancellationToken).ConfigureAwait(false);
+                before = await WorkspaceMemory.SnapshotAsync(_workspace, _time, cancellationToken).ConfigureAwait(false);
             }
             else
             {
@@ -146,7 +146,7 @@ internal sealed class OpenClawAgentStack : IAgentStack
         {
             try
             {
-                var after = await WorkspaceMemory.SnapshotAsync(_workspace, cancellationToken).ConfigureAwait(false);
+                var after = await WorkspaceMemory.SnapshotAsync(_workspace, _time, cancellationToken).ConfigureAwait(false);
                 memory = new MemoryObservation { Retrieved = null, Written = WorkspaceMemory.Written(before, after) };
                 if (!trajectoryComplete && _databasePath is not null)
                 {

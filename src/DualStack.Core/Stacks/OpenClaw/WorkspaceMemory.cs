@@ -16,7 +16,7 @@ internal sealed class WorkspaceMemory
     public int FileCount => _files.Count;
 
     /// <summary>Reads every memory file under <paramref name="workspace"/>; files being rewritten are retried briefly.</summary>
-    public static async Task<WorkspaceMemory> SnapshotAsync(string workspace, CancellationToken cancellationToken)
+    public static async Task<WorkspaceMemory> SnapshotAsync(string workspace, TimeProvider time, CancellationToken cancellationToken)
     {
         var files = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var paths = new List<string>();
@@ -34,7 +34,7 @@ internal sealed class WorkspaceMemory
 
         foreach (var path in paths)
         {
-            if (await ReadLinesAsync(path, cancellationToken).ConfigureAwait(false) is { } lines)
+            if (await ReadLinesAsync(path, time, cancellationToken).ConfigureAwait(false) is { } lines)
             {
                 files[Path.GetRelativePath(workspace, path).Replace('\\', '/')] = lines;
             }
@@ -70,7 +70,7 @@ internal sealed class WorkspaceMemory
         return written;
     }
 
-    private static async Task<string[]?> ReadLinesAsync(string path, CancellationToken cancellationToken)
+    private static async Task<string[]?> ReadLinesAsync(string path, TimeProvider time, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -91,7 +91,7 @@ internal sealed class WorkspaceMemory
             }
             catch (IOException) when (attempt < 5)
             {
-                await Task.Delay(50, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromMilliseconds(50), time, cancellationToken).ConfigureAwait(false);
             }
         }
     }

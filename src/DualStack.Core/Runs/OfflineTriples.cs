@@ -1,11 +1,13 @@
 using System.Text.Json;
 using DualStack.Core.Comparison;
+using DualStack.Core.Config;
+using DualStack.Core.Judgement;
 using DualStack.Core.Model;
+using DualStack.Core.Replay;
 using DualStack.Core.Results;
-using DualStack.Core.Scenarios;
 using DualStack.Core.Verdicts;
 
-namespace DualStack.Core.Replay;
+namespace DualStack.Core.Runs;
 
 /// <summary>
 /// One recorded turn triple from a JSONL file (<c>scenarios/detection/</c> format): the old stack's reply twice (A, A′),
@@ -60,7 +62,7 @@ public static class OfflineTriples
     private static readonly (string Name, Lane Lane)[] s_laneFields = [("a", Lane.Old), ("a2", Lane.OldRepeat), ("b", Lane.New), ("b2", Lane.NewRepeat)];
 
     /// <summary>
-    /// Reads a JSONL file of triples; throws <see cref="ScenarioException"/> listing every bad line as
+    /// Reads a JSONL file of triples; throws <see cref="ConfigException"/> listing every bad line as
     /// <c>file:line: 'field': problem (value)</c>.
     /// </summary>
     public static IReadOnlyList<TripleRecord> Load(string path)
@@ -100,7 +102,7 @@ public static class OfflineTriples
             errors.Add($"{path}: no records (expected one JSON object per line)");
         }
 
-        return errors.Count > 0 ? throw new ScenarioException(errors) : records;
+        return errors.Count > 0 ? throw new ConfigException(errors) : records;
     }
 
     /// <summary>Each record as a one-turn conversation (id = record id, tag = class, prior messages = history).</summary>
@@ -149,18 +151,11 @@ public static class OfflineTriples
         var time = timeProvider ?? TimeProvider.System;
         var started = time.GetUtcNow();
         var judged = conversations.Select(c => engine.JudgeConversation(c.Replay, c.LaneIds)).ToArray();
-        var draft = new RunResult
+        var header = new RunHeader(runId ?? VerificationRunner.NewRunId(started), scenario, started, time.GetUtcNow(), stacks)
         {
-            RunId = runId ?? VerificationRunner.NewRunId(started),
-            Scenario = scenario,
-            StartedAt = started,
-            FinishedAt = time.GetUtcNow(),
-            Stacks = stacks,
             Cancelled = conversations.Any(c => !c.Replay.Completed),
-            Summary = VerdictEngine.Summarize(judged),
-            Conversations = judged,
         };
-        return engine.Finish(draft);
+        return engine.BuildRun(header, judged);
     }
 
     /// <summary>Stack descriptions for a run judged from a triples file.</summary>

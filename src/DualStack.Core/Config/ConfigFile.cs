@@ -5,7 +5,7 @@ using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using DualStack.Core.Model;
 
-namespace DualStack.Core.Gates;
+namespace DualStack.Core.Config;
 
 /// <summary>
 /// Reads JSON config files (scenarios, ramp plans, drills, cutover checklists) with <see cref="DualStackJson.Options"/>.

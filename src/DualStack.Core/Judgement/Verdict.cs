@@ -1,4 +1,4 @@
-namespace DualStack.Core.Verdicts;
+namespace DualStack.Core.Judgement;
 
 /// <summary>The outcome of comparing old and new, ordered from best to most actionable.</summary>
 public enum Verdict

@@ -1,11 +1,12 @@
 using DualStack.Core.Comparison;
 using DualStack.Core.Model;
+using DualStack.Core.Replay;
 using DualStack.Core.Results;
 using DualStack.Core.Scenarios;
 using DualStack.Core.Stacks;
 using DualStack.Core.Verdicts;
 
-namespace DualStack.Core.Replay;
+namespace DualStack.Core.Runs;
 
 /// <summary>Everything one verification run needs.</summary>
 public sealed record VerificationRequest
@@ -69,21 +70,15 @@ public static class VerificationRunner
 
             return engine.JudgeConversation(r, lanes);
         }).ToArray();
-        var draft = new RunResult
+        var stacks = new RunStacks(
+            new StackInfo(request.Old.Name, request.Old.BaseAddress.GetLeftPart(UriPartial.Path), oldHealth.Version),
+            new StackInfo(request.New.Name, request.New.BaseAddress.GetLeftPart(UriPartial.Path), newHealth.Version));
+        var header = new RunHeader(runId, request.Scenario.Name, started, time.GetUtcNow(), stacks)
         {
-            RunId = runId,
-            Scenario = request.Scenario.Name,
-            StartedAt = started,
-            FinishedAt = time.GetUtcNow(),
-            Stacks = new RunStacks(
-                new StackInfo(request.Old.Name, request.Old.BaseAddress.GetLeftPart(UriPartial.Path), oldHealth.Version),
-                new StackInfo(request.New.Name, request.New.BaseAddress.GetLeftPart(UriPartial.Path), newHealth.Version)),
             Seed = request.Seed,
             Cancelled = cancellationToken.IsCancellationRequested || replays.Count < request.Conversations.Count || replays.Any(r => !r.Completed),
-            Summary = VerdictEngine.Summarize(conversations),
-            Conversations = conversations,
         };
-        return engine.Finish(draft);
+        return engine.BuildRun(header, conversations);
     }
 
     /// <summary>A sortable, unique run id such as <c>20261130-041103-3fa2c1</c>.</summary>

@@ -1,7 +1,8 @@
-using DualStack.Core.Routing;
+using DualStack.Core.Config;
+using DualStack.Core.Gates;
 using Microsoft.Extensions.Time.Testing;
 
-namespace DualStack.Core.Gates;
+namespace DualStack.Core.Routing;
 
 /// <summary>What the simulated stacks do.</summary>
 public sealed record RampScenario

@@ -1,7 +1,8 @@
 using System.Globalization;
-using DualStack.Core.Routing;
+using DualStack.Core.Config;
+using DualStack.Core.Gates;
 
-namespace DualStack.Core.Gates;
+namespace DualStack.Core.Routing;
 
 /// <summary>Where the automatic ramp stands.</summary>
 /// <param name="Step">Index into <paramref name="Steps"/> of the current step; -1 before the ramp starts or after a change by hand.</param>
@@ -25,14 +26,10 @@ public sealed class RampController
     public const string Who = "ramp";
 
     private readonly SplitState _state;
-    private readonly Func<(WindowStats Old, WindowStats New)> _stats;
+    private readonly GateWatch _watch;
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
-    private readonly Func<(GateSample Old, GateSample New)>? _totals;
-    private IReadOnlyList<GateResult> _gates = [];
     private string? _lastAction;
-    private (GateSample Old, GateSample New) _baseline = (GateSample.Empty, GateSample.Empty);
-    private int _failStreak;
 
     /// <summary>Creates the controller; throws <see cref="ConfigException"/> when <paramref name="plan"/> is invalid.</summary>
     /// <param name="state">The split to drive.</param>
@@ -56,11 +53,9 @@ public sealed class RampController
         }
 
         _state = state;
-        _stats = stats;
+        _watch = new GateWatch(state, stats, plan.EffectiveGates, Who, totals);
         Plan = plan;
         _time = time;
-        _totals = totals;
-        _baseline = totals?.Invoke() ?? _baseline;
     }
 
     /// <summary>The plan being followed.</summary>
@@ -101,21 +96,18 @@ public sealed class RampController
                 return MoveTo(split, 0, Invariant($"ramp start from {split.Percent} %"));
             }
 
-            _gates = Evaluate();
-            var failed = _gates.Where(g => g.Status == GateStatus.Fail).ToArray();
-            _failStreak = failed.Length > 0 ? _failStreak + 1 : 0;
-            if (failed.Length > 0 && _failStreak < Plan.EffectiveGates.FailureThreshold)
+            var check = _watch.Check();
+            if (check.RolledBack is null && check.Reason is not null)
             {
-                return Done(split, Invariant($"failing at {split.Percent} % ({_failStreak} of {Plan.EffectiveGates.FailureThreshold} in a row before a rollback): {string.Join("; ", failed.Select(g => $"{g.Name}: {g.Evidence}"))}"));
+                return Done(split, Invariant($"failing at {split.Percent} % ({check.FailStreak} of {Plan.EffectiveGates.FailureThreshold} in a row before a rollback): {check.Reason}"));
             }
 
-            if (failed.Length > 0)
+            if (check.RolledBack is { } rolledBack)
             {
-                var reason = string.Join("; ", failed.Select(g => $"{g.Name}: {g.Evidence}"));
-                return Done(_state.Rollback(Who, reason, AuditActions.AutoRollback), $"auto-rollback: {reason}");
+                return Done(rolledBack, $"auto-rollback: {check.Reason}");
             }
 
-            var waiting = _gates.FirstOrDefault(g => g.Status == GateStatus.Inconclusive);
+            var waiting = check.Gates.FirstOrDefault(g => g.Status == GateStatus.Inconclusive);
             if (waiting is not null)
             {
                 return Done(split, Invariant($"waiting at {split.Percent} %: {waiting.Evidence}"));
@@ -133,7 +125,7 @@ public sealed class RampController
                 return Done(split, Invariant($"holding at {split.Percent} %: gates pass, held {Seconds(held)} of {Plan.HoldSeconds} s"));
             }
 
-            var evidence = string.Join("; ", _gates.Select(g => $"{g.Name}: {g.Evidence}"));
+            var evidence = string.Join("; ", check.Gates.Select(g => $"{g.Name}: {g.Evidence}"));
             return MoveTo(split, next, $"gates passed for {Seconds(held)} s; {evidence}");
         }
     }
@@ -159,26 +151,12 @@ public sealed class RampController
         }
     }
 
-    private IReadOnlyList<GateResult> Evaluate()
-    {
-        var config = Plan.EffectiveGates;
-        if (config.Method == GateMethod.Window)
-        {
-            var (old, @new) = _stats();
-            return GateEvaluator.Evaluate(old, @new, config);
-        }
-
-        var (oldTotal, newTotal) = _totals?.Invoke() ?? _baseline;
-        return SequentialGates.Evaluate(oldTotal.Minus(_baseline.Old), newTotal.Minus(_baseline.New), config);
-    }
-
     private RampStatus MoveTo(SplitSnapshot split, int step, string reason)
     {
-        if (step == 0 && _totals is not null)
+        if (step == 0)
         {
             // A ramp (re)starts: the sequential gates judge what happens from here on.
-            _baseline = _totals();
-            _failStreak = 0;
+            _watch.Restart();
         }
 
         var percent = Plan.Steps[step];
@@ -194,7 +172,7 @@ public sealed class RampController
         return StatusOf(split);
     }
 
-    private RampStatus StatusOf(SplitSnapshot split) => new(split.RampStep, Plan.Steps, HeldFor(split), _gates, _lastAction);
+    private RampStatus StatusOf(SplitSnapshot split) => new(split.RampStep, Plan.Steps, HeldFor(split), _watch.Latest, _lastAction);
 
     private TimeSpan HeldFor(SplitSnapshot split)
     {

@@ -1,30 +1,10 @@
 using System.Threading.Channels;
 using DualStack.Core.Postgres;
-using DualStack.Core.Routing;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
 
-namespace DualStack.Proxy;
-
-/// <summary>Settings of the split state shared through PostgreSQL.</summary>
-public sealed record SharedStateSettings
-{
-    /// <summary>PostgreSQL connection string (URL or key/value form).</summary>
-    public required string ConnectionString { get; init; }
-
-    /// <summary>How often the state row is read even without a notification (the polling fallback); default 1 s.</summary>
-    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>Without a successful read for this long the instance reports itself stale; default 5 s.</summary>
-    public TimeSpan StaleAfter { get; init; } = TimeSpan.FromSeconds(5);
-
-    /// <summary>How often routed conversations (pins) are written in one batch; default 200 ms.</summary>
-    public TimeSpan PinFlushInterval { get; init; } = TimeSpan.FromMilliseconds(200);
-
-    /// <summary>Routed conversations waiting to be written before new ones are dropped (counted); default 100,000.</summary>
-    public int PinQueueCapacity { get; init; } = 100_000;
-}
+namespace DualStack.Core.Routing;
 
 /// <summary>
 /// Keeps a proxy's <see cref="SplitState"/> in step with every other instance through PostgreSQL. The routing path
@@ -39,7 +19,7 @@ public sealed record SharedStateSettings
 /// After every change each instance imports the live pins of the other instances (at once and one second later), so a
 /// conversation started elsewhere keeps its stack here too.
 /// </summary>
-internal sealed class SharedSplitState : IAsyncDisposable
+internal sealed class SharedSplitState : ISharedSplitState
 {
     private const string Channel = "dualstack_split";
 
@@ -135,12 +115,16 @@ internal sealed class SharedSplitState : IAsyncDisposable
     /// <summary>Local changes not yet written to the database.</summary>
     public int PendingWrites => Volatile.Read(ref _pendingWrites);
 
+    /// <inheritdoc />
     public long WriteFailures => Interlocked.Read(ref _writeFailures);
 
+    /// <inheritdoc />
     public long ReadFailures => Interlocked.Read(ref _readFailures);
 
+    /// <inheritdoc />
     public long PinsWritten => Interlocked.Read(ref _pinsWritten);
 
+    /// <inheritdoc />
     public long PinsDropped => Interlocked.Read(ref _pinsDropped);
 
     /// <summary>Completed imports of other instances' pins.</summary>
@@ -154,7 +138,7 @@ internal sealed class SharedSplitState : IAsyncDisposable
     /// instance's state) and starts listening. Throws <see cref="ArgumentException"/> or <see cref="InvalidDataException"/>
     /// naming the option and the value without its password when the database cannot be used at start.
     /// </summary>
-    public static async Task<SharedSplitState> StartAsync(SplitState state, SharedStateSettings settings, TimeSpan pinIdle, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
+    public static async Task<ISharedSplitState> StartAsync(SplitState state, SharedStateSettings settings, TimeSpan pinIdle, TimeProvider time, ILogger logger, CancellationToken cancellationToken)
     {
         var builder = PostgresConnection.Parse(settings.ConnectionString, "--shared-state");
         // Short timeouts: a dead database must turn into "stale" quickly, never into a hung background loop.
@@ -616,7 +600,7 @@ internal sealed class SharedSplitState : IAsyncDisposable
         _changes.Writer.TryComplete();
         // Give queued changes and pins a moment to reach the database, then stop.
         var drain = Task.WhenAll(_writer, FlushPinsQuietlyAsync());
-        await Task.WhenAny(drain, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
+        await Task.WhenAny(drain, Task.Delay(TimeSpan.FromSeconds(2), _time)).ConfigureAwait(false);
         await _stop.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(_writer, _listener, _pinWriter).ConfigureAwait(false);
         await _dataSource.DisposeAsync().ConfigureAwait(false);

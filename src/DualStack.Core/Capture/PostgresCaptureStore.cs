@@ -1,10 +1,10 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using DualStack.Core.Capture;
+using DualStack.Core.Postgres;
 using Npgsql;
 using NpgsqlTypes;
 
-namespace DualStack.Core.Postgres;
+namespace DualStack.Core.Capture;
 
 /// <summary>
 /// A capture store in PostgreSQL (table <c>capture_exchanges</c>), shared by any number of proxy instances. Each batch

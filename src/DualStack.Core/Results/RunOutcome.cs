@@ -1,7 +1,7 @@
 using System.Globalization;
-using DualStack.Core.Results;
+using DualStack.Core.Judgement;
 
-namespace DualStack.Core.Verdicts;
+namespace DualStack.Core.Results;
 
 /// <summary>What a finished verification run means for the operator, in the order an exit code reports it.</summary>
 public enum RunOutcomeKind

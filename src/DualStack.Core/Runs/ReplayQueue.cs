@@ -1,6 +1,7 @@
 using System.Text.Json;
 using DualStack.Core.Comparison;
 using DualStack.Core.Model;
+using DualStack.Core.Postgres;
 using DualStack.Core.Replay;
 using DualStack.Core.Results;
 using DualStack.Core.Scenarios;
@@ -9,7 +10,7 @@ using DualStack.Core.Verdicts;
 using Npgsql;
 using NpgsqlTypes;
 
-namespace DualStack.Core.Postgres;
+namespace DualStack.Core.Runs;
 
 /// <summary>What a distributed run needs besides its conversations; stored with the run so any worker can serve it.</summary>
 /// <param name="Scenario">Scenario settings (stacks with their final URLs, replay, comparison); its conversations are not stored here.</param>
@@ -75,10 +76,14 @@ public sealed class ReplayQueue : IAsyncDisposable
 
     private readonly NpgsqlDataSource _dataSource;
 
-    private ReplayQueue(NpgsqlDataSource dataSource)
+    private ReplayQueue(NpgsqlDataSource dataSource, string name)
     {
         _dataSource = dataSource;
+        Name = name;
     }
+
+    /// <summary>The connection string without its password, for messages.</summary>
+    public string Name { get; }
 
     /// <summary>Connects and creates or migrates the tables; errors name <paramref name="option"/> and the value without its password.</summary>
     public static async Task<ReplayQueue> OpenAsync(string connectionString, string option, CancellationToken cancellationToken)
@@ -87,7 +92,7 @@ public sealed class ReplayQueue : IAsyncDisposable
         try
         {
             await PostgresSchema.MigrateAsync(dataSource, "replay", Migrations, cancellationToken).ConfigureAwait(false);
-            return new ReplayQueue(dataSource);
+            return new ReplayQueue(dataSource, PostgresConnection.Redact(connectionString));
         }
         catch
         {
@@ -300,6 +305,9 @@ public sealed class ReplayWorker
     /// <summary>Called after each claim with the conversation ids claimed.</summary>
     public Action<IReadOnlyList<string>>? Claimed { get; init; }
 
+    /// <summary>Clock for replay pacing, waits and lease renewal; default <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>
     /// Works until the run has nothing left to claim and nothing leased to others (then returns the number of
     /// conversations this worker judged), or until cancelled.
@@ -327,7 +335,7 @@ public sealed class ReplayWorker
                 }
 
                 // Others hold the rest; wait in case one of them dies and its lease expires.
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Clamp(Lease.TotalMilliseconds / 4, 100, 2000)), cancellationToken).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Clamp(Lease.TotalMilliseconds / 4, 100, 2000)), Time, cancellationToken).ConfigureAwait(false);
                 continue;
             }
 
@@ -336,7 +344,7 @@ public sealed class ReplayWorker
             var renewal = RenewLoopAsync(renewing.Token);
             try
             {
-                var replayer = new Replayer(oldStack, newStack, scenario.Replay with { Concurrency = Math.Min(scenario.Replay.Concurrency, batch.Count) });
+                var replayer = new Replayer(oldStack, newStack, scenario.Replay with { Concurrency = Math.Min(scenario.Replay.Concurrency, batch.Count) }, Time);
                 var replays = await replayer.RunAsync(batch, null, cancellationToken).ConfigureAwait(false);
                 foreach (var replay in replays.Where(r => r.Completed))
                 {
@@ -377,7 +385,7 @@ public sealed class ReplayWorker
     {
         while (!cancellationToken.IsCancellationRequested)
         {
-            await Task.Delay(Lease / 3, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(Lease / 3, Time, cancellationToken).ConfigureAwait(false);
             try
             {
                 await _queue.RenewAsync(_runId, Name, Lease, cancellationToken).ConfigureAwait(false);
@@ -394,25 +402,20 @@ public sealed class ReplayWorker
 public static class DistributedRun
 {
     /// <summary>Aggregates (noise floor per key, summary) over every conversation's result exactly once.</summary>
-    public static async Task<RunResult> BuildAsync(ReplayQueue queue, string runId, ReplayRunSettings settings, ITextSimilarity? semantic, DateTimeOffset startedAt, bool cancelled, CancellationToken cancellationToken)
+    public static async Task<RunResult> BuildAsync(ReplayQueue queue, string runId, ReplayRunSettings settings, ITextSimilarity? semantic, DateTimeOffset startedAt, bool cancelled, TimeProvider time, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(queue);
         ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(time);
         var conversations = await queue.ResultsAsync(runId, cancellationToken).ConfigureAwait(false);
         var engine = new VerdictEngine(settings.Scenario.Comparison, semantic);
         var scenario = settings.Scenario;
-        var draft = new RunResult
+        var stacks = new RunStacks(new StackInfo("old", scenario.Old.Url ?? string.Empty, null), new StackInfo("new", scenario.New.Url ?? string.Empty, null));
+        var header = new RunHeader(runId, scenario.Name, startedAt, time.GetUtcNow(), stacks)
         {
-            RunId = runId,
-            Scenario = scenario.Name,
-            StartedAt = startedAt,
-            FinishedAt = DateTimeOffset.UtcNow,
-            Stacks = new RunStacks(new StackInfo("old", scenario.Old.Url ?? string.Empty, null), new StackInfo("new", scenario.New.Url ?? string.Empty, null)),
             Seed = settings.Seed,
             Cancelled = cancelled,
-            Summary = VerdictEngine.Summarize(conversations),
-            Conversations = conversations,
         };
-        return engine.Finish(draft);
+        return engine.BuildRun(header, conversations);
     }
 }

@@ -1,10 +1,10 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using DualStack.Core.Capture;
 using DualStack.Core.Model;
+using DualStack.Core.Postgres;
 using Npgsql;
 
-namespace DualStack.Core.Postgres;
+namespace DualStack.Core.Capture;
 
 /// <summary>Shadow comparisons in PostgreSQL (table <c>shadow_turns</c>), written by every proxy instance, read by <c>report --source</c>.</summary>
 public sealed class PostgresShadowResultStore : IShadowResultStore
