@@ -1,3 +1,4 @@
+using DualStack.Core.Privacy;
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using DualStack.Core.Capture;

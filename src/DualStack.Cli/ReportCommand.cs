@@ -1,3 +1,4 @@
+using DualStack.Core.Privacy;
 using System.CommandLine;
 using DualStack.Core.Capture;
 using DualStack.Core.Reports;

@@ -1,3 +1,4 @@
+using DualStack.Core.Privacy;
 using System.CommandLine;
 using DualStack.Core.Judgement;
 using DualStack.Core.Model;
@@ -231,7 +232,7 @@ internal static class VerifyCommand
             {
                 // Conversations from live traffic: both stacks' answers to them go through the capture redactor
                 // before the run folder (results.json, HTML, Allure attachments) is written.
-                result = new Core.Capture.Redactor([]).RedactJson(result, DualStackJson.Options);
+                result = new Core.Privacy.Redactor([]).RedactJson(result, DualStackJson.Options);
             }
 
             return await ReportAsync(result, options, cancellationToken);

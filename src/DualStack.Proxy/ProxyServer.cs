@@ -1,3 +1,4 @@
+using DualStack.Core.Privacy;
 using System.Diagnostics;
 using System.Net;
 using System.Text;

@@ -1,3 +1,4 @@
+using DualStack.Core.Privacy;
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using DualStack.Core.Capture;

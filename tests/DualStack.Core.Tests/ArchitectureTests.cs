@@ -14,7 +14,7 @@ public sealed class ArchitectureTests
     private static readonly string[][] Layers =
     [
         ["Model"],
-        ["Judgement", "Config", "Postgres"],
+        ["Judgement", "Config", "Postgres", "Privacy"],
         ["Comparison", "Stacks"],
         ["Scenarios", "Synthetic", "Results"],
         ["Replay"],

@@ -1,3 +1,4 @@
+using DualStack.Core.Privacy;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;

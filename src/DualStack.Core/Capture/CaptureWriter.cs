@@ -1,3 +1,4 @@
+using DualStack.Core.Privacy;
 using System.Text;
 using System.Threading.Channels;
 

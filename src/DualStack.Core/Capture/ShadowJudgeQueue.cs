@@ -70,7 +70,7 @@ public static class ShadowJudgeQueues
         ArgumentException.ThrowIfNullOrWhiteSpace(value);
         if (Postgres.PostgresConnection.IsPostgres(value))
         {
-            return await Postgres.PostgresShadowJudgeQueue.OpenAsync(value, option, cancellationToken).ConfigureAwait(false);
+            return await PostgresShadowJudgeQueue.OpenAsync(value, option, cancellationToken).ConfigureAwait(false);
         }
 
         if (!File.Exists(value))

@@ -1,3 +1,4 @@
+using DualStack.Core.Privacy;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using DualStack.Core.Model;

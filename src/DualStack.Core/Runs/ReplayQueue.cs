@@ -1,3 +1,4 @@
+using DualStack.Core.Privacy;
 using System.Text.Json;
 using DualStack.Core.Comparison;
 using DualStack.Core.Model;
@@ -321,7 +322,7 @@ public sealed class ReplayWorker
         var engine = new VerdictEngine(scenario.Comparison, _semantic);
         // Both stacks' answers to captured conversations can carry what the stacks know (contacts in skill results,
         // memory): redacted here, in every worker, so no result reaches the database in clear.
-        var redactor = _settings.Redact ? new Capture.Redactor([]) : null;
+        var redactor = _settings.Redact ? new Privacy.Redactor([]) : null;
         var judged = 0;
         while (!cancellationToken.IsCancellationRequested)
         {

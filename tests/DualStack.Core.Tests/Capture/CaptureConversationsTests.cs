@@ -1,3 +1,4 @@
+using DualStack.Core.Privacy;
 using DualStack.Core.Capture;
 using DualStack.Core.Model;
 

@@ -1,3 +1,4 @@
+using DualStack.Core.Privacy;
 using System.Text;
 using DualStack.Core.Capture;
 using Microsoft.Extensions.Time.Testing;

@@ -1,3 +1,4 @@
+using DualStack.Core.Privacy;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using DualStack.Core.Capture;

@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
-namespace DualStack.Core.Capture;
+namespace DualStack.Core.Privacy;
 
 /// <summary>
 /// Replaces personal data in captured text with stable tokens: e-mail addresses (<c>&lt;email:ab12cd34&gt;</c>),

@@ -1,12 +1,12 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using DualStack.Core.Capture;
+using DualStack.Core.Postgres;
 using DualStack.Core.Model;
 using DualStack.Core.Results;
 using Npgsql;
 using NpgsqlTypes;
 
-namespace DualStack.Core.Postgres;
+namespace DualStack.Core.Capture;
 
 /// <summary>
 /// The shadow judge's work list in PostgreSQL, beside <c>shadow_turns</c> (which every proxy instance writes). Judges
