@@ -682,11 +682,7 @@ public static partial class FactScanner
             }
 
             var start = i + digit;
-            var end = start;
-            while (end < text.Length && (char.IsAsciiDigit(text[end]) || (text[end] is ',' or '.' && end + 1 < text.Length && char.IsAsciiDigit(text[end + 1]))))
-            {
-                end++;
-            }
+            var end = NumberEnd(text, start);
 
             i = end;
             var before = start - 1;
@@ -759,13 +755,20 @@ public static partial class FactScanner
     /// <summary>Length of the number starting at <paramref name="start"/>: digits with thousands groups and up to two decimals; 0 when none.</summary>
     private static int NumberLength(string text, int start)
     {
+        var end = start < text.Length && char.IsAsciiDigit(text[start]) ? NumberEnd(text, start) : start;
+        return end > start && (end == text.Length || !char.IsLetter(text[end])) ? end - start : 0;
+    }
+
+    /// <summary>The end of the number whose first digit is at <paramref name="start"/>: digits, with ',' or '.' only between digits ("1,234.50").</summary>
+    private static int NumberEnd(string text, int start)
+    {
         var end = start;
-        while (end < text.Length && (char.IsAsciiDigit(text[end]) || (text[end] is ',' or '.' && end + 1 < text.Length && char.IsAsciiDigit(text[end + 1]) && end > start)))
+        while (end < text.Length && (char.IsAsciiDigit(text[end]) || (text[end] is ',' or '.' && end + 1 < text.Length && char.IsAsciiDigit(text[end + 1]))))
         {
             end++;
         }
 
-        return end > start && (end == text.Length || !char.IsLetter(text[end])) ? end - start : 0;
+        return end;
     }
 
     private static void CollectPhones(string text, List<Span> spans)
@@ -1075,11 +1078,7 @@ public static partial class FactScanner
             }
 
             var start = i + found;
-            var end = start;
-            while (end < text.Length && (char.IsAsciiDigit(text[end]) || (text[end] is ',' or '.' && end + 1 < text.Length && char.IsAsciiDigit(text[end + 1]))))
-            {
-                end++;
-            }
+            var end = NumberEnd(text, start);
 
             i = end;
             if (start > 0 && (char.IsLetterOrDigit(text[start - 1]) || text[start - 1] is '_' or '.' or ','))
