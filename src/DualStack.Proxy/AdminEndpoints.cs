@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Threading.RateLimiting;
 using DualStack.Core.Model;
 using DualStack.Core.Routing;
 using Microsoft.AspNetCore.Http;
@@ -14,19 +15,47 @@ namespace DualStack.Proxy;
 /// token as <c>Authorization: Bearer</c> (API clients), or the session the dashboard's sign-in starts: the cookie holds
 /// a random session id kept server-side with an expiry (<see cref="SplitSettings.AdminSessionLifetime"/>), never the
 /// token, and sign-out ends it. The token is never logged, echoed or stored in the browser.
+/// Guessing is throttled: an address that presents <see cref="WrongTokensPerMinute"/> wrong tokens (sign-in form or
+/// bearer) within a minute gets 429 with <c>Retry-After</c> for sign-ins and bearer calls until the minute is over,
+/// whatever it sends. A missing or expired credential is a plain 401 and never counts, so a dashboard left open past its
+/// session does not lock its operator out. The limiter is System.Threading.RateLimiting's (what ASP.NET Core's rate
+/// limiting middleware runs on), used here rather than as middleware so the proxied traffic never passes through it.
 /// </summary>
-internal sealed class AdminEndpoints(SplitRouter router, string token, ILogger logger, AdminSessions sessions)
+internal sealed class AdminEndpoints(SplitRouter router, string token, ILogger logger, AdminSessions sessions, ProxyMetrics? metrics = null)
 {
     public const string CookieName = "dualstack_admin";
+
+    /// <summary>Wrong tokens one address may present per minute before its sign-ins and bearer calls get 429.</summary>
+    public const int WrongTokensPerMinute = 10;
+
     private readonly byte[] _token = Encoding.UTF8.GetBytes(token);
 
-    public AdminEndpoints(SplitRouter router, string token, ILogger logger, TimeSpan sessionLifetime)
-        : this(router, token, logger, new AdminSessions(TimeProvider.System, sessionLifetime))
+    private readonly PartitionedRateLimiter<string> _wrongTokens = PartitionedRateLimiter.Create<string, string>(address =>
+        RateLimitPartition.GetFixedWindowLimiter(address, _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = WrongTokensPerMinute,
+            Window = TimeSpan.FromMinutes(1),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        }));
+
+    public AdminEndpoints(SplitRouter router, string token, ILogger logger, TimeSpan sessionLifetime, ProxyMetrics? metrics = null)
+        : this(router, token, logger, new AdminSessions(TimeProvider.System, sessionLifetime), metrics)
     {
     }
 
     public async Task HandleAsync(HttpContext context, string path)
     {
+        var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        var presentsToken = (path == "/admin/login" && HttpMethods.IsPost(context.Request.Method)) || context.Request.Headers.Authorization.Count > 0;
+        if (presentsToken && _wrongTokens.GetStatistics(address) is { CurrentAvailablePermits: 0 })
+        {
+            metrics?.AdminThrottledOne();
+            context.Response.Headers.RetryAfter = "60";
+            await Problem(context, StatusCodes.Status429TooManyRequests, $"{WrongTokensPerMinute} wrong admin tokens from this address within a minute: try again in a minute").ConfigureAwait(false);
+            return;
+        }
+
         if (path == "/admin/login" && HttpMethods.IsPost(context.Request.Method))
         {
             await LoginAsync(context).ConfigureAwait(false);
@@ -41,6 +70,11 @@ internal sealed class AdminEndpoints(SplitRouter router, string token, ILogger l
 
         if (!Authorized(context))
         {
+            if (context.Request.Headers.Authorization.Count > 0)
+            {
+                WrongToken(address);
+            }
+
             Log.AdminRejected(logger, context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
             if (path == "/admin/ui")
             {
@@ -131,6 +165,12 @@ internal sealed class AdminEndpoints(SplitRouter router, string token, ILogger l
         await Json(context, router.Status()).ConfigureAwait(false);
     }
 
+    private void WrongToken(string address)
+    {
+        metrics?.AdminAuthFailed();
+        using var permit = _wrongTokens.AttemptAcquire(address);
+    }
+
     private bool Authorized(HttpContext context)
     {
         var header = context.Request.Headers.Authorization.ToString();
@@ -157,6 +197,7 @@ internal sealed class AdminEndpoints(SplitRouter router, string token, ILogger l
         var candidate = form?["token"].ToString() ?? string.Empty;
         if (!Matches(candidate))
         {
+            WrongToken(context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
             Log.AdminRejected(logger, context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
             context.Response.ContentType = "text/html; charset=utf-8";

@@ -27,6 +27,8 @@ internal sealed class ProxyMetrics
     private long _shadowFailed;
     private long _shadowStored;
     private long _shadowEnqueued;
+    private long _adminAuthFailures;
+    private long _adminThrottled;
 
     public long Requests => Interlocked.Read(ref _requests);
 
@@ -47,6 +49,16 @@ internal sealed class ProxyMetrics
     public long ForwardErrors => Interlocked.Read(ref _forwardErrors);
 
     public long ClientAborts => Interlocked.Read(ref _clientAborts);
+
+    /// <summary>Admin requests that presented a wrong token (sign-in form or <c>Authorization: Bearer</c>).</summary>
+    public long AdminAuthFailures => Interlocked.Read(ref _adminAuthFailures);
+
+    /// <summary>Admin requests refused with 429 because their address sent too many wrong tokens.</summary>
+    public long AdminThrottled => Interlocked.Read(ref _adminThrottled);
+
+    public void AdminAuthFailed() => Interlocked.Increment(ref _adminAuthFailures);
+
+    public void AdminThrottledOne() => Interlocked.Increment(ref _adminThrottled);
 
     public long Verdicts(Verdict verdict) => Interlocked.Read(ref _verdicts[(int)verdict]);
 
@@ -109,6 +121,8 @@ internal sealed class ProxyMetrics
         }
 
         Counter(s, "dualstack_forward_errors_total", "Requests the primary stack did not answer (refused, reset, timeout); client aborts excluded.", ForwardErrors);
+        Counter(s, "dualstack_admin_auth_failures_total", "Admin requests that presented a wrong token (sign-in form or Authorization: Bearer).", AdminAuthFailures);
+        Counter(s, "dualstack_admin_throttled_total", "Admin requests refused with 429: their address sent too many wrong tokens within a minute.", AdminThrottled);
         Counter(s, "dualstack_client_aborts_total", "Requests the client abandoned before the exchange finished; not counted as backend errors nor in the split gates.", ClientAborts);
         s.Append("# HELP dualstack_request_duration_seconds Primary path latency.\n# TYPE dualstack_request_duration_seconds histogram\n");
         long cumulative = 0;

@@ -180,7 +180,7 @@ public sealed class ProxyServer : IAsyncDisposable
                     await server.Split.ShareAsync(shared, options.Split.PinIdleTimeout, server._time, cancellationToken).ConfigureAwait(false);
                 }
 
-                server._admin = new AdminEndpoints(server.Split, options.Split.AdminToken, server._logger, options.Split.AdminSessionLifetime);
+                server._admin = new AdminEndpoints(server.Split, options.Split.AdminToken, server._logger, options.Split.AdminSessionLifetime, server.Metrics);
             }
 
             var tickers = new List<IFailureTicker> { server._forwardFailures };

@@ -141,6 +141,58 @@ public sealed class AdminSessionTests
         Assert.That(cookie.Secure && cookie.HttpOnly && cookie.SameSite == Microsoft.Net.Http.Headers.SameSiteMode.Strict, Is.True, cookie.ToString());
     }
 
+    [Test]
+    public async Task Login_TenWrongTokens_NextSignInIs429EvenWithTheRightTokenAndCounted()
+    {
+        await using var old = await Stack();
+        await using var @new = await Stack();
+        await using var proxy = await Split(old.Address, @new.Address);
+        using var http = Browser(proxy);
+
+        for (var i = 0; i < AdminEndpoints.WrongTokensPerMinute; i++)
+        {
+            using var wrong = await http.PostAsync("admin/login", new FormUrlEncodedContent([new("token", "guess-" + i)]));
+            Assert.That(wrong.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized), $"guess {i + 1}");
+        }
+
+        using var right = await http.PostAsync("admin/login", new FormUrlEncodedContent([new("token", Token)]));
+        using var bearer = new HttpRequestMessage(HttpMethod.Get, "admin/api/state");
+        bearer.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+        using var api = await http.SendAsync(bearer);
+        var metrics = await http.GetStringAsync("metrics");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(right.StatusCode, Is.EqualTo(HttpStatusCode.TooManyRequests), "guessing stops for the rest of the minute");
+            Assert.That(right.Headers.RetryAfter?.Delta, Is.EqualTo(TimeSpan.FromSeconds(60)));
+            Assert.That(right.Headers.Contains("Set-Cookie"), Is.False);
+            Assert.That(api.StatusCode, Is.EqualTo(HttpStatusCode.TooManyRequests), "bearer calls from the same address too");
+            Assert.That(metrics, Does.Contain($"dualstack_admin_auth_failures_total {AdminEndpoints.WrongTokensPerMinute}\n"));
+            Assert.That(metrics, Does.Contain("dualstack_admin_throttled_total 2\n"));
+        });
+    }
+
+    [Test]
+    public async Task Admin_MissingOrExpiredCredentials_AreNotCountedAsGuesses()
+    {
+        await using var old = await Stack();
+        await using var @new = await Stack();
+        await using var proxy = await Split(old.Address, @new.Address);
+        using var http = Browser(proxy);
+
+        // A dashboard left open past its session polls with a dead cookie; that must not lock its operator out.
+        for (var i = 0; i < 3 * AdminEndpoints.WrongTokensPerMinute; i++)
+        {
+            Assert.That(await StateWithCookieAsync(http, "expired-session-" + i), Is.EqualTo(HttpStatusCode.Unauthorized));
+        }
+
+        var cookie = await SignInAsync(http);
+        var metrics = await http.GetStringAsync("metrics");
+
+        Assert.That(cookie.Value.Value, Is.Not.Empty);
+        Assert.That(metrics, Does.Contain("dualstack_admin_auth_failures_total 0\n").And.Contain("dualstack_admin_throttled_total 0\n"));
+    }
+
     private static AdminEndpoints Endpoints(TimeProvider time, TimeSpan lifetime)
     {
         var options = new ProxyOptions { Old = new Uri("http://127.0.0.1:1/"), New = new Uri("http://127.0.0.1:2/"), Split = new SplitSettings { AdminToken = Token } };
