@@ -101,10 +101,42 @@ public sealed class ShadowJudgeTests
         await using var queueB = await ShadowJudgeQueues.OpenAsync(database, "--source", null, CancellationToken.None);
         var claimedA = new List<long>();
         var claimedB = new List<long>();
+        // Judge A holds its first batch until B has judged a pair: without that, whichever judge starts first may take
+        // every pair before the other claims one, and "both did part of the work" would depend on thread timing.
+        var bJudged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         var counts = await Task.WhenAll(
-            new ShadowJudge(queueA, Lexical(), "judge-a") { BatchSize = 3, Judged = (p, _) => { lock (claimedA) { claimedA.Add(p.Id); } } }.RunAsync(follow: false, CancellationToken.None),
-            new ShadowJudge(queueB, Lexical(), "judge-b") { BatchSize = 3, Judged = (p, _) => { lock (claimedB) { claimedB.Add(p.Id); } } }.RunAsync(follow: false, CancellationToken.None));
+            new ShadowJudge(queueA, Lexical(), "judge-a")
+            {
+                BatchSize = 3,
+                Judged = (p, _) =>
+                {
+                    int count;
+                    lock (claimedA)
+                    {
+                        claimedA.Add(p.Id);
+                        count = claimedA.Count;
+                    }
+
+                    if (count == 1)
+                    {
+                        bJudged.Task.Wait(TimeSpan.FromSeconds(30));
+                    }
+                },
+            }.RunAsync(follow: false, CancellationToken.None),
+            new ShadowJudge(queueB, Lexical(), "judge-b")
+            {
+                BatchSize = 3,
+                Judged = (p, _) =>
+                {
+                    lock (claimedB)
+                    {
+                        claimedB.Add(p.Id);
+                    }
+
+                    bJudged.TrySetResult();
+                },
+            }.RunAsync(follow: false, CancellationToken.None));
 
         Assert.That(counts.Sum(), Is.EqualTo(pairs));
         Assert.That(claimedA.Intersect(claimedB), Is.Empty, "no pair judged by both");
