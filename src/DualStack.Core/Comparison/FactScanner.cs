@@ -71,7 +71,7 @@ public readonly record struct TypedFact(FactKind Kind, string Value)
 /// <param name="Facts">Typed facts in order of appearance, deduplicated.</param>
 /// <param name="Meaning">Lower-cased text without generated values (reference codes, masked times, timestamps): what meaning is judged on.</param>
 /// <param name="NovelNames">Capitalised words that look like names but are grounded nowhere (used to tell a wrong name from an omitted one).</param>
-/// <param name="GeneratedIds">Id-like tokens grounded nowhere, masked (used to tell a typo'd id from an omitted one).</param>
+/// <param name="GeneratedIds">Id-like tokens grounded nowhere, masked, each once (used to tell a typo'd id from an omitted one).</param>
 /// <param name="RecordIds">Of those, the ones named as a customer's record ("reservation VC-12636-LM", "order 5512"), not as a reference.</param>
 public sealed record ScannedReply(IReadOnlyList<TypedFact> Facts, string Meaning, IReadOnlyList<string> NovelNames, IReadOnlyList<string> GeneratedIds, IReadOnlyList<string> RecordIds);
 
@@ -142,6 +142,10 @@ public static partial class FactScanner
 
     [ThreadStatic]
     private static List<int>? t_marks;
+
+    // The strings that spans refer to by index (canonical values made while reading, currency codes).
+    [ThreadStatic]
+    private static List<string>? t_payloads;
 
     private static readonly string[] SmallNumbers = Enumerable.Range(0, 1000).Select(n => n.ToString(CultureInfo.InvariantCulture)).ToArray();
 
@@ -216,6 +220,7 @@ public static partial class FactScanner
         // neither list escapes it (facts, names and ids are copied out as strings).
         var spans = t_spans ??= new List<Span>(64);
         spans.Clear();
+        (t_payloads ??= new List<string>(16)).Clear();
         CollectPlaceholders(text, spans);
         // Each reader runs only when the text holds what it needs (vectorised searches): most replies state few facts.
         if (text.Contains('@', StringComparison.Ordinal))
@@ -256,7 +261,7 @@ public static partial class FactScanner
                     continue;
                 }
 
-                AddFact(facts, new TypedFact(span.Kind.Value, span.Canonical!));
+                AddFact(facts, new TypedFact(span.Kind.Value, Canonical(text, span)));
             }
 
             text.AsSpan(last).CopyTo(meaning.AsSpan(length));
@@ -271,9 +276,32 @@ public static partial class FactScanner
             {
                 t_spans = null; // a very long reply's list is not kept for the thread's lifetime
                 t_tokens = null;
+                t_payloads = null;
             }
         }
     }
+
+    /// <summary>The index of <paramref name="value"/> among the scan's payload strings; -1 for none.</summary>
+    private static int Payload(string? value)
+    {
+        if (value is null)
+        {
+            return -1;
+        }
+
+        var payloads = t_payloads!;
+        payloads.Add(value);
+        return payloads.Count - 1;
+    }
+
+    /// <summary>The canonical value of a chosen fact span.</summary>
+    private static string Canonical(string text, Span span) => span.Value switch
+    {
+        SpanValue.Amount => CanonicalNumber(text.AsSpan(span.NumberStart, span.NumberLength), decimals: true, t_payloads![span.Payload], spaced: true),
+        SpanValue.Number => CanonicalNumber(text.AsSpan(span.NumberStart, span.NumberLength), decimals: false, span.Payload == 1 ? "%" : default),
+        SpanValue.Id => UpperInvariant(text.AsSpan(span.Start, span.Length)),
+        _ => t_payloads![span.Payload],
+    };
 
     /// <summary>The text upper-cased as one string (ids are short: on the stack, then one string).</summary>
     private static string UpperInvariant(ReadOnlySpan<char> text)
@@ -322,7 +350,7 @@ public static partial class FactScanner
 
     internal static bool IsCommonCapitalised(string word) => IsCommonCapitalised(word.AsSpan());
 
-    internal static bool IsCommonCapitalised(ReadOnlySpan<char> word) => word.Length < 2 || CommonCapitalised.GetAlternateLookup<ReadOnlySpan<char>>().Contains(word);
+    internal static bool IsCommonCapitalised(ReadOnlySpan<char> word) => word.Length < 2 || CommonCapitalisedBySpan.Contains(word);
 
     internal static string? CanonicalTime(Match match)
     {
@@ -360,7 +388,7 @@ public static partial class FactScanner
 
         foreach (var match in Placeholder().EnumerateMatches(text))
         {
-            spans.Add(new Span(match.Index, match.Length, null, null, 0));
+            spans.Add(new Span(match.Index, match.Length, null, 0));
         }
     }
 
@@ -375,7 +403,7 @@ public static partial class FactScanner
                 canonical = canonical.TrimEnd('/');
             }
 
-            spans.Add(new Span(match.Index, value.Length, kind, canonical, priority));
+            spans.Add(new Span(match.Index, value.Length, kind, priority, Payload: Payload(canonical)));
         }
     }
 
@@ -535,7 +563,7 @@ public static partial class FactScanner
         var value = year.Success
             ? $"{(year.Length == 2 ? 2000 + int.Parse(year.ValueSpan, CultureInfo.InvariantCulture) : int.Parse(year.ValueSpan, CultureInfo.InvariantCulture)):0000}-{month:00}-{day:00}"
             : $"{month:00}-{day:00}";
-        spans.Add(new Span(match.Index, match.Length, FactKind.Date, value, 2));
+        spans.Add(new Span(match.Index, match.Length, FactKind.Date, 2, Payload: Payload(value)));
     }
 
     private static int Month(ReadOnlySpan<char> name)
@@ -568,7 +596,7 @@ public static partial class FactScanner
 
             // A time the stack was given (an appointment slot) is a fact; one it made up ("as of 11:44 UTC") is noise.
             var generated = options.MaskTimes && !inputs.Times.Contains(time);
-            spans.Add(new Span(match.Index, match.Length, generated ? null : FactKind.Time, generated ? null : time, 3));
+            spans.Add(new Span(match.Index, match.Length, generated ? null : FactKind.Time, 3, Payload: generated ? -1 : Payload(time)));
         }
     }
 
@@ -636,7 +664,7 @@ public static partial class FactScanner
 
                     var prefix = text.AsSpan(markStart, at - markStart + 1);
                     var code = markStart < at ? CurrencyOfSymbol(prefix) : currency;
-                    spans.Add(new Span(markStart, start + length - markStart, FactKind.Amount, CanonicalNumber(text.AsSpan(start, length), decimals: true, code, spaced: true), 4));
+                    spans.Add(new Span(markStart, start + length - markStart, FactKind.Amount, 4, SpanValue.Amount, Payload(code), start, length));
                     i = start + length;
                     continue;
                 }
@@ -657,7 +685,7 @@ public static partial class FactScanner
 
             if (numberStart < end && char.IsAsciiDigit(text[numberStart]) && (numberStart == 0 || !char.IsLetterOrDigit(text[numberStart - 1])))
             {
-                spans.Add(new Span(numberStart, at + mark - numberStart, FactKind.Amount, CanonicalNumber(text.AsSpan(numberStart, end - numberStart), decimals: true, currency, spaced: true), 4));
+                spans.Add(new Span(numberStart, at + mark - numberStart, FactKind.Amount, 4, SpanValue.Amount, Payload(currency), numberStart, end - numberStart));
             }
         }
     }
@@ -738,7 +766,7 @@ public static partial class FactScanner
         }
 
         var word = text.AsSpan(at, wordEnd - at);
-        if (word.Length == 3 && CurrencyCodes.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(word, out var code) && !word.Equals("yen", StringComparison.OrdinalIgnoreCase))
+        if (word.Length == 3 && CurrencyCodesBySpan.TryGetValue(word, out var code) && !word.Equals("yen", StringComparison.OrdinalIgnoreCase))
         {
             return (3, code, false);
         }
@@ -749,7 +777,10 @@ public static partial class FactScanner
             return (wordEnd < text.Length && text[wordEnd] == '.' ? 3 : 2, "INR", false);
         }
 
-        return CurrencyWords.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(word, out var named) ? (word.Length, named, false) : (0, null, false);
+        // Most words next to a number are not currency words: their length and first letter rule them out before hashing.
+        return word.Length is >= 3 and <= 7 && (word[0] | 0x20) is 'd' or 'b' or 'e' or 'p' or 'y' && CurrencyWordsBySpan.TryGetValue(word, out var named)
+            ? (word.Length, named, false)
+            : (0, null, false);
     }
 
     /// <summary>Length of the number starting at <paramref name="start"/>: digits with thousands groups and up to two decimals; 0 when none.</summary>
@@ -815,7 +846,7 @@ public static partial class FactScanner
                 }
             }
 
-            spans.Add(new Span(match.Index, match.Length, FactKind.Phone, canonical.ToString(), 5));
+            spans.Add(new Span(match.Index, match.Length, FactKind.Phone, 5, Payload: Payload(canonical.ToString())));
         }
     }
 
@@ -893,18 +924,34 @@ public static partial class FactScanner
             var start = match.Index + (hash ? 1 : 0);
             if (inputs.Grounds(body))
             {
-                spans.Add(new Span(start, body.Length, FactKind.Id, UpperInvariant(body), 6));
+                spans.Add(new Span(start, body.Length, FactKind.Id, 6, SpanValue.Id));
             }
             else
             {
-                spans.Add(new Span(match.Index, token.Length, null, null, 6));
-                generatedIds.Add(body.ToString());
-                if (FollowsRecordLabel(text, match.Index))
+                spans.Add(new Span(match.Index, token.Length, null, 6));
+                var id = AddOnce(generatedIds, body);
+                if (FollowsRecordLabel(text, match.Index) && !recordIds.Contains(id))
                 {
-                    recordIds.Add(body.ToString());
+                    recordIds.Add(id);
                 }
             }
         }
+    }
+
+    /// <summary>Adds <paramref name="value"/> unless the list holds it already (a reply repeats its reference); returns the list's string.</summary>
+    private static string AddOnce(List<string> values, ReadOnlySpan<char> value)
+    {
+        foreach (var known in values)
+        {
+            if (value.SequenceEqual(known))
+            {
+                return known;
+            }
+        }
+
+        var added = value.ToString();
+        values.Add(added);
+        return added;
     }
 
     /// <summary>
@@ -991,7 +1038,7 @@ public static partial class FactScanner
             i--;
         }
 
-        return end - i - 1 > 0 && RecordLabels.GetAlternateLookup<ReadOnlySpan<char>>().Contains(text.AsSpan(i + 1, end - i - 1));
+        return end - i - 1 > 0 && RecordLabelsBySpan.Contains(text.AsSpan(i + 1, end - i - 1));
     }
 
     private static bool FollowsIdLabel(string text, int index)
@@ -1017,7 +1064,7 @@ public static partial class FactScanner
                 return false;
             }
 
-            var lookup = IdLabels.GetAlternateLookup<ReadOnlySpan<char>>();
+            var lookup = IdLabelsBySpan;
             if (!lookup.Contains(word))
             {
                 return false;
@@ -1048,7 +1095,7 @@ public static partial class FactScanner
         }
 
         var word = text.AsSpan(i + 1, end - i - 1);
-        return word.Length is >= 3 and <= 6 && ListLabels.GetAlternateLookup<ReadOnlySpan<char>>().Contains(word);
+        return word.Length is >= 3 and <= 6 && ListLabelsBySpan.Contains(word);
     }
 
     private static readonly HashSet<string> ListLabels = new(["step", "option", "tip", "point", "part", "stage"], StringComparer.OrdinalIgnoreCase);
@@ -1105,10 +1152,9 @@ public static partial class FactScanner
                 noun = nounEnd - afterNumber - 1 >= 2 && (nounEnd == text.Length || !char.IsLetterOrDigit(text[nounEnd])) ? text.AsSpan(afterNumber + 1, nounEnd - afterNumber - 1) : [];
             }
 
-            var quantity = !noun.IsEmpty && !NotQuantityNouns.GetAlternateLookup<ReadOnlySpan<char>>().Contains(noun) && !WordNumbers.GetAlternateLookup<ReadOnlySpan<char>>().ContainsKey(noun);
-            var value = CanonicalNumber(text.AsSpan(start, end - start), decimals: false, percent ? "%" : default);
+            var quantity = !noun.IsEmpty && !NotQuantityNounsBySpan.Contains(noun) && !(noun.Length is >= 3 and <= 7 && WordNumbersBySpan.ContainsKey(noun));
             var length = quantity ? afterNumber + 1 + noun.Length - start : afterNumber - start;
-            spans.Add(new Span(start, length, quantity ? FactKind.Quantity : FactKind.Number, value, 7));
+            spans.Add(new Span(start, length, quantity ? FactKind.Quantity : FactKind.Number, 7, SpanValue.Number, percent ? 1 : 0, start, end - start));
         }
     }
 
@@ -1134,15 +1180,15 @@ public static partial class FactScanner
                 continue; // "Step 2", "Option 3": how the reply is laid out, not a fact
             }
 
-            var quantity = !noun.IsEmpty && !NotQuantityNouns.GetAlternateLookup<ReadOnlySpan<char>>().Contains(noun) && !WordNumbers.GetAlternateLookup<ReadOnlySpan<char>>().ContainsKey(noun);
+            var quantity = !noun.IsEmpty && !NotQuantityNounsBySpan.Contains(noun) && !WordNumbersBySpan.ContainsKey(noun);
             if (!digits && !quantity)
             {
                 continue;
             }
 
-            var value = digits ? CanonicalNumber(number, decimals: false) : WordNumbers.GetAlternateLookup<ReadOnlySpan<char>>()[number].ToString(CultureInfo.InvariantCulture);
+            var value = digits ? CanonicalNumber(number, decimals: false) : WordNumbersBySpan[number].ToString(CultureInfo.InvariantCulture);
             var length = quantity ? match.Length : number.Length + (percent ? 1 : 0);
-            spans.Add(new Span(match.Index, length, quantity ? FactKind.Quantity : FactKind.Number, percent ? value + "%" : value, 7));
+            spans.Add(new Span(match.Index, length, quantity ? FactKind.Quantity : FactKind.Number, 7, Payload: Payload(percent ? value + "%" : value)));
         }
     }
 
@@ -1188,11 +1234,18 @@ public static partial class FactScanner
     private static List<string> CollectNames(string text, TurnInputs inputs, List<Span> chosen, List<TypedFact> facts)
     {
         var novel = new List<string>();
+        // Matches come in text order and the chosen spans are sorted and disjoint: one pointer walks both.
+        var next = 0;
         foreach (var match in CapitalisedWord().EnumerateMatches(text))
         {
-            if (Inside(chosen, match.Index))
+            while (next < chosen.Count && chosen[next].Start + chosen[next].Length <= match.Index)
             {
-                continue;
+                next++;
+            }
+
+            if (next < chosen.Count && chosen[next].Start <= match.Index)
+            {
+                continue; // inside a fact or a masked value
             }
 
             // Most capitalised words are common ones ("Your", "Good"): they are looked up without a string each.
@@ -1208,19 +1261,6 @@ public static partial class FactScanner
         }
 
         return novel;
-    }
-
-    private static bool Inside(List<Span> spans, int index)
-    {
-        foreach (var span in spans)
-        {
-            if (index >= span.Start && index < span.Start + span.Length)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     /// <summary>The length of <paramref name="meaning"/> once a reference's label before the cut is gone; <paramref name="length"/> when there is none.</summary>
@@ -1241,7 +1281,7 @@ public static partial class FactScanner
 
         var word = meaning.AsSpan(i + 1, wordEnd - i - 1);
         // A record word stays ("no order <gen> in our system" keeps "order"): it carries the sentence's meaning.
-        if (word.Length > 0 && ((IdLabels.GetAlternateLookup<ReadOnlySpan<char>>().Contains(word) && !RecordLabels.GetAlternateLookup<ReadOnlySpan<char>>().Contains(word)) || word.Equals("as", StringComparison.OrdinalIgnoreCase) || word.Equals("of", StringComparison.OrdinalIgnoreCase)))
+        if (word.Length > 0 && ((IdLabelsBySpan.Contains(word) && !RecordLabelsBySpan.Contains(word)) || word.Equals("as", StringComparison.OrdinalIgnoreCase) || word.Equals("of", StringComparison.OrdinalIgnoreCase)))
         {
             return word.Equals("of", StringComparison.OrdinalIgnoreCase) ? TrimLabel(meaning, i + 1) : i + 1;
         }
@@ -1250,8 +1290,17 @@ public static partial class FactScanner
     }
 
     /// <summary>Printable ASCII except space and brackets, lower-cased; 0 for every other character.</summary>
-    private static readonly byte[] AsciiLower = Enumerable.Range(0, 128)
-        .Select(c => (byte)(c is > ' ' and < 0x7F and not '(' and not ')' and not '[' and not ']' ? char.ToLowerInvariant((char)c) : 0)).ToArray();
+    private static ReadOnlySpan<byte> AsciiLower =>
+    [
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 33, 34, 35, 36, 37, 38, 39, 0, 0, 42, 43, 44, 45, 46, 47,
+        48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63,
+        64, 97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111,
+        112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 0, 92, 0, 94, 95,
+        96, 97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111,
+        112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 123, 124, 125, 126, 0,
+    ];
 
     /// <summary>Lower-cases, removes brackets left empty and collapses white space.</summary>
     private static string Collapse(ReadOnlySpan<char> text)
@@ -1262,18 +1311,28 @@ public static partial class FactScanner
             var length = 0;
             var pendingSpace = false;
             var open = -1;
-            foreach (var c in text)
+            var table = AsciiLower;
+            var output = buffer.AsSpan();
+            for (var i = 0; i < text.Length; i++)
             {
-                // Printable ASCII other than brackets, the common case: one table read gives the lower-case character.
-                if (c < 128 && AsciiLower[c] != 0)
+                var c = text[i];
+                // Printable ASCII other than brackets, the common case: one table read gives the lower-case character,
+                // and a word's letters are copied in one inner loop.
+                if (c < 128 && table[c] != 0)
                 {
                     if (pendingSpace)
                     {
-                        buffer[length++] = ' ';
+                        output[length++] = ' ';
                         pendingSpace = false;
                     }
 
-                    buffer[length++] = (char)AsciiLower[c];
+                    output[length++] = (char)table[c];
+                    while (i + 1 < text.Length && text[i + 1] is var next && next < 128 && table[next] != 0)
+                    {
+                        output[length++] = (char)table[next];
+                        i++;
+                    }
+
                     continue;
                 }
 
@@ -1422,7 +1481,7 @@ public static partial class FactScanner
     /// <summary>The ISO code of a currency symbol (<c>$</c>, <c>US$</c>, <c>€</c>…) or code (<c>usd</c>); anything else upper-cased as it is.</summary>
     internal static string CurrencyOf(ReadOnlySpan<char> mark) =>
         mark.Length == 3 && char.IsAsciiLetter(mark[0]) && char.IsAsciiLetter(mark[2])
-            ? CurrencyCodes.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(mark, out var code) ? code : mark.ToString().ToUpperInvariant()
+            ? CurrencyCodesBySpan.TryGetValue(mark, out var code) ? code : mark.ToString().ToUpperInvariant()
             : CurrencyOfSymbol(mark);
 
     private static string CurrencyOfSymbol(ReadOnlySpan<char> symbol) => symbol switch
@@ -1488,6 +1547,35 @@ public static partial class FactScanner
     [GeneratedRegex(@"\b\p{Lu}\p{Ll}+(?:'\p{Ll}+)?\b", RegexOptions.CultureInvariant)]
     internal static partial Regex CapitalisedWord();
 
-    /// <summary>A claimed region of the text: a fact (Kind set) or a generated value to mask (Kind null).</summary>
-    private readonly record struct Span(int Start, int Length, FactKind? Kind, string? Canonical, int Priority);
+    // Span lookups of the word sets, made once: GetAlternateLookup checks the comparer's interfaces on every call.
+    private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> CommonCapitalisedBySpan = CommonCapitalised.GetAlternateLookup<ReadOnlySpan<char>>();
+    private static readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> CurrencyCodesBySpan = CurrencyCodes.GetAlternateLookup<ReadOnlySpan<char>>();
+    private static readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> CurrencyWordsBySpan = CurrencyWords.GetAlternateLookup<ReadOnlySpan<char>>();
+    private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> RecordLabelsBySpan = RecordLabels.GetAlternateLookup<ReadOnlySpan<char>>();
+    private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> IdLabelsBySpan = IdLabels.GetAlternateLookup<ReadOnlySpan<char>>();
+    private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> ListLabelsBySpan = ListLabels.GetAlternateLookup<ReadOnlySpan<char>>();
+    private static readonly HashSet<string>.AlternateLookup<ReadOnlySpan<char>> NotQuantityNounsBySpan = NotQuantityNouns.GetAlternateLookup<ReadOnlySpan<char>>();
+    private static readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> WordNumbersBySpan = WordNumbers.GetAlternateLookup<ReadOnlySpan<char>>();
+
+    /// <summary>How a chosen span's canonical value is made: read values are only written out for the spans that win.</summary>
+    private enum SpanValue : byte
+    {
+        /// <summary>Made while reading: <see cref="Span.Payload"/> indexes the scan's payload strings (-1: none, a generated value).</summary>
+        Text,
+
+        /// <summary>The number at NumberStart/NumberLength, two decimals, the payload string its currency code.</summary>
+        Amount,
+
+        /// <summary>The number at NumberStart/NumberLength; payload 1 when a '%' follows it.</summary>
+        Number,
+
+        /// <summary>The span's own text, upper-cased.</summary>
+        Id,
+    }
+
+    /// <summary>
+    /// A claimed region of the text: a fact (Kind set) or a generated value to mask (Kind null). No references, so the
+    /// sort in <see cref="Resolve"/> moves plain memory (no write barriers).
+    /// </summary>
+    private readonly record struct Span(int Start, int Length, FactKind? Kind, int Priority, SpanValue Value = SpanValue.Text, int Payload = -1, int NumberStart = 0, int NumberLength = 0);
 }

@@ -33,10 +33,11 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
     {
         // Each reply is prepared once, however many pairs it is in; a lane with the same text reuses it.
         var messages = turn.PriorMessages.Append(turn.Turn.Message).ToArray();
-        var a = Prepare(turn.Old, messages, null);
-        var b = Prepare(turn.New, messages, a);
-        var a2 = turn.OldRepeat is { Succeeded: true } r ? Prepare(r, messages, a) : null;
-        var b2 = turn.NewRepeat is { Succeeded: true } r2 ? Prepare(r2, messages, b) : null;
+        TurnInputs? messagesOnly = null; // the inputs of every lane that called no skill and touched no memory: built once
+        var a = Prepare(turn.Old, messages, null, ref messagesOnly);
+        var b = Prepare(turn.New, messages, a, ref messagesOnly);
+        var a2 = turn.OldRepeat is { Succeeded: true } r ? Prepare(r, messages, a, ref messagesOnly) : null;
+        var b2 = turn.NewRepeat is { Succeeded: true } r2 ? Prepare(r2, messages, b, ref messagesOnly) : null;
 
         var (findings, lexical, sem, best) = Differences(a, b, a2, "new");
         List<Finding> noise = [];
@@ -94,7 +95,7 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
         && turn.Old.SkillCalls is not { Count: > 0 } && turn.New.SkillCalls is not { Count: > 0 }
         && turn.Old.Memory?.Written is not { Count: > 0 } && turn.New.Memory?.Written is not { Count: > 0 };
 
-    private PreparedReply Prepare(StackObservation observation, string[] messages, PreparedReply? same)
+    private PreparedReply Prepare(StackObservation observation, string[] messages, PreparedReply? same, ref TurnInputs? messagesOnly)
     {
         var reply = observation.Reply ?? string.Empty;
         if (same is not null && string.Equals(same.Raw, reply, StringComparison.Ordinal) && Equals(same.Environment, observation.Environment))
@@ -102,7 +103,9 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
             return same with { SkillCalls = observation.SkillCalls };
         }
 
-        var inputs = TurnInputs.Build(messages, observation.SkillCalls, observation.Memory);
+        var inputs = observation.SkillCalls is not { Count: > 0 } && observation.Memory?.Retrieved is not { Count: > 0 } && observation.Memory?.Written is not { Count: > 0 }
+            ? messagesOnly ??= TurnInputs.Build(messages, null, null)
+            : TurnInputs.Build(messages, observation.SkillCalls, observation.Memory);
         // Paths under the stack's own roots and its own address are compared as <root>/… and <host>.
         var text = _normalizer.MaskGenerated(ChatFormatting.Strip(EnvironmentCanonicalizer.Canonicalize(reply, observation.Environment)));
         var scanned = FactScanner.Scan(text, inputs, _options);
