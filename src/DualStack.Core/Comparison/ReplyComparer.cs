@@ -384,11 +384,12 @@ public sealed class ReplyComparer(ReplyComparisonConfig config, ITextSimilarity?
     /// <summary>A reply as compared: the raw text, what the scanner read from it, and the skill calls of its lane.</summary>
     private sealed record PreparedReply(string Raw, ScannedReply Scanned, IReadOnlyList<SkillCall>? SkillCalls, StackEnvironment? Environment, TurnInputs Inputs)
     {
-        private Lazy<string?>? _denial;
-        private Lazy<string?>? _confirmation;
+        // Read on first use (one comparer call, one thread): most pairs never need the confirmation cue.
+        private (bool Read, string? Cue) _denial;
+        private (bool Read, string? Cue) _confirmation;
 
-        public string? Denial => (_denial ??= new Lazy<string?>(() => Comparison.Polarity.Denial(Scanned.Meaning), LazyThreadSafetyMode.None)).Value;
+        public string? Denial => _denial.Read ? _denial.Cue : (_denial = (true, Comparison.Polarity.Denial(Scanned.Meaning))).Cue;
 
-        public string? Confirmation => (_confirmation ??= new Lazy<string?>(() => Comparison.Polarity.Confirmation(Scanned.Meaning), LazyThreadSafetyMode.None)).Value;
+        public string? Confirmation => _confirmation.Read ? _confirmation.Cue : (_confirmation = (true, Comparison.Polarity.Confirmation(Scanned.Meaning))).Cue;
     }
 }
