@@ -153,8 +153,9 @@ public sealed class LexicalSimilarity : ITextSimilarity
 
     /// <summary>
     /// A 64-bit hash of a word, four characters per step: each step (xor, multiply by an odd constant, xor-shift) is a
-    /// bijection of the state, and the length seeds it, so words that differ anywhere differ in state; a final mix
-    /// spreads the bits (splitmix64's finaliser).
+    /// bijection of the state, and the length seeds it, so words that differ anywhere differ in state. The last step's
+    /// xor-shift already brings the well-mixed high bits down to the low bits the table's slot is taken from, so no
+    /// final mix is needed.
     /// </summary>
     private static ulong Hash(ReadOnlySpan<char> word)
     {
@@ -179,8 +180,6 @@ public sealed class LexicalSimilarity : ITextSimilarity
             hash ^= hash >> 31;
         }
 
-        hash = (hash ^ (hash >> 30)) * 0xBF58476D1CE4E5B9UL;
-        hash = (hash ^ (hash >> 27)) * 0x94D049BB133111EBUL;
-        return hash ^ (hash >> 31);
+        return hash;
     }
 }
