@@ -1303,7 +1303,71 @@ public static partial class FactScanner
     ];
 
     /// <summary>Lower-cases, removes brackets left empty and collapses white space.</summary>
-    private static string Collapse(ReadOnlySpan<char> text)
+    internal static string Collapse(ReadOnlySpan<char> text)
+    {
+        // The common reply: printable ASCII with plain spaces and no bracket left empty. Its meaning text is the text
+        // lower-cased, runs of spaces as one, none at either end: vectorised searches and copies, run by run.
+        var trimmed = text.Trim(' ');
+        if (trimmed.IndexOfAnyExceptInRange(' ', '~') < 0 && !HasEmptyBrackets(trimmed))
+        {
+            return CollapseSpaces(trimmed);
+        }
+
+        return CollapseAny(text);
+    }
+
+    /// <summary>True when a closing bracket follows its opening one with nothing but <c> ,;:</c> between.</summary>
+    private static bool HasEmptyBrackets(ReadOnlySpan<char> text)
+    {
+        var at = text.IndexOfAny(')', ']');
+        while (at >= 0)
+        {
+            var before = text[..at].TrimEnd(" ,;:");
+            if (!before.IsEmpty && before[^1] is '(' or '[')
+            {
+                return true;
+            }
+
+            var next = text[(at + 1)..].IndexOfAny(')', ']');
+            at = next < 0 ? -1 : at + 1 + next;
+        }
+
+        return false;
+    }
+
+    /// <summary>Printable ASCII, no space at either end: lower-cased, each run of spaces as one.</summary>
+    private static string CollapseSpaces(ReadOnlySpan<char> text)
+    {
+        var gap = text.IndexOf("  ", StringComparison.Ordinal);
+        if (gap < 0)
+        {
+            return string.Create(text.Length, text, static (output, source) => System.Text.Ascii.ToLower(source, output, out _));
+        }
+
+        var buffer = System.Buffers.ArrayPool<char>.Shared.Rent(text.Length);
+        try
+        {
+            var length = 0;
+            var rest = text;
+            while (gap >= 0)
+            {
+                System.Text.Ascii.ToLower(rest[..(gap + 1)], buffer.AsSpan(length), out var written);
+                length += written;
+                rest = rest[(gap + 1)..].TrimStart(' ');
+                gap = rest.IndexOf("  ", StringComparison.Ordinal);
+            }
+
+            System.Text.Ascii.ToLower(rest, buffer.AsSpan(length), out var last);
+            return new string(buffer, 0, length + last);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<char>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Any text, character by character (tabs, line breaks, other scripts, brackets left empty).</summary>
+    internal static string CollapseAny(ReadOnlySpan<char> text)
     {
         var buffer = System.Buffers.ArrayPool<char>.Shared.Rent(Math.Max(1, text.Length));
         try
