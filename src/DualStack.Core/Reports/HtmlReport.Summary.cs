@@ -53,9 +53,20 @@ public static partial class HtmlReport
 
         w.Write("</div>\n");
         w.Write(Legend);
+        WriteCharts(w, result);
         WriteDimensionTable(w, summary);
         WriteKeysTable(w, result);
         w.Write("</section>\n");
+    }
+
+    // Pictures first, tables after: the tables keep every number, the charts show the shape.
+    private static void WriteCharts(TextWriter w, RunResult result)
+    {
+        w.Write("<div class=\"charts\" id=\"charts\">\n<figure class=\"chart-figure\" id=\"figure-latency\"><figcaption>Latency per lane: share of turns answered within x ms</figcaption>\n");
+        RunCharts.WriteLatencyCdf(w, result);
+        w.Write("</figure>\n<figure class=\"chart-figure\" id=\"figure-dimensions\"><figcaption>Turn verdicts per dimension</figcaption>\n");
+        RunCharts.WriteDimensionVerdicts(w, result.Summary, VerdictsWorstFirst);
+        w.Write("</figure>\n</div>\n");
     }
 
     private static void WriteDimensionTable(TextWriter w, RunSummary summary)
@@ -104,8 +115,11 @@ public static partial class HtmlReport
             return;
         }
 
+        w.Write("<figure class=\"chart-figure\" id=\"figure-keys\"><figcaption>Raw against noise per difference key</figcaption>\n");
+        RunCharts.WriteKeyBars(w, result);
+        w.Write("</figure>\n");
         w.Write("<table id=\"keys\" class=\"grid\">\n<thead><tr><th>key</th><th>raw (A≠B)</th><th>noise (A≠A′)</th><th>turns</th><th>reported</th></tr></thead>\n<tbody>\n");
-        var keys = result.Keys.OrderByDescending(k => k.Reported).ThenByDescending(k => k.Raw - k.Noise).ThenBy(k => k.Key, StringComparer.Ordinal);
+        var keys = RunCharts.OrderedKeys(result.Keys);
         foreach (var key in keys)
         {
             w.Write(key.Reported ? "<tr class=\"reported\">" : "<tr>");
