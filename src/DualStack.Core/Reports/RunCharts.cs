@@ -239,7 +239,7 @@ internal static class RunCharts
             w.Write($"</title><text x=\"0\" y=\"{N(y + 13)}\" fill=\"{Text}\" font-weight=\"600\">{name}</text>");
             w.Write($"<rect x=\"{N(labelWidth)}\" y=\"{N(y + 2)}\" width=\"{N(barWidth)}\" height=\"16\" fill=\"#f0f2f5\" stroke=\"{Grid}\"/>");
             var x = (double)labelWidth;
-            var parts = new List<string>();
+            var parts = new List<string>(); // counts and fixed labels only: nothing to encode
             foreach (var verdict in verdictsWorstFirst)
             {
                 var count = counts?.GetValueOrDefault(verdict) ?? 0;
@@ -254,7 +254,7 @@ internal static class RunCharts
                 parts.Add($"{N(count)} {HtmlText.Label(verdict).ToLowerInvariant()}");
             }
 
-            w.Write($"<text x=\"{N(labelWidth + barWidth + 8)}\" y=\"{N(y + 14)}\" fill=\"{Axis}\">{E(total == 0 ? "no turns" : string.Join(" · ", parts))}</text></g>\n");
+            w.Write($"<text x=\"{N(labelWidth + barWidth + 8)}\" y=\"{N(y + 14)}\" fill=\"{Axis}\">{(total == 0 ? "no turns" : string.Join(" · ", parts))}</text></g>\n");
         }
 
         w.Write("</svg>\n");
