@@ -115,9 +115,15 @@ internal static class DrillTimelineChart
             var y = Top + PlotHeight - (PlotHeight * i / 4.0);
             s.Append($"<line x1=\"{N(Left)}\" y1=\"{F(y)}\" x2=\"{N(Left + PlotWidth)}\" y2=\"{F(y)}\" stroke=\"{Grid}\"/>")
                 .Append($"<text x=\"{N(Left - 6)}\" y=\"{F(y + 4)}\" text-anchor=\"end\" fill=\"{Axis}\">{F(yMax * i / 4)}</text>");
-            var ms = totalMs * i / 4;
+        }
+
+        // Time ticks at a nice step (…, 1 s, 2 s, 2.5 s, 5 s, …), about four across the drill.
+        var step = NiceCeiling(totalMs / 4);
+        for (var ms = 0d; ms <= totalMs + 1e-9; ms += step)
+        {
             var x = X(ms, totalMs);
-            s.Append($"<text x=\"{F(x)}\" y=\"{N(Top + PlotHeight + 14)}\" text-anchor=\"middle\" fill=\"{Axis}\">{E(Seconds(ms))}</text>");
+            s.Append($"<line x1=\"{F(x)}\" y1=\"{N(Top + PlotHeight)}\" x2=\"{F(x)}\" y2=\"{N(Top + PlotHeight + 4)}\" stroke=\"{Axis}\"/>")
+                .Append($"<text x=\"{F(x)}\" y=\"{N(Top + PlotHeight + 14)}\" text-anchor=\"middle\" fill=\"{Axis}\">{E(Seconds(ms))}</text>");
         }
 
         s.Append($"<text x=\"{N(Left - 6)}\" y=\"{N(Top + PlotHeight + 30)}\" text-anchor=\"end\" fill=\"{FailedColour}\">failed</text>")

@@ -13,6 +13,7 @@ public sealed record Sparkline
     private const int Width = 260;
     private const int Height = 48;
     private const int Pad = 3;
+    private const int TextWidth = 250;
 
     /// <summary>Element id (also the stem of the title's id).</summary>
     public required string Id { get; init; }
@@ -51,7 +52,7 @@ public sealed record Sparkline
         var max = Max ?? NiceCeiling(Math.Max(n == 0 ? 0 : Values.Max(), finiteLimits.Length == 0 ? 0 : finiteLimits.Max()));
         var lastLimit = Limits is { Count: > 0 } && double.IsFinite(Limits[^1]) ? Limits[^1] : (double?)null;
         var s = new StringBuilder(1024 + (n * 24));
-        s.Append($"<svg id=\"{E(Id)}\" class=\"chart sparkline\" role=\"img\" aria-labelledby=\"{E(Id)}-title\" viewBox=\"0 0 {N(Width + 170)} {N(Height)}\" width=\"{N(Width + 170)}\" height=\"{N(Height)}\" font-family=\"system-ui,sans-serif\" font-size=\"11\"")
+        s.Append($"<svg id=\"{E(Id)}\" class=\"chart sparkline\" role=\"img\" aria-labelledby=\"{E(Id)}-title\" viewBox=\"0 0 {N(Width + TextWidth)} {N(Height)}\" width=\"{N(Width + TextWidth)}\" height=\"{N(Height)}\" font-family=\"system-ui,sans-serif\" font-size=\"11\"")
             .Append($" data-count=\"{N(n)}\" data-max=\"{F(max)}\"");
         if (n > 0)
         {
