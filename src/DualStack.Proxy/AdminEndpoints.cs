@@ -79,8 +79,7 @@ internal sealed class AdminEndpoints(SplitRouter router, string token, ILogger l
             if (path == "/admin/ui")
             {
                 context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-                context.Response.ContentType = "text/html; charset=utf-8";
-                await context.Response.WriteAsync(Dashboard.LoginPage).ConfigureAwait(false);
+                await Html(context, Dashboard.LoginPage).ConfigureAwait(false);
                 return;
             }
 
@@ -93,8 +92,10 @@ internal sealed class AdminEndpoints(SplitRouter router, string token, ILogger l
         switch (path)
         {
             case "/admin/ui":
-                context.Response.ContentType = "text/html; charset=utf-8";
-                await context.Response.WriteAsync(Dashboard.Page).ConfigureAwait(false);
+                await Html(context, Dashboard.RenderPage(router.Trend)).ConfigureAwait(false);
+                return;
+            case "/admin/ui/charts" when HttpMethods.IsGet(context.Request.Method):
+                await Html(context, router.Trend.RenderCharts()).ConfigureAwait(false);
                 return;
             case "/admin/api/state" when HttpMethods.IsGet(context.Request.Method):
                 await Json(context, router.Status()).ConfigureAwait(false);
@@ -200,8 +201,7 @@ internal sealed class AdminEndpoints(SplitRouter router, string token, ILogger l
             WrongToken(context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
             Log.AdminRejected(logger, context.Connection.RemoteIpAddress?.ToString() ?? "unknown");
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-            context.Response.ContentType = "text/html; charset=utf-8";
-            await context.Response.WriteAsync(Dashboard.LoginPage.Replace("<!--error-->", "<p class=\"error\">Wrong token.</p>", StringComparison.Ordinal)).ConfigureAwait(false);
+            await Html(context, Dashboard.LoginPage.Replace("<!--error-->", "<p class=\"error\">Wrong token.</p>", StringComparison.Ordinal)).ConfigureAwait(false);
             return;
         }
 
@@ -237,6 +237,14 @@ internal sealed class AdminEndpoints(SplitRouter router, string token, ILogger l
 
     private static async Task<T?> Read<T>(HttpContext context) =>
         context.Request.ContentLength == 0 ? default : await JsonSerializer.DeserializeAsync<T>(context.Request.Body, DualStackJson.Options, context.RequestAborted).ConfigureAwait(false);
+
+    private static Task Html(HttpContext context, string html)
+    {
+        context.Response.ContentType = "text/html; charset=utf-8";
+        context.Response.Headers.CacheControl = "no-store";
+        context.Response.Headers.ContentSecurityPolicy = Dashboard.ContentSecurityPolicy;
+        return context.Response.WriteAsync(html);
+    }
 
     private static Task Json<T>(HttpContext context, T value)
     {

@@ -19,6 +19,7 @@ internal sealed class SplitRouter : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _ticker;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
     private long _requestsToOld;
     private long _requestsToNew;
     private long _webhooksToOld;
@@ -35,6 +36,8 @@ internal sealed class SplitRouter : IAsyncDisposable
         NewWindow = new SlidingWindow(window, time);
         _ramp = plan is null ? null : new RampController(State, () => (OldWindow.Stats(), NewWindow.Stats()), plan, time, () => (OldWindow.Totals(), NewWindow.Totals()));
         _gatesOnly = new GateWatch(State, () => (OldWindow.Stats(), NewWindow.Stats()), split.Gates, "gates", () => (OldWindow.Totals(), NewWindow.Totals()));
+        Trend = new DashboardTrend(plan?.EffectiveGates ?? split.Gates);
+        _time = time;
         _audit = split.AuditPath is { } path ? new AuditLog(path) : null;
         State.Changed += OnChanged;
         OldDestination = options.Old.AbsoluteUri;
@@ -43,6 +46,9 @@ internal sealed class SplitRouter : IAsyncDisposable
     }
 
     public SplitState State { get; }
+
+    /// <summary>The dashboard's recent samples (one per tick and one per change), drawn as sparklines.</summary>
+    public DashboardTrend Trend { get; }
 
     /// <summary>The state shared with other instances through PostgreSQL; null when this instance decides alone.</summary>
     public ISharedSplitState? Shared { get; private set; }
@@ -148,6 +154,8 @@ internal sealed class SplitRouter : IAsyncDisposable
             Log.AuditFailed(_logger, ex.Message, ex);
         }
 
+        // A change shows on the split line at once, not at the next tick.
+        Trend.Record(new TrendPoint(_time.GetUtcNow(), snapshot.Percent, snapshot.RolledBack, OldWindow.Stats(), NewWindow.Stats()));
         Log.SplitChanged(_logger, entry.Action, entry.FromPercent, entry.ToPercent, entry.Who, entry.Reason ?? string.Empty);
     }
 
@@ -166,6 +174,8 @@ internal sealed class SplitRouter : IAsyncDisposable
                 {
                     GatesOnly();
                 }
+
+                Sample();
             }
             catch (OperationCanceledException)
             {
@@ -176,6 +186,12 @@ internal sealed class SplitRouter : IAsyncDisposable
                 Log.RampFailed(_logger, ex.Message, ex);
             }
         }
+    }
+
+    private void Sample()
+    {
+        var split = State.Snapshot;
+        Trend.Record(new TrendPoint(_time.GetUtcNow(), split.Percent, split.RolledBack, OldWindow.Stats(), NewWindow.Stats()));
     }
 
     /// <summary>Without a ramp plan the gates still watch the new stack and roll back when one fails.</summary>

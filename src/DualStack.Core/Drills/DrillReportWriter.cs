@@ -57,9 +57,12 @@ public static class DrillReportWriter
     {
         var s = new StringBuilder();
         s.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\"><title>Rollback drill ")
-            .Append(E(report.Name)).Append("</title><style>body{font:14px system-ui,sans-serif;margin:24px;color:#1d2330}table{border-collapse:collapse}td,th{padding:6px 10px;border-bottom:1px solid #e5e7eb;text-align:left}.pass{color:#17663a;font-weight:600}.fail{color:#b42318;font-weight:600}</style></head><body>")
+            .Append(E(report.Name)).Append("</title><style>body{font:14px system-ui,sans-serif;margin:24px;color:#1d2330}table{border-collapse:collapse}td,th{padding:6px 10px;border-bottom:1px solid #e5e7eb;text-align:left}.pass{color:#17663a;font-weight:600}.fail{color:#b42318;font-weight:600}figure{margin:12px 0;padding:10px 12px;border:1px solid #e5e7eb;border-radius:6px;max-width:760px}figcaption{font-weight:600;margin-bottom:6px}svg.chart{display:block;max-width:100%;height:auto}</style></head><body>")
             .Append("<h1>Rollback drill: ").Append(E(report.Name)).Append(" — <span class=\"").Append(report.Passed ? "pass\">PASS" : "fail\">FAIL").Append("</span></h1>")
             .Append("<p>Trigger: ").Append(E(report.Trigger.ToString())).Append(" at ").Append(E(report.TriggeredAt.ToString("O"))).Append("; rolled back at ").Append(E(report.RolledBackAt?.ToString("O") ?? "never")).Append(": ").Append(E(report.RollbackReason ?? string.Empty)).Append("</p>")
+            .Append("<figure class=\"chart-figure\" id=\"figure-timeline\"><figcaption>Which stack served the requests, with the trigger and the rollback</figcaption>")
+            .Append(DrillTimelineChart.Render(report))
+            .Append("</figure>")
             .Append("<table><tr><th>check</th><th>result</th><th>evidence</th></tr>");
         foreach (var check in report.Checks)
         {

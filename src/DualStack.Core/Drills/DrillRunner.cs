@@ -65,6 +65,9 @@ public sealed record DrillReport
     /// <summary>Each check with its verdict.</summary>
     public IReadOnlyList<DrillCheck> Checks { get; init; } = [];
 
+    /// <summary>Which stack served the requests over time (bucketed; see <see cref="DrillTimeline"/>); empty in reports from older versions.</summary>
+    public DrillTimeline Timeline { get; init; } = new();
+
     /// <summary>True when every check passed.</summary>
     public bool Passed => Checks.Count > 0 && Checks.All(c => c.Passed);
 }
@@ -144,6 +147,7 @@ public static class DrillRunner
         await Task.Delay(TimeSpan.FromSeconds(config.LoadSecondsAfterRollback), time, cancellationToken).ConfigureAwait(false);
         await stopLoad.CancelAsync().ConfigureAwait(false);
         await load.ConfigureAwait(false);
+        var loadEnded = time.GetUtcNow();
 
         if (config.Trigger == DrillTrigger.Fault)
         {
@@ -157,7 +161,7 @@ public static class DrillRunner
         progress?.Report($"memory: {written.Count} entries written on new during the window, {merged} merged, {lost} missing on old");
 
         var all = samples.ToArray();
-        var failed = all.Where(s => s.Error is not null || s.Status is < 200 or >= 300).ToArray();
+        var failed = all.Where(IsFailure).ToArray();
         var lastNew = all.Where(s => s.Stack == "new").Select(s => s.End).DefaultIfEmpty(DateTimeOffset.MinValue).Max();
         var rollbackSeconds = rolledBackAt is { } at && lastNew > at ? (lastNew - at).TotalSeconds : 0;
         var moved = all.GroupBy(s => s.Conversation).Count(g =>
@@ -195,8 +199,11 @@ public static class DrillRunner
             MemoryLost = lost,
             Limits = limits,
             Checks = checks,
+            Timeline = DrillTimeline.Build(all.Select(s => new DrillRequest(s.Start, s.Stack, IsFailure(s))), started, loadEnded),
         };
     }
+
+    private static bool IsFailure(Sample sample) => sample.Error is not null || sample.Status is < 200 or >= 300;
 
     private static async Task LoadAsync(HttpClient http, DrillConfig config, int worker, ConcurrentQueue<Sample> samples, TimeProvider time, CancellationToken stop)
     {
