@@ -1,5 +1,7 @@
 using DualStack.Core.Model;
 using DualStack.Core.Routing;
+using DualStack.Core.Scenarios;
+using DualStack.Core.Stacks;
 
 namespace DualStack.Cli;
 
@@ -10,6 +12,37 @@ internal static class CliArgs
         Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
             ? uri
             : throw new UsageException($"{option}: '{text}' is not an absolute http(s) URL");
+
+    /// <summary>An optional stack URL: null when not given, else an absolute http(s) URL (checked as <see cref="Url"/>).</summary>
+    public static string? OptionalUrl(string? text, string option) => text is null ? null : Url(text, option) is not null ? text : null;
+
+    /// <summary><c>--adapter</c>: null when not given, else one of <see cref="StackOverrides.AdapterNames"/>.</summary>
+    public static AdapterKind? Adapter(string? text, string option = "--adapter") =>
+        text is null ? null
+        : StackOverrides.TryParseAdapter(text, out var adapter) ? adapter
+        : throw new UsageException($"{option} '{text}' is not one of {string.Join(", ", StackOverrides.AdapterNames)}");
+
+    /// <summary>An optional text option that must not be blank when given.</summary>
+    public static string? NotBlank(string? text, string option) =>
+        text is null || !string.IsNullOrWhiteSpace(text) ? text : throw new UsageException($"{option}: '{text}' is empty");
+
+    /// <summary><c>--token-env</c>: null when not given, else the name of an environment variable that is set (its value is never echoed).</summary>
+    public static string? TokenVariable(string? variable, string option = "--token-env")
+    {
+        if (variable is null)
+        {
+            return null;
+        }
+
+        if (string.IsNullOrWhiteSpace(variable))
+        {
+            throw new UsageException($"{option}: '{variable}' is empty; give the name of an environment variable that holds the token");
+        }
+
+        return Environment.GetEnvironmentVariable(variable) is not null
+            ? variable
+            : throw new UsageException($"{option}: environment variable '{variable}' is not set (it should hold the stacks' bearer token)");
+    }
 
     public static double Percent(string text, string option)
     {

@@ -9,7 +9,7 @@ internal static class StacksCommand
     public static Command Build()
     {
         var url = new Argument<string>("url") { Description = "Base URL of the stack, e.g. http://127.0.0.1:5100" };
-        var adapter = new Option<AdapterKind>("--adapter") { Description = "Contract the stack speaks: native (default) or openai", DefaultValueFactory = _ => AdapterKind.Native };
+        var adapter = new Option<string?>("--adapter") { Description = "Contract the stack speaks: native (default), openai or openclaw" };
         var tokenEnv = new Option<string?>("--token-env") { Description = "Environment variable holding a bearer token (never pass the token itself)" };
         var check = new Command("check", "Call the stack's health endpoint and print what it reports. Exit 0 healthy, 1 unhealthy or unreachable, 2 bad URL.");
         check.Arguments.Add(url);
@@ -20,7 +20,7 @@ internal static class StacksCommand
             IAgentStack stack;
             try
             {
-                stack = StackFactory.Create("stack", new StackConfig { Url = parse.GetValue(url), Adapter = parse.GetValue(adapter), TokenEnv = parse.GetValue(tokenEnv) });
+                stack = StackFactory.Create("stack", new StackConfig { Url = parse.GetValue(url), Adapter = CliArgs.Adapter(parse.GetValue(adapter)) ?? AdapterKind.Native, TokenEnv = parse.GetValue(tokenEnv) });
             }
             catch (ArgumentException ex)
             {

@@ -20,9 +20,10 @@ internal static class VerifyCommand
 {
     private sealed record VerifyOptions
     {
-        public required string ScenarioPath { get; init; }
-        public string? OldUrl { get; init; }
-        public string? NewUrl { get; init; }
+        public string? ScenarioPath { get; init; }
+        public StackOverrides Stacks { get; init; } = new();
+        public string? OldUrl => Stacks.OldUrl;
+        public string? NewUrl => Stacks.NewUrl;
         public IReadOnlyList<string> Sources { get; init; } = [];
         public int? Synthetic { get; init; }
         public int? Seed { get; init; }
@@ -44,9 +45,12 @@ internal static class VerifyCommand
 
     public static Command Build()
     {
-        var scenario = new Option<string>("--scenario") { Description = "Scenario file (default scenarios/demo.json)", DefaultValueFactory = _ => Path.Combine("scenarios", "demo.json") };
+        var scenario = new Option<string?>("--scenario") { Description = "Scenario file. Default: none when --old/--new/--adapter/--model/--token-env are given (stacks from those flags, conversations from --synthetic and --source), else scenarios/demo.json with the embedded sample stacks" };
         var oldUrl = new Option<string?>("--old") { Description = "Old stack URL (overrides the scenario); empty everywhere = embedded sample stacks" };
         var newUrl = new Option<string?>("--new") { Description = "New stack URL (overrides the scenario)" };
+        var adapter = new Option<string?>("--adapter") { Description = "Contract both stacks speak: native, openai or openclaw (overrides the scenario; default native)" };
+        var model = new Option<string?>("--model") { Description = "Model name sent to both stacks by the openai/openclaw adapters (overrides the scenario; default 'default')" };
+        var tokenEnv = new Option<string?>("--token-env") { Description = "Environment variable holding both stacks' bearer token (overrides the scenario; never pass the token itself)" };
         var source = new Option<string[]>("--source") { Description = "Extra conversations: a JSONL file from `synth`/`captures export`, another scenario file, or a capture store (captures.db or a PostgreSQL connection string) (repeatable)", AllowMultipleArgumentsPerToken = true };
         var synthetic = new Option<int?>("--synthetic") { Description = "Synthetic conversations to add (overrides synthetic.count)" };
         var seed = new Option<int?>("--seed") { Description = "Synthetic seed (overrides synthetic.seed)" };
@@ -65,7 +69,7 @@ internal static class VerifyCommand
         var policy = new RunPolicyOptions();
         var command = new Command("verify", "Replay conversations to the old stack (twice) and the new stack, judge every turn beyond the noise floor, write reports/<run>/results.json. Exit 0 no regression at or above --fail-on, 1 regressions, 2 config error, 3 could not judge (errors beyond --max-errors, or nothing judged), 130 interrupted.");
         policy.AddTo(command);
-        foreach (var option in new Option[] { scenario, oldUrl, newUrl, source, synthetic, seed, reports, lexical, faults, concurrency, allure, history, queue, workers, runId, batch, lease, offline })
+        foreach (var option in new Option[] { scenario, oldUrl, newUrl, adapter, model, tokenEnv, source, synthetic, seed, reports, lexical, faults, concurrency, allure, history, queue, workers, runId, batch, lease, offline })
         {
             command.Options.Add(option);
         }
@@ -73,9 +77,15 @@ internal static class VerifyCommand
         command.SetAction((parse, ct) => RunAsync(
             new VerifyOptions
             {
-                ScenarioPath = parse.GetValue(scenario)!,
-                OldUrl = parse.GetValue(oldUrl),
-                NewUrl = parse.GetValue(newUrl),
+                ScenarioPath = parse.GetValue(scenario),
+                Stacks = new StackOverrides
+                {
+                    OldUrl = CliArgs.OptionalUrl(parse.GetValue(oldUrl), "--old"),
+                    NewUrl = CliArgs.OptionalUrl(parse.GetValue(newUrl), "--new"),
+                    Adapter = CliArgs.Adapter(parse.GetValue(adapter)),
+                    Model = CliArgs.NotBlank(parse.GetValue(model), "--model"),
+                    TokenEnv = CliArgs.TokenVariable(parse.GetValue(tokenEnv)),
+                },
                 Sources = parse.GetValue(source) ?? [],
                 Synthetic = parse.GetValue(synthetic),
                 Seed = parse.GetValue(seed),
@@ -134,14 +144,35 @@ internal static class VerifyCommand
     private static IReadOnlyList<string> SplitList(string[]? values) =>
         (values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray();
 
-    private static async Task<int> RunAsync(VerifyOptions options, CancellationToken cancellationToken)
+    /// <summary>
+    /// The run's scenario: the <c>--scenario</c> file with the stack flags in place of its stacks; without a file, the
+    /// stacks from the flags (no scripted conversation, so nothing shop-specific is expected of the agent); with neither,
+    /// the demo scenario and the embedded sample stacks.
+    /// </summary>
+    private static Scenario LoadScenario(VerifyOptions options)
     {
-        if (!File.Exists(options.ScenarioPath))
+        // --offline calls no stack: its conflict check names the stack flags instead of applying them.
+        var overrides = options.Offline is null && options.Stacks.Any ? options.Stacks : null;
+        if (options.ScenarioPath is { } path)
         {
-            throw new UsageException($"--scenario: '{options.ScenarioPath}' does not exist");
+            return File.Exists(path)
+                ? ScenarioLoader.Load(path, overrides)
+                : throw new UsageException($"--scenario: '{path}' does not exist");
         }
 
-        var scenario = ScenarioLoader.Load(options.ScenarioPath);
+        if (overrides is not null)
+        {
+            return ScenarioLoader.FromCommandLine(overrides);
+        }
+
+        var demo = EmbeddedStacks.FindRepoFile(Path.Combine("scenarios", "demo.json"))
+            ?? throw new UsageException("--scenario: not given and the default scenarios/demo.json was not found; give --scenario FILE, or --old and --new with --synthetic N or --source FILE");
+        return ScenarioLoader.Load(demo);
+    }
+
+    private static async Task<int> RunAsync(VerifyOptions options, CancellationToken cancellationToken)
+    {
+        var scenario = LoadScenario(options);
         if (options.Offline is not null)
         {
             return await RunOfflineAsync(options, scenario, cancellationToken);
@@ -172,7 +203,9 @@ internal static class VerifyCommand
         conversations.AddRange(SyntheticGenerator.Generate(synthetic));
         if (conversations.Count == 0)
         {
-            throw new UsageException($"{scenario.SourceFile}: no conversations to replay (add 'conversations', 'synthetic.count' or --source)");
+            throw new UsageException(scenario.SourceFile == ScenarioLoader.CommandLineSource
+                ? "no conversations to replay: give --synthetic N or --source FILE (or a --scenario with conversations)"
+                : $"{scenario.SourceFile}: no conversations to replay (add 'conversations', 'synthetic.count' or --source)");
         }
 
         var oldConfig = scenario.Old with { Url = options.OldUrl ?? scenario.Old.Url };
@@ -181,6 +214,11 @@ internal static class VerifyCommand
         if (!embedded && (string.IsNullOrWhiteSpace(oldConfig.Url) || string.IsNullOrWhiteSpace(newConfig.Url)))
         {
             throw new UsageException("give both stack URLs (--old and --new, or stacks.old.url and stacks.new.url), or neither to use the embedded sample stacks");
+        }
+
+        if (embedded && (oldConfig.Adapter != AdapterKind.Native || newConfig.Adapter != AdapterKind.Native))
+        {
+            throw new UsageException($"the embedded sample stacks speak the native contract: adapter '{(oldConfig.Adapter != AdapterKind.Native ? oldConfig.Adapter : newConfig.Adapter).ToString().ToLowerInvariant()}' needs --old and --new (your stacks' URLs)");
         }
 
         if (!embedded && options.EmbeddedNewFaults.Count > 0)
@@ -282,7 +320,8 @@ internal static class VerifyCommand
     {
         var conflicts = new (bool Given, string Option)[]
         {
-            (options.OldUrl is not null, "--old"), (options.NewUrl is not null, "--new"), (options.Sources.Count > 0, "--source"),
+            (options.OldUrl is not null, "--old"), (options.NewUrl is not null, "--new"), (options.Stacks.Adapter is not null, "--adapter"),
+            (options.Stacks.Model is not null, "--model"), (options.Stacks.TokenEnv is not null, "--token-env"), (options.Sources.Count > 0, "--source"),
             (options.Synthetic is not null, "--synthetic"), (options.EmbeddedNewFaults.Count > 0, "--embedded-new-faults"), (options.Queue is not null, "--queue"),
         };
         if (conflicts.FirstOrDefault(c => c.Given) is { Given: true } conflict)

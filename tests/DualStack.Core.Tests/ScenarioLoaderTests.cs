@@ -358,4 +358,85 @@ public sealed class ScenarioLoaderTests
             Assert.That(errors, Has.One.StartsWith($"{file}: stacks.new.pathRoots[0]: '  ' is empty"));
         });
     }
+
+    [Test]
+    public void Load_StackOverrides_ReplaceTheFilesStacksAndKeepTheRest()
+    {
+        var path = Write("agent.json", """
+            { "stacks": { "old": { "url": "http://old:1", "adapter": "native", "tokenEnv": "OLD_TOKEN", "sessionHeader": "x-session" },
+                          "new": { "url": "http://new:1" } },
+              "replay": { "concurrency": 3 },
+              "conversations": [ { "id": "c", "turns": [ { "message": "hi" } ] } ] }
+            """);
+
+        var scenario = ScenarioLoader.Load(path, new StackOverrides { NewUrl = "http://127.0.0.1:9", Adapter = AdapterKind.OpenAi, Model = "agent-7" });
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(scenario.Old.Url, Is.EqualTo("http://old:1"), "a URL not given keeps the file's");
+            Assert.That(scenario.New.Url, Is.EqualTo("http://127.0.0.1:9"));
+            Assert.That(new[] { scenario.Old.Adapter, scenario.New.Adapter }, Is.All.EqualTo(AdapterKind.OpenAi));
+            Assert.That(new[] { scenario.Old.Model, scenario.New.Model }, Is.All.EqualTo("agent-7"));
+            Assert.That(scenario.Old.TokenEnv, Is.EqualTo("OLD_TOKEN"));
+            Assert.That(scenario.Old.SessionHeader, Is.EqualTo("x-session"));
+            Assert.That(scenario.Replay.Concurrency, Is.EqualTo(3));
+            Assert.That(scenario.Conversations.Select(c => c.Id), Is.EqualTo(new[] { "c" }));
+        });
+    }
+
+    [Test]
+    public void Load_OverriddenAdapter_IsValidatedLikeTheFileHadSaidIt()
+    {
+        var path = Write("claw.json", """
+            { "stacks": { "old": { "adapter": "openclaw", "agentId": "support" }, "new": { "adapter": "openclaw" } },
+              "conversations": [ { "id": "c", "turns": [ { "message": "hi" } ] } ] }
+            """);
+
+        var errors = Assert.Throws<ConfigException>(() => ScenarioLoader.Load(path, new StackOverrides { Adapter = AdapterKind.Native }))!.Errors;
+
+        Assert.That(errors, Is.EqualTo(new[] { $"{Display(path)}: stacks.old.agentId: 'support' is only used by adapter 'openclaw' (this stack's adapter is 'native')" }));
+    }
+
+    [Test]
+    public void FromCommandLine_StacksFromFlags_DefaultsAndNoScriptedConversation()
+    {
+        var scenario = ScenarioLoader.FromCommandLine(new StackOverrides { OldUrl = "http://127.0.0.1:1", NewUrl = "http://127.0.0.1:2", Adapter = AdapterKind.OpenClaw, TokenEnv = "GATEWAY_TOKEN" });
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(scenario.SourceFile, Is.EqualTo(ScenarioLoader.CommandLineSource));
+            Assert.That((scenario.Old.Url, scenario.New.Url), Is.EqualTo(("http://127.0.0.1:1", "http://127.0.0.1:2")));
+            Assert.That(new[] { scenario.Old.Adapter, scenario.New.Adapter }, Is.All.EqualTo(AdapterKind.OpenClaw));
+            Assert.That(new[] { scenario.Old.TokenEnv, scenario.New.TokenEnv }, Is.All.EqualTo("GATEWAY_TOKEN"));
+            Assert.That(scenario.Old.Model, Is.EqualTo("default"));
+            Assert.That(scenario.Conversations, Is.Empty, "nothing scripted, so nothing shop-specific is expected of the agent");
+            Assert.That(scenario.Synthetic.Count, Is.Zero);
+            Assert.That(scenario.Replay, Is.EqualTo(new ReplayConfig()));
+        });
+    }
+
+    [Test]
+    public void FromCommandLine_CredentialsInUrl_RejectedNamingTheStack()
+    {
+        var error = Assert.Throws<ConfigException>(() => ScenarioLoader.FromCommandLine(new StackOverrides { OldUrl = "http://user:secret@127.0.0.1:1", NewUrl = "http://127.0.0.1:2" }))!;
+
+        Assert.That(error.Errors, Is.EqualTo(new[] { "command line: stacks.old.url: credentials in the URL are not allowed; use tokenEnv" }));
+    }
+
+    [TestCase("native", AdapterKind.Native)]
+    [TestCase("openai", AdapterKind.OpenAi)]
+    [TestCase("OpenAI", AdapterKind.OpenAi)]
+    [TestCase("openclaw", AdapterKind.OpenClaw)]
+    public void TryParseAdapter_KnownName_ReadsIt(string text, AdapterKind expected)
+    {
+        Assert.That(StackOverrides.TryParseAdapter(text, out var adapter), Is.True);
+        Assert.That(adapter, Is.EqualTo(expected));
+    }
+
+    [TestCase("openapi")]
+    [TestCase("")]
+    [TestCase("1")]
+    [TestCase(null)]
+    public void TryParseAdapter_AnythingElse_IsRejected(string? text) =>
+        Assert.That(StackOverrides.TryParseAdapter(text, out _), Is.False);
 }

@@ -101,4 +101,15 @@ public sealed class SyntheticGeneratorTests
 
         Assert.That(ex!.Message, Does.Contain("synthetic.intents"));
     }
+
+    [Test]
+    public void Generate_AnyMix_NoTurnExpectsAnything()
+    {
+        // Synthetic conversations go to agents this repository did not write (verify --adapter openai --synthetic N):
+        // an absolute expectation such as expect.skills [issue_refund] would turn any other agent's run critical.
+        var conversations = new[] { 1, 42, 7777 }.SelectMany(seed => SyntheticGenerator.Generate(new SyntheticConfig { Count = 200, Seed = seed, MemoryProbability = 0.5 })).ToArray();
+
+        Assert.That(conversations.SelectMany(c => c.Turns).Select(t => t.Expect), Is.All.Null);
+        Assert.That(conversations.SelectMany(c => c.Tags), Has.Some.EqualTo("intent:refund").And.Some.EqualTo("intent:order_status"), "the shop intents are in the mix, only without expectations");
+    }
 }

@@ -10,8 +10,15 @@ namespace DualStack.Core.Scenarios;
 /// <summary>Loads scenario files (with includes), validates them collecting all errors, and resolves defaults.</summary>
 public static partial class ScenarioLoader
 {
-    /// <summary>Loads and validates <paramref name="path"/>; throws <see cref="ConfigException"/> with every error.</summary>
-    public static Scenario Load(string path)
+    /// <summary>What a scenario built from <see cref="FromCommandLine"/> is called in reports and messages.</summary>
+    public const string CommandLineSource = "command line";
+
+    /// <summary>
+    /// Loads and validates <paramref name="path"/>; throws <see cref="ConfigException"/> with every error. Stack settings
+    /// in <paramref name="overrides"/> (a command line's) replace the file's before it is validated, so the result is
+    /// checked exactly as if the file had said them.
+    /// </summary>
+    public static Scenario Load(string path, StackOverrides? overrides = null)
     {
         var errors = new List<string>();
         var display = ConfigFile.Display(path);
@@ -21,6 +28,22 @@ public static partial class ScenarioLoader
             throw new ConfigException(errors);
         }
 
+        return Build(overrides is null ? root : overrides.ApplyTo(root), path, display, errors);
+    }
+
+    /// <summary>
+    /// A scenario without a file: the stacks from <paramref name="overrides"/>, every other setting at its default and no
+    /// scripted conversation (so no <c>expect</c>: nothing shop-specific is asked of a foreign agent). Validated by the
+    /// same rules as a file; relative folders resolve against the working directory.
+    /// </summary>
+    public static Scenario FromCommandLine(StackOverrides overrides)
+    {
+        var file = overrides.ApplyTo(new ScenarioFile { Name = "command-line" });
+        return Build(file, Path.Combine(Environment.CurrentDirectory, "command-line.json"), CommandLineSource, []);
+    }
+
+    private static Scenario Build(ScenarioFile root, string path, string display, List<string> errors)
+    {
         ValidateSettings(root, path, display, errors);
         var conversations = new List<Conversation>();
         CollectConversations(root, path, display, conversations, errors, new HashSet<string>(StringComparer.Ordinal) { Path.GetFullPath(path) });
