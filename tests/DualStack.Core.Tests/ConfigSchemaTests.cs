@@ -168,6 +168,11 @@ public sealed partial class ConfigSchemaTests
 
             checkedFiles.Add($"{relative} ({schema})");
             failures.AddRange(Validate(schema, node).Select(e => $"{relative}: {e}"));
+            if (LoadError(schema, path) is { } loadError)
+            {
+                failures.Add($"{relative}: valid against {schema} but its loader rejects it: {loadError}");
+            }
+
             var declared = node?["$schema"]?.GetValue<string>();
             if (declared is null || Path.GetFileName(declared) != schema)
             {
@@ -275,6 +280,36 @@ public sealed partial class ConfigSchemaTests
             : Has("trigger", "rampTo", "turnsPerConversation", "limits") ? "drill.schema.json"
             : Has("requiredAtFullSeconds", "dns", "windowStart", "expectWebhooks") ? "cutover.schema.json"
             : null;
+    }
+
+    // The loader of each kind, so a file the schema accepts is also one the tool reads (an included file of
+    // conversations loads as a scenario of its own too).
+    private static string? LoadError(string schema, string path)
+    {
+        try
+        {
+            switch (schema)
+            {
+                case "scenario.schema.json":
+                    ScenarioLoader.Load(path);
+                    break;
+                case "ramp.schema.json":
+                    RampPlanLoader.Load(path);
+                    break;
+                case "drill.schema.json":
+                    DrillConfig.Load(path);
+                    break;
+                case "cutover.schema.json":
+                    CutoverConfigLoader.Load(path);
+                    break;
+            }
+
+            return null;
+        }
+        catch (Exception ex) when (ex is ConfigException or InvalidDataException)
+        {
+            return ex.Message;
+        }
     }
 
     private static IEnumerable<(int Line, string Text)> JsonBlocks(string markdown)
