@@ -214,8 +214,9 @@ public static class ConfigSchemas
             return null;
         }
 
+        // An empty string is how a required field starts out (cutover's proxyUrl), not a default worth proposing.
         var instance = Activator.CreateInstance(property.DeclaringType);
         var value = instance is null ? null : get(instance);
-        return value is null ? null : JsonSerializer.SerializeToNode(value, property.PropertyType, property.Options);
+        return value is null or "" ? null : JsonSerializer.SerializeToNode(value, property.PropertyType, property.Options);
     }
 }
