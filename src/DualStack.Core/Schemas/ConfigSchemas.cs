@@ -33,6 +33,8 @@ public static class ConfigSchemas
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
+    private static readonly JsonSerializerOptions Compact = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>Every config file kind with a schema: scenario, ramp plan, rollback drill, cutover checklist.</summary>
     public static IReadOnlyList<ConfigSchemaKind> All { get; } =
     [
@@ -150,7 +152,7 @@ public static class ConfigSchemas
 
     private static string Short(JsonNode? node)
     {
-        var text = node?.ToJsonString() ?? "null";
+        var text = node?.ToJsonString(Compact) ?? "null";
         return text.Length <= 120 ? text : text[..117] + "…";
     }
 
