@@ -28,6 +28,7 @@ internal static class CliApp
         root.Subcommands.Add(GateCommand.Build());
         root.Subcommands.Add(MemoryCommand.Build());
         root.Subcommands.Add(DrillCommand.Build());
+        root.Subcommands.Add(SchemaCommand.Build());
         return root;
     }
 }

@@ -1,3 +1,5 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 
 namespace DualStack.SampleAgent;
@@ -36,11 +38,11 @@ public static class SampleAgentOptionsParser
         Exit codes: 0 stopped normally, 2 usage error.
         """;
 
-    // Host options ASP.NET Core reads itself; they are passed through untouched.
-    private static readonly HashSet<string> s_hostOptions = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "urls", "environment", "contentRoot", "applicationName", "http_ports", "https_ports",
-    };
+    // Host options ASP.NET Core reads itself; they are passed through untouched (only --urls is shown in --help).
+    private static readonly string[] s_hostOptions = ["--urls", "--environment", "--contentRoot", "--applicationName", "--http_ports", "--https_ports"];
+
+    // No response files: an argument starting with '@' is a value, not a file to read arguments from.
+    private static readonly ParserConfiguration s_parserConfiguration = new() { ResponseFileTokenReplacer = null };
 
     /// <summary>
     /// Parses <c>--profile v1|v2</c>, <c>--nondeterministic</c>, <c>--seed N</c>, <c>--faults a,b</c> and
@@ -83,114 +85,76 @@ public static class SampleAgentOptionsParser
     internal static SampleAgentOptions Parse(string[] args, out string[] hostArgs)
     {
         ArgumentNullException.ThrowIfNull(args);
-        var errors = new List<string>();
-        var passThrough = new List<string>();
-        var options = new SampleAgentOptions();
-        var faults = new List<string>();
-        for (var i = 0; i < args.Length; i++)
+        var profile = new Option<string>("--profile") { DefaultValueFactory = _ => "v1" };
+        // A string, not a bool: System.CommandLine leaves a value that is not true/false unmatched for a bool option,
+        // and the message should name the option (--nondeterministic=maybe). Present without a value means true.
+        var nondeterministic = new Option<string?>("--nondeterministic") { Arity = ArgumentArity.ZeroOrOne };
+        var seed = new Option<int?>("--seed")
         {
-            var arg = args[i];
-            if (!arg.StartsWith("--", StringComparison.Ordinal))
+            CustomParser = result =>
             {
-                if (arg.Contains('=', StringComparison.Ordinal))
+                if (result.Tokens.Count == 0)
                 {
-                    passThrough.Add(arg);
-                }
-                else
-                {
-                    errors.Add($"unexpected argument '{arg}'");
+                    return null;
                 }
 
-                continue;
-            }
+                if (int.TryParse(result.Tokens[0].Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+                {
+                    return value;
+                }
 
-            var name = arg[2..];
-            string? inlineValue = null;
-            var eq = name.IndexOf('=', StringComparison.Ordinal);
-            if (eq >= 0)
+                result.AddError($"option '--seed' needs a whole number, not '{result.Tokens[0].Value}'");
+                return null;
+            },
+        };
+        var faults = new Option<string[]>("--faults") { DefaultValueFactory = _ => [] };
+        var integrations = new Option<Uri?>("--integrations")
+        {
+            CustomParser = result =>
             {
-                inlineValue = name[(eq + 1)..];
-                name = name[..eq];
-            }
+                if (result.Tokens.Count == 0)
+                {
+                    return null;
+                }
 
-            switch (name.ToLowerInvariant())
+                if (Uri.TryCreate(result.Tokens[0].Value, UriKind.Absolute, out var url))
+                {
+                    return url;
+                }
+
+                result.AddError($"integrations URL '{result.Tokens[0].Value}' must be an absolute http:// or https:// URL");
+                return null;
+            },
+        };
+        var hostOptions = s_hostOptions.Select(name => new Option<string>(name) { Hidden = name != "--urls" }).ToArray();
+        var root = new RootCommand("DualStack sample agent") { TreatUnmatchedTokensAsErrors = false };
+        root.Options.Clear(); // --help is answered before parsing (WantsHelp); no --version
+        foreach (var option in new Option[] { profile, nondeterministic, seed, faults, integrations }.Concat(hostOptions))
+        {
+            root.Options.Add(option);
+        }
+
+        var parse = root.Parse(args, s_parserConfiguration);
+        var errors = parse.Errors.Select(e => e.Message).ToList();
+        var passThrough = new List<string>();
+        foreach (var option in hostOptions)
+        {
+            if (parse.GetResult(option) is { Tokens.Count: > 0 } given)
             {
-                case "profile":
-                    if (TakeValue(args, ref i, inlineValue, name, errors) is { } profile)
-                    {
-                        options = options with { Profile = NormalizeProfile(profile) ?? profile };
-                    }
-
-                    break;
-                case "nondeterministic":
-                    if (inlineValue is null)
-                    {
-                        options = options with { Nondeterministic = true };
-                    }
-                    else if (bool.TryParse(inlineValue, out var flag))
-                    {
-                        options = options with { Nondeterministic = flag };
-                    }
-                    else
-                    {
-                        errors.Add($"option '--nondeterministic' takes true or false, not '{inlineValue}'");
-                    }
-
-                    break;
-                case "seed":
-                    if (TakeValue(args, ref i, inlineValue, name, errors) is { } seedText)
-                    {
-                        if (int.TryParse(seedText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var seed))
-                        {
-                            options = options with { Seed = seed };
-                        }
-                        else
-                        {
-                            errors.Add($"option '--seed' needs a whole number, not '{seedText}'");
-                        }
-                    }
-
-                    break;
-                case "faults":
-                    if (TakeValue(args, ref i, inlineValue, name, errors) is { } faultText)
-                    {
-                        faults.AddRange(faultText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-                    }
-
-                    break;
-                case "integrations":
-                    if (TakeValue(args, ref i, inlineValue, name, errors) is { } urlText)
-                    {
-                        if (Uri.TryCreate(urlText, UriKind.Absolute, out var url))
-                        {
-                            options = options with { IntegrationsBaseUrl = url };
-                        }
-                        else
-                        {
-                            errors.Add($"integrations URL '{urlText}' must be an absolute http:// or https:// URL");
-                        }
-                    }
-
-                    break;
-                default:
-                    if (s_hostOptions.Contains(name) || name.Contains(':', StringComparison.Ordinal))
-                    {
-                        passThrough.Add(arg);
-                        if (inlineValue is null && i + 1 < args.Length)
-                        {
-                            passThrough.Add(args[++i]);
-                        }
-                    }
-                    else
-                    {
-                        errors.Add($"unknown option '--{name}' (known: --profile, --nondeterministic, --seed, --faults, --integrations, --urls)");
-                    }
-
-                    break;
+                passThrough.Add(option.Name);
+                passThrough.Add(given.Tokens[0].Value);
             }
         }
 
-        options = options with { Faults = faults };
+        PassThroughOrReport(parse.UnmatchedTokens, passThrough, errors);
+        var options = new SampleAgentOptions
+        {
+            Profile = Value(parse, profile) is { } name ? NormalizeProfile(name) ?? name : "v1",
+            Nondeterministic = Flag(parse.GetResult(nondeterministic), errors),
+            Seed = Value(parse, seed),
+            Faults = (Value(parse, faults) ?? []).SelectMany(f => f.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray(),
+            IntegrationsBaseUrl = Value(parse, integrations),
+        };
         foreach (var error in Validate(options))
         {
             if (!errors.Contains(error))
@@ -208,19 +172,63 @@ public static class SampleAgentOptionsParser
         return options;
     }
 
-    private static string? TakeValue(string[] args, ref int i, string? inlineValue, string name, List<string> errors)
+    private static bool Flag(OptionResult? result, List<string> errors)
     {
-        if (inlineValue is not null)
+        if (result is null || result.Tokens.Count == 0)
         {
-            return inlineValue;
+            return result is not null;
         }
 
-        if (i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
+        var text = result.Tokens[0].Value;
+        if (bool.TryParse(text, out var flag))
         {
-            return args[++i];
+            return flag;
         }
 
-        errors.Add($"option '--{name}' needs a value");
-        return null;
+        errors.Add($"option '--nondeterministic' takes true or false, not '{text}'");
+        return false;
+    }
+
+    // A value the parser could not convert has already been reported; the option then keeps its default.
+    private static T? Value<T>(ParseResult parse, Option<T> option)
+    {
+        try
+        {
+            return parse.GetValue(option);
+        }
+        catch (InvalidOperationException)
+        {
+            return default;
+        }
+    }
+
+    // Configuration keys (--Logging:LogLevel:Default Warning, --Kestrel:Limits:X=1, Key=value) go to the host as they
+    // are; anything else the parser did not match is an error naming it.
+    private static void PassThroughOrReport(IReadOnlyList<string> unmatched, List<string> passThrough, List<string> errors)
+    {
+        for (var i = 0; i < unmatched.Count; i++)
+        {
+            var token = unmatched[i];
+            if (token.StartsWith("--", StringComparison.Ordinal) && token.Contains(':', StringComparison.Ordinal))
+            {
+                passThrough.Add(token);
+                if (!token.Contains('=', StringComparison.Ordinal) && i + 1 < unmatched.Count && !unmatched[i + 1].StartsWith("--", StringComparison.Ordinal))
+                {
+                    passThrough.Add(unmatched[++i]);
+                }
+            }
+            else if (!token.StartsWith("--", StringComparison.Ordinal) && token.Contains('=', StringComparison.Ordinal))
+            {
+                passThrough.Add(token);
+            }
+            else if (token.StartsWith('-'))
+            {
+                errors.Add($"unknown option '{token.Split('=')[0]}' (known: --profile, --nondeterministic, --seed, --faults, --integrations, --urls)");
+            }
+            else
+            {
+                errors.Add($"unexpected argument '{token}'");
+            }
+        }
     }
 }

@@ -215,6 +215,11 @@ public sealed partial class ExitCodeTableTests
         yield return Row("drill", "ConfigMissing", 2, "drill", "--config", "missing.json");
         yield return Row("drill", "ProxyUnreachable", 1, "drill", "--config", "drill-dead.json", "--token-file", "token.txt", "--reports", "out");
 
+        yield return Row("schema", "OutputNotWritable", 2, "schema", "--out", "blocker/schemas");
+        yield return Row("schema", "CheckFindsNoFiles", 1, "schema", "--check", "--out", "schemas");
+        yield return Row("schema", "Written", 0, "schema", "--out", "schemas");
+        yield return Row("schema", "CheckCommitted", 0, "schema", "--check", "--out", "{repo}/scenarios");
+
         yield return Row("(any)", "UnknownCommand", 2, "frobnicate");
     }
 

@@ -23,6 +23,7 @@ public sealed class ArchitectureTests
         ["Memory", "Capture", "Gates"],
         ["Routing"],
         ["Drills", "Cutover"],
+        ["Schemas"],
     ];
 
     [Test]

@@ -178,6 +178,83 @@ public sealed class OpenAiAgentStackTests
         Assert.That(JsonNode.Parse(_server.LogEntries.Single().RequestMessage!.Body!)!["stream"]!.GetValue<bool>(), Is.True);
     }
 
+    // Line ends as a server may send them; ": keepalive" comments, event/id/retry fields and an event whose JSON is
+    // split over two data: lines (joined with \n) are SSE framing the adapter must read through, not data.
+    [TestCase("\n", TestName = "SendTurnAsync_SseFramingWithLfLineEnds_AssemblesReply")]
+    [TestCase("\r\n", TestName = "SendTurnAsync_SseFramingWithCrLfLineEnds_AssemblesReply")]
+    [TestCase("\r", TestName = "SendTurnAsync_SseFramingWithCrOnlyLineEnds_AssemblesReply")]
+    public async Task SendTurnAsync_SseFraming_AssemblesReply(string eol)
+    {
+        string[] lines =
+        [
+            ": keepalive", "retry: 3000", "",
+            "event: message", "id: 1",
+            """data: {"id":"run-7","choices":[{"index":0,""",
+            """data:  "delta":{"role":"assistant","content":"Order 4411 "}}]}""", "",
+            ": keepalive", "",
+            """data:{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_0","type":"function",""",
+            """data: "function":{"name":"lookup_order","arguments":"{\"orderId\":\"4411\"}"}}]}}]}""", "",
+            """data: {"choices":[{"index":0,"delta":{"content":"has shipped."}}]}""", "",
+            "data: [DONE]", "",
+            """data: {"choices":[{"index":0,"delta":{"content":" (after DONE: never read)"}}]}""", "",
+        ];
+        StubCompletion(string.Join(eol, lines), "text/event-stream");
+        using var stack = CreateStack(stream: true);
+
+        var observation = await stack.SendTurnAsync(Turn(), CancellationToken.None);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(observation.Error, Is.Null, observation.RawResponse);
+            Assert.That(observation.Reply, Is.EqualTo("Order 4411 has shipped."));
+            Assert.That(observation.RunId, Is.EqualTo("run-7"));
+            Assert.That(observation.SkillCalls!.Single().Name, Is.EqualTo("lookup_order"));
+            Assert.That(observation.SkillCalls!.Single().Arguments!.Value.GetProperty("orderId").GetString(), Is.EqualTo("4411"));
+        }
+    }
+
+    [Test]
+    public async Task SendTurnAsync_SseEventOverTwoDataLines_JoinsThemWithANewline()
+    {
+        // Invalid JSON on the event's second data line: the parser reports it on line 1 of the event's data, which it
+        // is only when the two lines were joined with "\n" (one line per data: field, as the SSE spec says).
+        StubCompletion("data: {\"choices\": [],\ndata: oops}\n\ndata: [DONE]\n\n", "text/event-stream");
+        using var stack = CreateStack(stream: true);
+
+        var observation = await stack.SendTurnAsync(Turn(), CancellationToken.None);
+
+        Assert.That(observation.Error?.Kind, Is.EqualTo(ObservationErrorKind.InvalidResponse));
+        Assert.That(observation.Error!.Message, Does.Contain("not valid JSON").And.Contain("LineNumber: 1"));
+        Assert.That(observation.RawResponse, Does.StartWith("data: {\"choices\": [],\ndata: oops}"), "the observation quotes the bytes the stack sent");
+    }
+
+    [Test]
+    public async Task SendTurnAsync_StreamStaysOpenAfterDone_ReturnsAtDoneWithoutWaitingForTheEnd()
+    {
+        // The server sends [DONE] and keeps the connection open: the adapter reads events as they come and stops at
+        // [DONE]; buffering the whole body would wait for an end that never comes (and fail with the turn timeout).
+        var pipe = new System.IO.Pipelines.Pipe();
+        await pipe.Writer.WriteAsync(Encoding.UTF8.GetBytes("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Still here.\"}}]}\n\ndata: [DONE]\n\n"));
+        using var client = new HttpClient(new StreamingHandler(pipe.Reader.AsStream())) { BaseAddress = new Uri("http://127.0.0.1:9/") };
+        using var stack = new OpenAiAgentStack("new", client, new StackConfig { Adapter = AdapterKind.OpenAi, Stream = true }, TimeProvider.System, TimeSpan.FromMinutes(5));
+
+        var observation = await stack.SendTurnAsync(Turn(), CancellationToken.None);
+
+        Assert.That(observation.Error, Is.Null);
+        Assert.That(observation.Reply, Is.EqualTo("Still here."));
+        await pipe.Writer.CompleteAsync();
+    }
+
+    private sealed class StreamingHandler(Stream body) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var content = new StreamContent(body);
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/event-stream");
+            return Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = content });
+        }
+    }
+
     [Test]
     public async Task SendTurnAsync_SseStreamEndsWithoutDone_ReturnsInvalidResponse()
     {

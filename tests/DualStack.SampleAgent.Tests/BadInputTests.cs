@@ -150,6 +150,56 @@ public sealed class OptionsParserTests
         Assert.That(ex.Message, Does.Contain(arg));
     }
 
+    [TestCase("--seed", "soon", "--seed")]
+    [TestCase("--nondeterministic", "maybe", "--nondeterministic")]
+    [TestCase("--integrations", "not-a-url", "integrations URL")]
+    [TestCase("--profile", "v9", "profile")]
+    [TestCase("--faults", "latency:soon", "fault")]
+    public async Task Main_BadValue_ExitsTwoAndTheMessageNamesOptionAndValue(string option, string value, string named)
+    {
+        var inline = $"{option}={value}";
+        var ex = Assert.Throws<ArgumentException>(() => SampleAgentOptionsParser.Parse([inline]));
+
+        var exit = await Program.Main([inline]);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(exit, Is.EqualTo(2));
+            Assert.That(ex!.Message, Does.Contain(named).And.Contain($"'{value}'"));
+        }
+    }
+
+    [Test]
+    public void Parse_SeveralBadOptions_ReportsEveryOneOnOneLine()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => SampleAgentOptionsParser.Parse(["--seed", "x", "--colour", "red", "--profile", "v9", "--faults", "nope"]));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(ex!.Message, Does.Contain("option '--seed' needs a whole number, not 'x'"));
+            Assert.That(ex.Message, Does.Contain("unknown option '--colour' (known: --profile, --nondeterministic, --seed, --faults, --integrations, --urls)"));
+            Assert.That(ex.Message, Does.Contain("unexpected argument 'red'"));
+            Assert.That(ex.Message, Does.Contain("unknown profile 'v9' (known: v1, v2)"));
+            Assert.That(ex.Message, Does.Contain("unknown fault 'nope'"));
+            Assert.That(ex.Message, Does.Not.Contain('\n'));
+        }
+    }
+
+    [Test]
+    public void Parse_HostAndConfigurationOptions_GoToTheHostUnchanged()
+    {
+        string[] host = ["--urls", "http://127.0.0.1:0", "--environment", "Staging", "--Logging:LogLevel:Default", "Warning", "--Kestrel:Limits:MaxRequestBodySize=1000", "AllowedHosts=*"];
+
+        var options = SampleAgentOptionsParser.Parse(["--profile", "v2", .. host, "--nondeterministic=false"], out var hostArgs);
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(options.Profile, Is.EqualTo("v2"));
+            Assert.That(options.Nondeterministic, Is.False);
+            Assert.That(hostArgs, Is.EquivalentTo(host));
+        }
+    }
+
     [Test]
     public void Validate_SeveralProblems_ReportsAll()
     {

@@ -11,7 +11,7 @@ namespace DualStack.Core.Capture;
 /// <summary>
 /// The shadow judge's work list in PostgreSQL, beside <c>shadow_turns</c> (which every proxy instance writes). Judges
 /// claim pairs with <c>FOR UPDATE SKIP LOCKED</c> under a lease, like the distributed replay queue
-/// (<see cref="ReplayQueue"/>): a claim row per pair in <c>shadow_judgements</c>, taken over only when its lease has
+/// (<c>Runs.ReplayQueue</c>): a claim row per pair in <c>shadow_judgements</c>, taken over only when its lease has
 /// expired, and the first judgement stored wins. Schema component <c>shadow-judge</c>.
 /// </summary>
 public sealed class PostgresShadowJudgeQueue : IShadowJudgeQueue

@@ -14,6 +14,10 @@ namespace DualStack.Core.Cutover;
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record CutoverConfig
 {
+    /// <summary>JSON schema reference for editors (<c>./cutover.schema.json</c>); ignored.</summary>
+    [JsonPropertyName("$schema")]
+    public string? Schema { get; init; }
+
     /// <summary>Base URL of the DualStack proxy (for /healthz and /metrics); required.</summary>
     public string ProxyUrl { get; init; } = string.Empty;
 

@@ -16,6 +16,10 @@ public enum DrillTrigger
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record DrillConfig
 {
+    /// <summary>JSON schema reference for editors (<c>./drill.schema.json</c>); ignored.</summary>
+    [JsonPropertyName("$schema")]
+    public string? Schema { get; init; }
+
     /// <summary>Drill name for reports; default: the file name.</summary>
     public string? Name { get; init; }
 

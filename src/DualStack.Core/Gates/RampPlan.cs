@@ -13,6 +13,10 @@ namespace DualStack.Core.Gates;
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
 public sealed record RampPlan
 {
+    /// <summary>JSON schema reference for editors (<c>./ramp.schema.json</c>); ignored.</summary>
+    [JsonPropertyName("$schema")]
+    public string? Schema { get; init; }
+
     /// <summary>Percentages for the new stack, strictly ascending, each in (0, 100]; default 5, 25, 50, 100.</summary>
     public IReadOnlyList<double> Steps { get; init; } = [5, 25, 50, 100];
 

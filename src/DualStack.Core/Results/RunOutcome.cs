@@ -72,7 +72,7 @@ public sealed record RunPolicy(Severity FailOn = Severity.Major, double MaxError
 }
 
 /// <summary>
-/// The outcome of a finished run (after <see cref="VerdictEngine.Finish"/>) under a <see cref="RunPolicy"/>.
+/// The outcome of a finished run (after <c>VerdictEngine.Finish</c>) under a <see cref="RunPolicy"/>.
 /// Rule, in order: a reported regression at or above the fail-on severity → <see cref="RunOutcomeKind.Regressions"/> (1),
 /// even when other conversations errored; else nothing judged (no conversation, or every turn an Error) or an
 /// interrupted run → <see cref="RunOutcomeKind.CouldNotJudge"/> (3) whatever the allowance; else a share of errored

@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using System.Net.ServerSentEvents;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -181,30 +182,22 @@ internal sealed class OpenAiAgentStack : IAgentStack
         }
     }
 
+    // SSE framing (multi-line data joined with \n, CR, LF and CRLF line ends, comments, event/id/retry fields) is
+    // System.Net.ServerSentEvents' SseParser; events are read one at a time as they arrive, never the whole stream.
     internal static async Task<ParsedCompletion> ReadStreamAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var reply = new StringBuilder();
-        var raw = new StringBuilder();
         var toolNames = new SortedDictionary<int, string?>();
         var toolArgs = new SortedDictionary<int, StringBuilder>();
         var done = false;
         string? id = null;
-        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        using var stream = new PrefixRecordingStream(body, 64 * 1024);
+        string Raw() => Encoding.UTF8.GetString(stream.Prefix);
+        await foreach (var item in SseParser.Create(stream).EnumerateAsync(cancellationToken).ConfigureAwait(false))
         {
-            if (raw.Length < 64 * 1024)
-            {
-                raw.AppendLine(line);
-            }
-
-            if (!line.StartsWith("data:", StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            var data = line.AsSpan(5).Trim();
-            if (data.SequenceEqual("[DONE]"))
+            var data = item.Data;
+            if (data.AsSpan().Trim().SequenceEqual("[DONE]"))
             {
                 done = true;
                 break;
@@ -212,7 +205,7 @@ internal sealed class OpenAiAgentStack : IAgentStack
 
             try
             {
-                using var chunk = JsonDocument.Parse(data.ToString());
+                using var chunk = JsonDocument.Parse(data);
                 if (id is null && chunk.RootElement.TryGetProperty("id", out var chunkId) && chunkId.ValueKind == JsonValueKind.String)
                 {
                     id = chunkId.GetString();
@@ -264,17 +257,17 @@ internal sealed class OpenAiAgentStack : IAgentStack
             }
             catch (JsonException ex)
             {
-                return new ParsedCompletion(null, null, raw.ToString(), "stream event is not valid JSON: " + ex.Message);
+                return new ParsedCompletion(null, null, Raw(), "stream event is not valid JSON: " + ex.Message);
             }
         }
 
         if (!done)
         {
-            return new ParsedCompletion(null, null, raw.ToString(), "event stream ended before [DONE]");
+            return new ParsedCompletion(null, null, Raw(), "event stream ended before [DONE]");
         }
 
         var skills = toolNames.Select(kv => ToSkill(kv.Value, toolArgs.TryGetValue(kv.Key, out var sb) ? sb.ToString() : null)).ToArray();
-        return new ParsedCompletion(reply.ToString(), skills, raw.ToString(), null) { Id = id };
+        return new ParsedCompletion(reply.ToString(), skills, Raw(), null) { Id = id };
     }
 
     private static SkillCall ToSkill(string? name, string? arguments)
