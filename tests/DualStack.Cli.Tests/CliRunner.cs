@@ -27,6 +27,15 @@ internal static class CliRunner
         }
 
         info.Environment.Remove("DUALSTACK_DEBUG");
+        return await RunProcessAsync(info, TimeSpan.FromMinutes(3), onStdoutLine);
+    }
+
+    /// <summary>
+    /// Runs a prepared process to its end, capturing both streams line by line; <paramref name="guard"/> kills a hung
+    /// child (a guard, not a timing assertion).
+    /// </summary>
+    public static async Task<CliResult> RunProcessAsync(ProcessStartInfo info, TimeSpan guard, Action<Process, string>? onStdoutLine = null)
+    {
         using var process = Process.Start(info)!;
         var stdout = new StringBuilder();
         var stderr = new StringBuilder();
@@ -56,7 +65,7 @@ internal static class CliRunner
         };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        using var timeout = new CancellationTokenSource(guard);
         try
         {
             await process.WaitForExitAsync(timeout.Token);

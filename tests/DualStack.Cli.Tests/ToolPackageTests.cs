@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.IO.Compression;
 using System.Reflection;
 using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using DualStack.Core.Scenarios;
@@ -99,12 +98,7 @@ public sealed partial class ToolPackageTests
     [GeneratedRegex(@"^DualStack\.Cli\.(.+)\.nupkg$")]
     private static partial Regex PackageVersion();
 
-    private sealed record ProcessResult(int ExitCode, string Stdout, string Stderr)
-    {
-        public override string ToString() => $"exit {ExitCode}\n--- stdout ---\n{Stdout}\n--- stderr ---\n{Stderr}";
-    }
-
-    private static async Task<ProcessResult> RunAsync(string file, string workingDirectory, params string[] args)
+    private static async Task<CliRunner.CliResult> RunAsync(string file, string workingDirectory, params string[] args)
     {
         var info = new ProcessStartInfo(file) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in args)
@@ -124,45 +118,7 @@ public sealed partial class ToolPackageTests
         info.Environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
         // The installed tool's launcher finds the runtime this test runs on.
         info.Environment["DOTNET_ROOT"] = DotnetRoot();
-        using var process = Process.Start(info)!;
-        var stdout = new StringBuilder();
-        var stderr = new StringBuilder();
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                lock (stdout)
-                {
-                    stdout.AppendLine(e.Data);
-                }
-            }
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                lock (stderr)
-                {
-                    stderr.AppendLine(e.Data);
-                }
-            }
-        };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        // A guard against a hung child, not a timing assertion.
-        using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(10));
-        try
-        {
-            await process.WaitForExitAsync(guard.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        process.WaitForExit();
-        return new ProcessResult(process.ExitCode, stdout.ToString(), stderr.ToString());
+        return await CliRunner.RunProcessAsync(info, TimeSpan.FromMinutes(10));
     }
 
     /// <summary>The .NET installation running this test (…/shared/Microsoft.NETCore.App/&lt;version&gt;/ is three levels below it).</summary>
