@@ -152,7 +152,11 @@ internal static class ProxyTelemetry
     {
         if (format == LogFormat.Json)
         {
-            logging.AddJsonConsole();
+            logging.AddJsonConsole(o =>
+            {
+                o.UseUtcTimestamp = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+            });
         }
         else
         {

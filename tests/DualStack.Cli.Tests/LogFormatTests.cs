@@ -51,6 +51,7 @@ public sealed class LogFormatTests
         using var json = JsonDocument.Parse(entry!);
         var root = json.RootElement;
         Assert.That(root.GetProperty("LogLevel").GetString(), Is.EqualTo("Warning"));
+        Assert.That(DateTimeOffset.TryParse(root.GetProperty("Timestamp").GetString(), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out _), Is.True);
         Assert.That(root.GetProperty("Category").GetString(), Is.EqualTo("DualStack.Proxy"));
         Assert.That(root.GetProperty("Message").GetString(), Does.Contain("failing"));
         Assert.That(root.GetProperty("State").GetProperty("Count").GetString(), Is.EqualTo("1"), "the structured values are fields of their own");
