@@ -58,16 +58,18 @@ public sealed record TracingSettings
             : new TracingSettings();
     }
 
+    internal static void AddService(ResourceBuilder resource, string serviceName)
+    {
+        if (string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("OTEL_SERVICE_NAME")))
+        {
+            resource.AddService(serviceName, serviceVersion: typeof(TracingSettings).Assembly.GetName().Version?.ToString(3));
+        }
+    }
+
     /// <summary>Service name, sources, exporters; <paramref name="serviceName"/> unless <c>OTEL_SERVICE_NAME</c> is set.</summary>
     internal void Apply(TracerProviderBuilder builder, string serviceName)
     {
-        builder.ConfigureResource(r =>
-        {
-            if (string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("OTEL_SERVICE_NAME")))
-            {
-                r.AddService(serviceName, serviceVersion: typeof(TracingSettings).Assembly.GetName().Version?.ToString(3));
-            }
-        });
+        builder.ConfigureResource(r => AddService(r, serviceName));
         builder.AddHttpClientInstrumentation();
         if (Otlp)
         {
@@ -123,6 +125,8 @@ internal static class ProxyTelemetry
     public static void AddMetrics(IServiceCollection services, Func<IMeterFactory?> ownFactory, TracingSettings? tracing)
     {
         var otel = services.AddOpenTelemetry();
+        // Names the proxy in target_info (and in spans) unless OTEL_SERVICE_NAME does.
+        otel.ConfigureResource(r => TracingSettings.AddService(r, ServiceName));
         otel.WithMetrics(metrics => metrics
             .AddMeter(ProxyMetrics.MeterName, KestrelMeter, HttpClientMeter, RuntimeMeter)
             .AddView(instrument => Belongs(instrument, ownFactory()) ? null : MetricStreamConfiguration.Drop)

@@ -23,6 +23,7 @@ public sealed class MetricsExpositionTests
         Assert.Multiple(() =>
         {
             Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("text/plain"));
+            Assert.That(metrics.Families["target_info"].Samples.Single().Label("service_name"), Is.EqualTo("dualstack-proxy"));
             // The DualStack series keep their names, types and buckets.
             Assert.That(metrics.Value("dualstack_requests_total"), Is.EqualTo(3));
             Assert.That(metrics.Families["dualstack_requests_total"].Type, Is.EqualTo("counter"));
