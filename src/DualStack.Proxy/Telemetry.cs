@@ -148,8 +148,10 @@ internal static class ProxyTelemetry
         }
     }
 
-    /// <summary>Serves /metrics before the proxy's own handler sees the request.</summary>
-    public static void UseMetricsEndpoint(WebApplication app) => app.UseOpenTelemetryPrometheusScrapingEndpoint();
+    /// <summary>Serves exactly <c>/metrics</c> before the proxy's own handler sees the request.</summary>
+    // The exporter's default match would also take /metrics/anything, which belongs to the old stack and is forwarded.
+    public static void UseMetricsEndpoint(WebApplication app) =>
+        app.UseOpenTelemetryPrometheusScrapingEndpoint(context => string.Equals(context.Request.Path.Value, "/metrics", StringComparison.Ordinal));
 
     /// <summary>Picks the console formatter.</summary>
     public static void AddConsole(ILoggingBuilder logging, LogFormat format)

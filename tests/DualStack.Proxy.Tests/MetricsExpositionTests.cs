@@ -73,6 +73,17 @@ public sealed class MetricsExpositionTests
     }
 
     [Test]
+    public async Task Metrics_PathBelowMetrics_IsForwardedToTheOldStackLikeAnyOtherPath()
+    {
+        await using var old = await Backend.StartAsync(app => app.MapGet("/metrics/custom", () => "the old stack's own"));
+        await using var proxy = await ProxyServer.StartAsync(new ProxyOptions { Old = old.Address });
+        using var http = new HttpClient { BaseAddress = proxy.BaseAddress };
+
+        Assert.That(await http.GetStringAsync("metrics/custom"), Is.EqualTo("the old stack's own"));
+        Assert.That(PrometheusText.Parse(await http.GetStringAsync("metrics")).Value("dualstack_requests_total"), Is.EqualTo(1));
+    }
+
+    [Test]
     public async Task Metrics_OpenMetricsRequested_AnswersOpenMetricsWithEof()
     {
         await using var old = await Backend.StartAsync(app => app.MapGet("/ok", () => "ok"));
