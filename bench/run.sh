@@ -61,7 +61,7 @@ ORDER=(direct nginx forward-only capture capture+shadow capture+shadow10 split50
 drain() {
   local port=$1 last="" now
   for _ in $(seq 1 60); do
-    now=$(curl -fs "http://127.0.0.1:$port/metrics" | awk '/^dualstack_shadow_(compared|stored|dropped|failed)_total/ {s+=$2} END {print s+0}')
+    now=$(curl -fs "http://127.0.0.1:$port/metrics" | sed 's/{} / /' | awk '/^dualstack_shadow_(compared|stored|dropped|failed)_total/ {s+=$2} END {print s+0}')
     [ "$now" = "$last" ] && return; last=$now; sleep 1
   done
 }
@@ -85,10 +85,10 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 rss() { awk '/VmHWM/ {print $2/1024}' "/proc/$1/status" 2>/dev/null || echo 0; }
 CAPTURE_RSS=$(rss "$CAPTURE_PID"); SHADOW_RSS=$(rss "$SHADOW_PID")
-WRITTEN=$(curl -fs "http://127.0.0.1:$CAPTURE/metrics" | awk '/^dualstack_captures_written_total/ {print $2}')
-DROPPED=$(curl -fs "http://127.0.0.1:$CAPTURE/metrics" | awk '/^dualstack_captures_dropped_total/ {print $2}')
-SHADOW_DROPPED=$(curl -fs "http://127.0.0.1:$SHADOW/metrics" | awk '/^dualstack_shadow_dropped_total/ {print $2}')
-SHADOW_COMPARED=$(curl -fs "http://127.0.0.1:$SHADOW/metrics" | awk '/^dualstack_shadow_(compared|stored)_total/ {s+=$2} END {print s+0}')
+WRITTEN=$(curl -fs "http://127.0.0.1:$CAPTURE/metrics" | sed 's/{} / /' | awk '/^dualstack_captures_written_total/ {print $2}')
+DROPPED=$(curl -fs "http://127.0.0.1:$CAPTURE/metrics" | sed 's/{} / /' | awk '/^dualstack_captures_dropped_total/ {print $2}')
+SHADOW_DROPPED=$(curl -fs "http://127.0.0.1:$SHADOW/metrics" | sed 's/{} / /' | awk '/^dualstack_shadow_dropped_total/ {print $2}')
+SHADOW_COMPARED=$(curl -fs "http://127.0.0.1:$SHADOW/metrics" | sed 's/{} / /' | awk '/^dualstack_shadow_(compared|stored)_total/ {s+=$2} END {print s+0}')
 
 mkdir -p reports/bench
 awk -F'\t' -v rss_c="$CAPTURE_RSS" -v rss_s="$SHADOW_RSS" -v written="$WRITTEN" -v dropped="$DROPPED" -v sdrop="$SHADOW_DROPPED" -v scmp="$SHADOW_COMPARED" -v dur="$DURATION" -v rounds="$ROUNDS" -v conns="$CONNECTIONS" '

@@ -62,7 +62,7 @@ allocated_during() { # pid seconds -> runs in the background, writes the sum to 
   timeout $(( $2 + 20 )) "$COUNTERS" collect -p "$1" --counters System.Runtime --format csv -o "$WORK/c-$1.csv" --duration "00:00:$(printf '%02d' "$2")" --refresh-interval 1 >/dev/null 2>&1 || true
   awk -F, '/total_allocated/ {s+=$NF} END {printf "%.0f", s}' "$WORK/c-$1.csv" >"$WORK/alloc-$1" 2>/dev/null
 }
-requests() { curl -fs "http://127.0.0.1:$1/metrics" | awk '/^dualstack_requests_total / {print $2}'; }
+requests() { curl -fs "http://127.0.0.1:$1/metrics" | sed 's/{} / /' | awk '/^dualstack_requests_total / {print $2}'; }
 
 for name in "${ORDER[@]}"; do wrk -t1 -c"$CONNECTIONS" -d3s -s bench/turn.lua "http://127.0.0.1:${PORT[$name]}" >/dev/null; done
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/,"",v); print v/1000 } else if (v ~ /ms$/) { sub(/ms$/,"",v); print v } else if (v ~ /s$/) { sub(/s$/,"",v); print v*1000 } else print v }'; }
@@ -105,5 +105,5 @@ done
 echo
 echo "(wrk -t1 -c$CONNECTIONS, ${DURATION}s × $ROUNDS rounds, alternating order, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); shadow stack: static nginx stub)"
 for name in "${ORDER[@]}"; do
-  case $name in *shadow*) echo "$name: $(curl -fs "http://127.0.0.1:${PORT[$name]}/metrics" | awk '/^dualstack_shadow_(sent|dropped|stored|compared|enqueued)_total / {printf "%s=%s ", $1, $2}')" ;; esac
+  case $name in *shadow*) echo "$name: $(curl -fs "http://127.0.0.1:${PORT[$name]}/metrics" | sed 's/{} / /' | awk '/^dualstack_shadow_(sent|dropped|stored|compared|enqueued)_total / {printf "%s=%s ", $1, $2}')" ;; esac
 done

@@ -70,7 +70,8 @@ curl -fs -o /dev/null "http://127.0.0.1:$PROXY/healthz" || { echo "capture proxy
 rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$PROXY_PID/status"; }
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.0f", ($14 + $15) / hz}' "/proc/$PROXY_PID/stat"; }
 load1() { cut -d' ' -f1 /proc/loadavg; }
-metric() { curl -fs "http://127.0.0.1:$PROXY/metrics" | awk -v m="$1" '$1==m {print $2}'; }
+# /metrics writes a series without labels as `name{} value` (OpenTelemetry's exporter): normalised to `name value`.
+metric() { curl -fs "http://127.0.0.1:$PROXY/metrics" | sed 's/{} / /' | awk -v m="$1" '$1==m {print $2}'; }
 # wrk run of $1 seconds; $2 tags the conversation ids of this run (each slice is a new wrk process).
 run_wrk() {
   local script=(-s bench/turn.lua)
@@ -83,6 +84,7 @@ SHADOW_KEYS="dualstack_shadow_sent_total dualstack_shadow_stored_total dualstack
 # Written with one echo, so a monitor stopped mid-way leaves no half row.
 snapshot() {
   local m row; m=$(curl -fs "http://127.0.0.1:$PROXY/metrics") || return 0
+  m=$(sed 's/{} / /' <<<"$m")  # the exporter writes label-less series as name{} value
   row="$(( $(date +%s) - T0 ))"$'\t'"$1"
   for k in $SHADOW_KEYS; do row="$row"$'\t'"$(awk -v m="$k" '$1==m {print $2}' <<<"$m")"; done
   echo "$row"
@@ -145,7 +147,7 @@ PEAK=$(awk '/VmHWM/ {printf "%.1f", $2/1024}' "/proc/$PROXY_PID/status")
 ELAPSED=$(( $(date +%s) - T0 )); CPU_USED=$(( $(cpu_s) - CPU_START )); LOAD_END=$(load1)
 VERDICTS=""; WARNINGS=""
 if $SHADOW_MODE; then
-  VERDICTS=$(curl -fs "http://127.0.0.1:$PROXY/metrics" | awk -F'[{}" ]+' '/^dualstack_shadow_verdicts_total\{/ {printf "%s%s %s", sep, $3, $4; sep=", "}')
+  VERDICTS=$(curl -fs "http://127.0.0.1:$PROXY/metrics" | sed 's/{} / /' | awk -F'[{}" ]+' '/^dualstack_shadow_verdicts_total\{/ {printf "%s%s %s", sep, $3, $4; sep=", "}')
   WARNINGS=$(grep -c 'warn' "$WORK/proxy.log" || true)
 fi
 OUT=soak; if $SHADOW_MODE; then OUT=soak-shadow; fi

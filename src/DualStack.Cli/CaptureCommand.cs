@@ -33,8 +33,9 @@ internal static class CaptureCommand
         var linger = new Option<int>("--batch-linger") { Description = "Milliseconds the capture writer waits to fill a batch before committing (default 10; 0 commits at once)", DefaultValueFactory = _ => 10 };
         var verbose = new Option<bool>("--verbose") { Description = "Log every shadow turn (stored pair, or verdict with --shadow-judge inproc)" };
         var lexical = new Option<bool>("--lexical") { Description = "With --shadow-judge inproc: judge reply meaning lexically (skip the local MiniLM model; reworded replies then read as minor regressions)" };
+        var logFormat = CliArgs.LogFormatOption();
         var command = new Command("capture", "Run the capture proxy in front of the old stack: forward everything unchanged, record redacted exchanges to SQLite off the request path, optionally mirror turns to a shadow stack and store both answers for `dualstack shadow judge`. Serves /metrics and /healthz. Runs until Ctrl+C. Exit 0 after Ctrl+C (captures flushed), 2 usage error, port taken or store unusable.");
-        foreach (var option in new Option[] { listen, old, store, retain, noCapture, shadow, shadowJudge, shadowAdapter, shadowWorkers, sample, keyHeader, keyJson, keyRoute, maxBody, redact, headers, linger, verbose, lexical })
+        foreach (var option in new Option[] { listen, old, store, retain, noCapture, shadow, shadowJudge, shadowAdapter, shadowWorkers, sample, keyHeader, keyJson, keyRoute, maxBody, redact, headers, linger, verbose, lexical, logFormat })
         {
             command.Options.Add(option);
         }
@@ -47,12 +48,16 @@ internal static class CaptureCommand
                 "inproc" => ShadowJudgeMode.InProcess,
                 var other => throw new UsageException($"--shadow-judge: '{other}' is not store or inproc"),
             };
+            var format = CliArgs.LogFormat(parse.GetValue(logFormat)!);
+            var tracing = CliArgs.Tracing();
             // The embedding model is loaded only for an explicit in-process judge: by default the proxy never holds it.
             using var semantic = parse.GetValue(shadow) is not null && judgeMode == ShadowJudgeMode.InProcess && !parse.GetValue(lexical) ? new DualStack.Semantic.MiniLmSimilarity() : null;
             var options = new ProxyOptions
             {
                 Semantic = semantic,
                 ShadowJudge = judgeMode,
+                LogFormat = format,
+                Tracing = tracing,
                 Listen = CliArgs.Url(parse.GetValue(listen)!, "--listen"),
                 Old = CliArgs.Url(parse.GetValue(old)!, "--old"),
                 StorePath = parse.GetValue(noCapture) ? null : parse.GetValue(store),

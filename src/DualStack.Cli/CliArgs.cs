@@ -1,3 +1,4 @@
+using System.CommandLine;
 using DualStack.Core.Model;
 using DualStack.Core.Routing;
 using DualStack.Core.Scenarios;
@@ -42,6 +43,33 @@ internal static class CliArgs
         return Environment.GetEnvironmentVariable(variable) is not null
             ? variable
             : throw new UsageException($"{option}: environment variable '{variable}' is not set (it should hold the stacks' bearer token)");
+    }
+
+    /// <summary><c>--log-format</c> of the commands that run a proxy host.</summary>
+    public static Option<string> LogFormatOption() => new("--log-format")
+    {
+        Description = "Console log lines: text (default, one line each) or json (one JSON object per line, the built-in JSON console formatter)",
+        DefaultValueFactory = _ => "text",
+    };
+
+    public static Proxy.LogFormat LogFormat(string text, string option = "--log-format") => text.ToLowerInvariant() switch
+    {
+        "text" => Proxy.LogFormat.Text,
+        "json" => Proxy.LogFormat.Json,
+        _ => throw new UsageException($"{option}: '{text}' is not one of text, json"),
+    };
+
+    /// <summary>Tracing as the <c>OTEL_*</c> variables ask (null = off); a bad value is a usage error naming the variable.</summary>
+    public static Proxy.TracingSettings? Tracing()
+    {
+        try
+        {
+            return Proxy.TracingSettings.FromEnvironment(Environment.GetEnvironmentVariable);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new UsageException(ex.Message);
+        }
     }
 
     public static double Percent(string text, string option)

@@ -15,6 +15,19 @@ if (parse.Errors.Count > 0)
     return ExitCodes.Usage;
 }
 
+// The proxy hosts (capture, split) trace through their own host; every other command traces its replays here.
+OpenTelemetry.Trace.TracerProvider? tracing;
+try
+{
+    tracing = parse.CommandResult.Command.Name is "capture" or "split" ? null : DualStack.Proxy.CliTracing.Start(CliArgs.Tracing());
+}
+catch (UsageException ex)
+{
+    Console.Error.WriteLine("error: " + ex.Message);
+    return ExitCodes.Usage;
+}
+
+using var flush = tracing;
 try
 {
     return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

@@ -28,14 +28,17 @@ internal static class SplitCommand
         var pinIdle = new Option<int>("--pin-idle-minutes") { Description = "A conversation stays on its stack until idle this long (default 30)", DefaultValueFactory = _ => 30 };
         var tokenEnv = TokenEnvOption();
         var tokenFile = TokenFileOption();
+        var logFormat = CliArgs.LogFormatOption();
         var command = new Command("split", "Run the split proxy: route a percentage of conversations (sticky, by hash of the conversation key) to the new stack, watch error rate and p95 per stack, roll back automatically when a gate breaks. Admin API and dashboard at /admin (token required). Subcommands drive a running proxy. Exit 0 after Ctrl+C (captures flushed), 2 usage or config error (ramp plan, admin token, port taken).");
-        foreach (var option in new Option[] { listen, old, @new, percent, ramp, store, retain, sharedState, statePoll, shadow, audit, pinIdle, tokenEnv, tokenFile })
+        foreach (var option in new Option[] { listen, old, @new, percent, ramp, store, retain, sharedState, statePoll, shadow, audit, pinIdle, tokenEnv, tokenFile, logFormat })
         {
             command.Options.Add(option);
         }
 
         command.SetAction(async (parse, ct) =>
         {
+            var format = CliArgs.LogFormat(parse.GetValue(logFormat)!);
+            var tracing = CliArgs.Tracing();
             var token = CliArgs.Token(parse.GetValue(tokenEnv), parse.GetValue(tokenFile));
             RampPlan? plan = null;
             if (parse.GetValue(ramp) is { } rampPath)
@@ -48,6 +51,8 @@ internal static class SplitCommand
             var options = new ProxyOptions
             {
                 Semantic = semantic,
+                LogFormat = format,
+                Tracing = tracing,
                 Listen = CliArgs.Url(parse.GetValue(listen)!, "--listen"),
                 Old = CliArgs.Url(parse.GetValue(old)!, "--old"),
                 New = CliArgs.Url(parse.GetValue(@new)!, "--new"),

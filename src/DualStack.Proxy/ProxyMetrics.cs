@@ -1,26 +1,33 @@
-using System.Globalization;
-using System.Text;
+using System.Diagnostics.Metrics;
 using DualStack.Core.Judgement;
 
 namespace DualStack.Proxy;
 
-/// <summary>Lock-free counters and a latency histogram, rendered in the Prometheus text format at /metrics.</summary>
+/// <summary>
+/// The proxy's instruments on the <see cref="System.Diagnostics.Metrics"/> meter <c>DualStack.Proxy</c>, exported at
+/// /metrics by OpenTelemetry's Prometheus exporter (see <see cref="ProxyTelemetry"/>). Counters are observable instruments
+/// over lock-free fields, which the health checks and the CLI read too, so the primary path pays one interlocked
+/// increment per count as before; the two latency histograms record with no tags (no allocation per request).
+/// </summary>
 internal sealed class ProxyMetrics
 {
+    /// <summary>Name of the meter every DualStack proxy instrument lives on.</summary>
+    public const string MeterName = "DualStack.Proxy";
+
     private static readonly double[] BucketBounds = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
     // Proxy-side time is sub-millisecond when all is well: finer buckets, so a 0.3 ms → 2 ms regression shows.
     private static readonly double[] AddedBounds = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 
+    private static readonly string[] ClassNames = ["none", "1xx", "2xx", "3xx", "4xx", "5xx"];
+
+    private readonly Histogram<double> _duration;
+    private readonly Histogram<double> _added;
     private readonly long[] _statusClasses = new long[6];
-    private readonly long[] _latencyBuckets = new long[BucketBounds.Length + 1];
-    private readonly long[] _addedBuckets = new long[AddedBounds.Length + 1];
-    private long _addedSumMicros;
     private readonly long[] _verdicts = new long[Enum.GetValues<Verdict>().Length];
     private long _requests;
     private long _forwardErrors;
     private long _clientAborts;
-    private long _latencySumMicros;
     private long _shadowSent;
     private long _shadowDropped;
     private long _shadowCompared;
@@ -29,6 +36,31 @@ internal sealed class ProxyMetrics
     private long _shadowEnqueued;
     private long _adminAuthFailures;
     private long _adminThrottled;
+
+    /// <param name="meters">The host's meter factory: the meter belongs to this proxy instance, so two proxies in one
+    /// process never count each other's requests.</param>
+    public ProxyMetrics(IMeterFactory meters)
+    {
+        Meter = meters.Create(MeterName);
+        Counter("dualstack_requests_total", "Requests forwarded to the primary (old) stack.", () => Requests);
+        Meter.CreateObservableCounter("dualstack_responses_total", ResponseClasses, unit: null, "Responses by status class.");
+        Counter("dualstack_forward_errors_total", "Requests the primary stack did not answer (refused, reset, timeout); client aborts excluded.", () => ForwardErrors);
+        Counter("dualstack_admin_auth_failures_total", "Admin requests that presented a wrong token (sign-in form or Authorization: Bearer).", () => AdminAuthFailures);
+        Counter("dualstack_admin_throttled_total", "Admin requests refused with 429: their address sent too many wrong tokens within a minute.", () => AdminThrottled);
+        Counter("dualstack_client_aborts_total", "Requests the client abandoned before the exchange finished; not counted as backend errors nor in the split gates.", () => ClientAborts);
+        _duration = Meter.CreateHistogram("dualstack_request_duration_seconds", "s", "Primary path latency.", tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = BucketBounds });
+        _added = Meter.CreateHistogram("dualstack_proxy_added_seconds", "s", "Time the proxy adds per forwarded request: the request's whole time minus the backend's time from request sent to response headers (the backend excluded).", tags: null, new InstrumentAdvice<double> { HistogramBucketBoundaries = AddedBounds });
+        Counter("dualstack_shadow_sent_total", "Turns mirrored to the shadow (new) stack.", () => ShadowSent);
+        Counter("dualstack_shadow_dropped_total", "Turns not mirrored: shadow queue full, shadow circuit open, or conversation already out of step.", () => ShadowDropped);
+        Counter("dualstack_shadow_failed_total", "Shadow turns that failed: the new stack timed out, refused, answered an error or an unusable body, or the harness failed.", () => ShadowFailed);
+        Counter("dualstack_shadow_enqueued_total", "Turns of sampled conversations handed to the shadow sender.", () => ShadowEnqueued);
+        Counter("dualstack_shadow_stored_total", "Mirrored turns whose pair (old and new answer, redacted) was stored for `dualstack shadow judge`.", () => ShadowStored);
+        Counter("dualstack_shadow_compared_total", "Shadow turns compared in this process (only with --shadow-judge inproc; otherwise `dualstack shadow judge` compares them).", () => ShadowCompared);
+        Meter.CreateObservableCounter("dualstack_shadow_verdicts_total", VerdictCounts, unit: null, "Shadow turn verdicts.");
+    }
+
+    /// <summary>This instance's meter; the proxy adds the instruments of its optional parts (capture, shadow, shared state).</summary>
+    public Meter Meter { get; }
 
     public long Requests => Interlocked.Read(ref _requests);
 
@@ -79,19 +111,11 @@ internal sealed class ProxyMetrics
             Interlocked.Increment(ref _forwardErrors);
         }
 
-        var bucket = Array.BinarySearch(BucketBounds, seconds);
-        Interlocked.Increment(ref _latencyBuckets[bucket >= 0 ? bucket : ~bucket]);
-        Interlocked.Add(ref _latencySumMicros, (long)(seconds * 1_000_000));
+        _duration.Record(seconds);
     }
 
     /// <summary>Time the proxy added to one request: its whole time minus the backend's time to response headers.</summary>
-    public void ProxyAdded(double seconds)
-    {
-        seconds = Math.Max(0, seconds);
-        var bucket = Array.BinarySearch(AddedBounds, seconds);
-        Interlocked.Increment(ref _addedBuckets[bucket >= 0 ? bucket : ~bucket]);
-        Interlocked.Add(ref _addedSumMicros, (long)(seconds * 1_000_000));
-    }
+    public void ProxyAdded(double seconds) => _added.Record(Math.Max(0, seconds));
 
     public void ShadowSentOne() => Interlocked.Increment(ref _shadowSent);
 
@@ -109,64 +133,32 @@ internal sealed class ProxyMetrics
         Interlocked.Increment(ref _verdicts[(int)verdict]);
     }
 
-    /// <summary>Prometheus text exposition; <paramref name="extra"/> appends gauges/counters owned elsewhere (capture writer).</summary>
-    public string Render(Action<StringBuilder>? extra)
+    /// <summary>A monotonic count owned elsewhere, read when /metrics is scraped.</summary>
+    public void Counter(string name, string description, Func<long> read) => Meter.CreateObservableCounter(name, read, unit: null, description);
+
+    /// <summary>A current value owned elsewhere, read when /metrics is scraped.</summary>
+    public void Gauge(string name, string description, Func<double> read) => Meter.CreateObservableGauge(name, read, unit: null, description);
+
+    private IEnumerable<Measurement<long>> ResponseClasses()
     {
-        var s = new StringBuilder(2048);
-        Counter(s, "dualstack_requests_total", "Requests forwarded to the primary (old) stack.", Requests);
-        s.Append("# HELP dualstack_responses_total Responses by status class.\n# TYPE dualstack_responses_total counter\n");
-        for (var i = 0; i < _statusClasses.Length; i++)
+        var measurements = new Measurement<long>[_statusClasses.Length];
+        for (var i = 0; i < measurements.Length; i++)
         {
-            s.Append(CultureInfo.InvariantCulture, $"dualstack_responses_total{{class=\"{(i == 0 ? "none" : i + "xx")}\"}} {Interlocked.Read(ref _statusClasses[i])}\n");
+            measurements[i] = new Measurement<long>(Interlocked.Read(ref _statusClasses[i]), new KeyValuePair<string, object?>("class", ClassNames[i]));
         }
 
-        Counter(s, "dualstack_forward_errors_total", "Requests the primary stack did not answer (refused, reset, timeout); client aborts excluded.", ForwardErrors);
-        Counter(s, "dualstack_admin_auth_failures_total", "Admin requests that presented a wrong token (sign-in form or Authorization: Bearer).", AdminAuthFailures);
-        Counter(s, "dualstack_admin_throttled_total", "Admin requests refused with 429: their address sent too many wrong tokens within a minute.", AdminThrottled);
-        Counter(s, "dualstack_client_aborts_total", "Requests the client abandoned before the exchange finished; not counted as backend errors nor in the split gates.", ClientAborts);
-        s.Append("# HELP dualstack_request_duration_seconds Primary path latency.\n# TYPE dualstack_request_duration_seconds histogram\n");
-        long cumulative = 0;
-        for (var i = 0; i < BucketBounds.Length; i++)
-        {
-            cumulative += Interlocked.Read(ref _latencyBuckets[i]);
-            s.Append(CultureInfo.InvariantCulture, $"dualstack_request_duration_seconds_bucket{{le=\"{BucketBounds[i]}\"}} {cumulative}\n");
-        }
-
-        cumulative += Interlocked.Read(ref _latencyBuckets[^1]);
-        s.Append(CultureInfo.InvariantCulture, $"dualstack_request_duration_seconds_bucket{{le=\"+Inf\"}} {cumulative}\n");
-        s.Append(CultureInfo.InvariantCulture, $"dualstack_request_duration_seconds_sum {Interlocked.Read(ref _latencySumMicros) / 1_000_000.0}\n");
-        s.Append(CultureInfo.InvariantCulture, $"dualstack_request_duration_seconds_count {cumulative}\n");
-        s.Append("# HELP dualstack_proxy_added_seconds Time the proxy adds per forwarded request: the request's whole time minus the backend's time from request sent to response headers (the backend excluded).\n# TYPE dualstack_proxy_added_seconds histogram\n");
-        long added = 0;
-        for (var i = 0; i < AddedBounds.Length; i++)
-        {
-            added += Interlocked.Read(ref _addedBuckets[i]);
-            s.Append(CultureInfo.InvariantCulture, $"dualstack_proxy_added_seconds_bucket{{le=\"{AddedBounds[i]}\"}} {added}\n");
-        }
-
-        added += Interlocked.Read(ref _addedBuckets[^1]);
-        s.Append(CultureInfo.InvariantCulture, $"dualstack_proxy_added_seconds_bucket{{le=\"+Inf\"}} {added}\n");
-        s.Append(CultureInfo.InvariantCulture, $"dualstack_proxy_added_seconds_sum {Interlocked.Read(ref _addedSumMicros) / 1_000_000.0}\n");
-        s.Append(CultureInfo.InvariantCulture, $"dualstack_proxy_added_seconds_count {added}\n");
-        Counter(s, "dualstack_shadow_sent_total", "Turns mirrored to the shadow (new) stack.", ShadowSent);
-        Counter(s, "dualstack_shadow_dropped_total", "Turns not mirrored: shadow queue full, shadow circuit open, or conversation already out of step.", ShadowDropped);
-        Counter(s, "dualstack_shadow_failed_total", "Shadow turns that failed: the new stack timed out, refused, answered an error or an unusable body, or the harness failed.", ShadowFailed);
-        Counter(s, "dualstack_shadow_enqueued_total", "Turns of sampled conversations handed to the shadow sender.", ShadowEnqueued);
-        Counter(s, "dualstack_shadow_stored_total", "Mirrored turns whose pair (old and new answer, redacted) was stored for `dualstack shadow judge`.", ShadowStored);
-        Counter(s, "dualstack_shadow_compared_total", "Shadow turns compared in this process (only with --shadow-judge inproc; otherwise `dualstack shadow judge` compares them).", ShadowCompared);
-        s.Append("# HELP dualstack_shadow_verdicts_total Shadow turn verdicts.\n# TYPE dualstack_shadow_verdicts_total counter\n");
-        foreach (var verdict in Enum.GetValues<Verdict>())
-        {
-            s.Append(CultureInfo.InvariantCulture, $"dualstack_shadow_verdicts_total{{verdict=\"{verdict.ToString().ToLowerInvariant()}\"}} {Verdicts(verdict)}\n");
-        }
-
-        extra?.Invoke(s);
-        return s.ToString();
+        return measurements;
     }
 
-    public static void Counter(StringBuilder s, string name, string help, long value) =>
-        s.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}\n");
+    private IEnumerable<Measurement<long>> VerdictCounts()
+    {
+        var verdicts = Enum.GetValues<Verdict>();
+        var measurements = new Measurement<long>[verdicts.Length];
+        for (var i = 0; i < verdicts.Length; i++)
+        {
+            measurements[i] = new Measurement<long>(Verdicts(verdicts[i]), new KeyValuePair<string, object?>("verdict", verdicts[i].ToString().ToLowerInvariant()));
+        }
 
-    public static void Gauge(StringBuilder s, string name, string help, double value) =>
-        s.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}\n");
+        return measurements;
+    }
 }

@@ -93,6 +93,22 @@ public sealed record ProxyOptions
 
     /// <summary>An extra log sink next to the console (embedding hosts, tests); default none.</summary>
     public ILoggerProvider? LogSink { get; init; }
+
+    /// <summary>Console log lines: single-line text (default) or one JSON object per line (the built-in JSON console formatter).</summary>
+    public LogFormat LogFormat { get; init; } = LogFormat.Text;
+
+    /// <summary>OpenTelemetry tracing of requests, forwards and shadow calls; null (default) = off, no tracer provider.</summary>
+    public TracingSettings? Tracing { get; init; }
+}
+
+/// <summary>How the hosts write console log lines.</summary>
+public enum LogFormat
+{
+    /// <summary>One line of text per entry (the simple console formatter).</summary>
+    Text,
+
+    /// <summary>One JSON object per entry (the built-in JSON console formatter): timestamp, level, category, message, state.</summary>
+    Json,
 }
 
 /// <summary>Split controller settings.</summary>

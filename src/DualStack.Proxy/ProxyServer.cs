@@ -1,5 +1,6 @@
 using DualStack.Core.Privacy;
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Text;
 using DualStack.Core.Capture;
@@ -54,14 +55,19 @@ public sealed class ProxyServer : IAsyncDisposable
         _destination = options.Old.AbsoluteUri;
         _requestConfig = new ForwarderRequestConfig { ActivityTimeout = options.ForwardTimeout };
         _forwardFailures = new ForwardFailures(_logger, options.FailureLogInterval);
+        var meters = app.Services.GetRequiredService<IMeterFactory>();
+        Metrics = new ProxyMetrics(meters);
         _client = new HttpMessageInvoker(new SocketsHttpHandler
         {
+            // Forwards count on this proxy's http_client_* series, not on a meter shared by the whole process.
+            MeterFactory = meters,
             UseProxy = false,
             AllowAutoRedirect = false,
             AutomaticDecompression = DecompressionMethods.None,
             UseCookies = false,
             EnableMultipleHttp2Connections = true,
-            ActivityHeadersPropagator = null,
+            // The old stack sees the client's trace headers unchanged; with tracing on, the forward span's context instead.
+            ActivityHeadersPropagator = options.Tracing is null ? null : DistributedContextPropagator.Current,
             ConnectTimeout = TimeSpan.FromSeconds(15),
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
             MaxConnectionsPerServer = int.MaxValue,
@@ -74,7 +80,7 @@ public sealed class ProxyServer : IAsyncDisposable
     /// <summary>Where the proxy listens.</summary>
     public Uri BaseAddress { get; private set; } = null!;
 
-    internal ProxyMetrics Metrics { get; } = new();
+    internal ProxyMetrics Metrics { get; }
 
     internal CaptureWriter? Writer { get; private set; }
 
@@ -84,6 +90,9 @@ public sealed class ProxyServer : IAsyncDisposable
     internal long BodyCopies => Interlocked.Read(ref _bodyCopies);
 
     internal SplitRouter? Split { get; private set; }
+
+    /// <summary>The tracer provider when tracing is on (<see cref="ProxyOptions.Tracing"/>); null when off.</summary>
+    internal OpenTelemetry.Trace.TracerProvider? TracerProvider => _app.Services.GetService<OpenTelemetry.Trace.TracerProvider>();
 
     /// <summary>Ticks the rate-limited failure logs (store, forward, shadow) once a second.</summary>
     internal FailureLogPump? FailureLogs { get; private set; }
@@ -96,7 +105,7 @@ public sealed class ProxyServer : IAsyncDisposable
         var redactor = new Redactor(options.Capture.RedactPatterns);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        ProxyTelemetry.AddConsole(builder.Logging, options.LogFormat);
         RedactLogs(builder.Services, redactor);
         builder.Logging.SetMinimumLevel(minimumLevel);
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
@@ -115,6 +124,8 @@ public sealed class ProxyServer : IAsyncDisposable
             k.AddServerHeader = false;
         });
         builder.Services.AddHttpForwarder();
+        IMeterFactory? meterFactory = null;
+        ProxyTelemetry.AddMetrics(builder.Services, () => meterFactory, options.Tracing);
         // Checks are created per run from the server's parts, which exist only after Build.
         ProxyServer? self = null;
         var checks = builder.Services.AddHealthChecks();
@@ -136,6 +147,7 @@ public sealed class ProxyServer : IAsyncDisposable
         }
 
         var app = builder.Build();
+        meterFactory = app.Services.GetRequiredService<IMeterFactory>();
         var server = new ProxyServer(app, options);
         self = server;
         server._health = app.Services.GetRequiredService<HealthCheckService>();
@@ -195,6 +207,8 @@ public sealed class ProxyServer : IAsyncDisposable
             }
 
             server.FailureLogs = new FailureLogPump(tickers, options.Time);
+            server.ObserveParts();
+            ProxyTelemetry.UseMetricsEndpoint(app);
             app.Run(server.HandleAsync);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -225,10 +239,6 @@ public sealed class ProxyServer : IAsyncDisposable
         var path = context.Request.Path.Value ?? "/";
         switch (path)
         {
-            case "/metrics":
-                context.Response.ContentType = "text/plain; version=0.0.4";
-                await context.Response.WriteAsync(Metrics.Render(AppendCaptureMetrics)).ConfigureAwait(false);
-                return;
             case "/healthz":
                 await ProxyHealth.WriteAsync(context, await _health.CheckHealthAsync(context.RequestAborted).ConfigureAwait(false)).ConfigureAwait(false);
                 return;
@@ -431,39 +441,40 @@ public sealed class ProxyServer : IAsyncDisposable
         return list;
     }
 
-    private void AppendCaptureMetrics(StringBuilder s)
+    /// <summary>Instruments of the optional parts this instance runs (capture store, shadow breaker, retention, shared state).</summary>
+    private void ObserveParts()
     {
         if (Writer is { } writer)
         {
-            ProxyMetrics.Counter(s, "dualstack_captures_enqueued_total", "Exchanges handed to the capture writer.", writer.Enqueued);
-            ProxyMetrics.Counter(s, "dualstack_captures_written_total", "Exchanges written to the capture store.", writer.Written);
-            ProxyMetrics.Counter(s, "dualstack_capture_batches_total", "Store transactions committed (exchanges written per batch = written / batches).", writer.Batches);
-            ProxyMetrics.Counter(s, "dualstack_captures_dropped_total", "Exchanges not captured (queue full or store failure); traffic was served.", writer.Dropped);
-            ProxyMetrics.Counter(s, "dualstack_capture_store_failures_total", "Failed store writes.", writer.StoreFailures);
+            Metrics.Counter("dualstack_captures_enqueued_total", "Exchanges handed to the capture writer.", () => writer.Enqueued);
+            Metrics.Counter("dualstack_captures_written_total", "Exchanges written to the capture store.", () => writer.Written);
+            Metrics.Counter("dualstack_capture_batches_total", "Store transactions committed (exchanges written per batch = written / batches).", () => writer.Batches);
+            Metrics.Counter("dualstack_captures_dropped_total", "Exchanges not captured (queue full or store failure); traffic was served.", () => writer.Dropped);
+            Metrics.Counter("dualstack_capture_store_failures_total", "Failed store writes.", () => writer.StoreFailures);
         }
 
         if (Shadow is { } shadow)
         {
-            ProxyMetrics.Gauge(s, "dualstack_shadow_circuit_open", "1 while the shadow circuit breaker is open or half-open (shadow stack down, turns dropped).", shadow.Breaker.State == BreakerState.Closed ? 0 : 1);
-            ProxyMetrics.Counter(s, "dualstack_shadow_circuit_opened_total", "Times the shadow circuit breaker opened.", shadow.Breaker.Opened);
+            Metrics.Gauge("dualstack_shadow_circuit_open", "1 while the shadow circuit breaker is open or half-open (shadow stack down, turns dropped).", () => shadow.Breaker.State == BreakerState.Closed ? 0 : 1);
+            Metrics.Counter("dualstack_shadow_circuit_opened_total", "Times the shadow circuit breaker opened.", () => shadow.Breaker.Opened);
         }
 
         if (_retention is { } retention)
         {
-            ProxyMetrics.Counter(s, "dualstack_capture_retention_deleted_total", "Captures deleted by retention (--retain).", retention.Deleted);
-            ProxyMetrics.Counter(s, "dualstack_capture_retention_failures_total", "Retention rounds that failed (retried).", retention.Failures);
+            Metrics.Counter("dualstack_capture_retention_deleted_total", "Captures deleted by retention (--retain).", () => retention.Deleted);
+            Metrics.Counter("dualstack_capture_retention_failures_total", "Retention rounds that failed (retried).", () => retention.Failures);
         }
 
         if (Split?.Shared is { } shared)
         {
-            ProxyMetrics.Gauge(s, "dualstack_shared_state_stale", "1 when the shared split state could not be read from PostgreSQL recently: routing runs on the last known state.", shared.Stale ? 1 : 0);
-            ProxyMetrics.Gauge(s, "dualstack_shared_state_age_seconds", "Seconds since the shared split state was last read from PostgreSQL.", Math.Round(shared.Age.TotalSeconds, 3));
-            ProxyMetrics.Gauge(s, "dualstack_shared_state_version", "Version of the shared split state this instance knows.", shared.Version);
-            ProxyMetrics.Gauge(s, "dualstack_shared_state_pending_writes", "Local split changes not yet written to PostgreSQL.", shared.PendingWrites);
-            ProxyMetrics.Counter(s, "dualstack_shared_state_write_failures_total", "Failed writes of split changes (retried).", shared.WriteFailures);
-            ProxyMetrics.Counter(s, "dualstack_shared_state_read_failures_total", "Failed reads or lost LISTEN connections.", shared.ReadFailures);
-            ProxyMetrics.Counter(s, "dualstack_shared_pins_written_total", "Conversation pins written for the other instances.", shared.PinsWritten);
-            ProxyMetrics.Counter(s, "dualstack_shared_pins_dropped_total", "Conversation pins not shared (queue full or database unreachable).", shared.PinsDropped);
+            Metrics.Gauge("dualstack_shared_state_stale", "1 when the shared split state could not be read from PostgreSQL recently: routing runs on the last known state.", () => shared.Stale ? 1 : 0);
+            Metrics.Gauge("dualstack_shared_state_age_seconds", "Seconds since the shared split state was last read from PostgreSQL.", () => Math.Round(shared.Age.TotalSeconds, 3));
+            Metrics.Gauge("dualstack_shared_state_version", "Version of the shared split state this instance knows.", () => shared.Version);
+            Metrics.Gauge("dualstack_shared_state_pending_writes", "Local split changes not yet written to PostgreSQL.", () => shared.PendingWrites);
+            Metrics.Counter("dualstack_shared_state_write_failures_total", "Failed writes of split changes (retried).", () => shared.WriteFailures);
+            Metrics.Counter("dualstack_shared_state_read_failures_total", "Failed reads or lost LISTEN connections.", () => shared.ReadFailures);
+            Metrics.Counter("dualstack_shared_pins_written_total", "Conversation pins written for the other instances.", () => shared.PinsWritten);
+            Metrics.Counter("dualstack_shared_pins_dropped_total", "Conversation pins not shared (queue full or database unreachable).", () => shared.PinsDropped);
         }
     }
 

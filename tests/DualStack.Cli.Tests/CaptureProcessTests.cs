@@ -1,3 +1,4 @@
+using DualStack.TestUtils;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -85,9 +86,8 @@ public sealed class CaptureProcessTests
     {
         for (var attempt = 0; attempt < 300; attempt++)
         {
-            var metrics = await http.GetStringAsync("metrics");
-            var line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith("dualstack_captures_written_total ", StringComparison.Ordinal));
-            if (line is not null && long.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture) > 0)
+            var metrics = PrometheusText.Parse(await http.GetStringAsync("metrics"));
+            if (metrics.Find("dualstack_captures_written_total") > 0)
             {
                 return;
             }

@@ -1,3 +1,4 @@
+using DualStack.TestUtils;
 using System.CommandLine;
 using System.Net;
 using System.Net.Sockets;
@@ -56,7 +57,7 @@ public sealed partial class ExitCodeTableTests
                 (await http.PostAsync("v1/conversations/c-1/turns", new StringContent($$"""{"userId":"u-1","message":"{{message}}"}""", System.Text.Encoding.UTF8, "application/json"))).Dispose();
             }
 
-            for (var i = 0; i < 400 && !(await http.GetStringAsync("metrics")).Contains("\ndualstack_shadow_stored_total 2\n", StringComparison.Ordinal); i++)
+            for (var i = 0; i < 400 && PrometheusText.Parse(await http.GetStringAsync("metrics")).Find("dualstack_shadow_stored_total") != 2; i++)
             {
                 await Task.Delay(50);
             }

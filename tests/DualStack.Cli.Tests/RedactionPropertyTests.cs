@@ -1,3 +1,4 @@
+using DualStack.TestUtils;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -246,8 +247,7 @@ public sealed class RedactionPropertyTests
 
     private static double Metric(string metrics, string name)
     {
-        var line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith(name + " ", StringComparison.Ordinal));
-        return line is null ? 0 : double.Parse(line.Split(' ')[1], CultureInfo.InvariantCulture);
+        return PrometheusText.Parse(metrics).Find(name) ?? 0;
     }
 
     private static async Task WaitUntil(HttpClient http, Func<string, bool> done)

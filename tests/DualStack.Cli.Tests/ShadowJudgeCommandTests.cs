@@ -1,3 +1,4 @@
+using DualStack.TestUtils;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -144,8 +145,7 @@ public sealed class ShadowJudgeCommandTests
         for (var attempt = 0; attempt < 600; attempt++)
         {
             metrics = await http.GetStringAsync("metrics");
-            var line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith(name + " ", StringComparison.Ordinal));
-            if (line is not null && double.Parse(line.Split(' ')[1], CultureInfo.InvariantCulture) >= atLeast)
+            if (PrometheusText.Parse(metrics).Find(name) >= atLeast)
             {
                 return;
             }

@@ -1,3 +1,4 @@
+using DualStack.TestUtils;
 using System.Net;
 using System.Net.Http.Headers;
 using DualStack.Core.Routing;
@@ -159,7 +160,7 @@ public sealed class AdminSessionTests
         using var bearer = new HttpRequestMessage(HttpMethod.Get, "admin/api/state");
         bearer.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token);
         using var api = await http.SendAsync(bearer);
-        var metrics = await http.GetStringAsync("metrics");
+        var metrics = PrometheusText.Parse(await http.GetStringAsync("metrics"));
 
         Assert.Multiple(() =>
         {
@@ -167,8 +168,8 @@ public sealed class AdminSessionTests
             Assert.That(right.Headers.RetryAfter?.Delta, Is.EqualTo(TimeSpan.FromSeconds(60)));
             Assert.That(right.Headers.Contains("Set-Cookie"), Is.False);
             Assert.That(api.StatusCode, Is.EqualTo(HttpStatusCode.TooManyRequests), "bearer calls from the same address too");
-            Assert.That(metrics, Does.Contain($"dualstack_admin_auth_failures_total {AdminEndpoints.WrongTokensPerMinute}\n"));
-            Assert.That(metrics, Does.Contain("dualstack_admin_throttled_total 2\n"));
+            Assert.That(metrics.Value("dualstack_admin_auth_failures_total"), Is.EqualTo(AdminEndpoints.WrongTokensPerMinute));
+            Assert.That(metrics.Value("dualstack_admin_throttled_total"), Is.EqualTo(2));
         });
     }
 
@@ -187,10 +188,10 @@ public sealed class AdminSessionTests
         }
 
         var cookie = await SignInAsync(http);
-        var metrics = await http.GetStringAsync("metrics");
+        var metrics = PrometheusText.Parse(await http.GetStringAsync("metrics"));
 
         Assert.That(cookie.Value.Value, Is.Not.Empty);
-        Assert.That(metrics, Does.Contain("dualstack_admin_auth_failures_total 0\n").And.Contain("dualstack_admin_throttled_total 0\n"));
+        Assert.That((metrics.Value("dualstack_admin_auth_failures_total"), metrics.Value("dualstack_admin_throttled_total")), Is.EqualTo((0.0, 0.0)));
     }
 
     private static AdminEndpoints Endpoints(TimeProvider time, TimeSpan lifetime)

@@ -1,3 +1,4 @@
+using DualStack.TestUtils;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
@@ -242,8 +243,8 @@ public sealed class CaptureProxyTests
 
         Assert.That(statuses, Has.All.EqualTo(HttpStatusCode.OK));
         Assert.That(proxy.Writer!.Dropped, Is.GreaterThan(0), "captures that could not be stored are dropped and counted, never blocking");
-        var metrics = await http.GetStringAsync("metrics");
-        Assert.That(metrics, Does.Match(@"dualstack_captures_dropped_total [1-9]"));
+        var metrics = PrometheusText.Parse(await http.GetStringAsync("metrics"));
+        Assert.That(metrics.Value("dualstack_captures_dropped_total"), Is.GreaterThan(0));
     }
 
     [Test]
@@ -289,8 +290,8 @@ public sealed class CaptureProxyTests
         await proxy.Shadow!.DrainAsync(TimeSpan.FromSeconds(20));
         Assert.That(proxy.Metrics.ShadowStored, Is.EqualTo(1), "the failed turn is stored as a pair: the judge calls it an Error");
         Assert.That(proxy.Metrics.ShadowDropped, Is.EqualTo(4), "the rest of the conversation is not mirrored: whole or not at all");
-        var metrics = await http.GetStringAsync("metrics");
-        Assert.That(metrics, Does.Contain("dualstack_shadow_failed_total 1\n").And.Contain("dualstack_shadow_dropped_total 4\n"));
+        var metrics = PrometheusText.Parse(await http.GetStringAsync("metrics"));
+        Assert.That((metrics.Value("dualstack_shadow_failed_total"), metrics.Value("dualstack_shadow_dropped_total")), Is.EqualTo((1.0, 4.0)));
         await proxy.FlushAsync(CancellationToken.None);
         var run = await JudgeStoreAsync(lexical: true);
         Assert.That(run.Conversations.Single().Verdict, Is.EqualTo(Verdict.Error), "an unreachable shadow stack is an Error, not a regression");
@@ -477,8 +478,8 @@ public sealed class CaptureProxyTests
             Assert.That(await http.GetStringAsync("slow"), Is.EqualTo("ok"));
         }
 
-        var metrics = await http.GetStringAsync("metrics");
-        double Value(string name) => double.Parse(metrics.Split('\n').Single(l => l.StartsWith(name + " ", StringComparison.Ordinal)).Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        var metrics = PrometheusText.Parse(await http.GetStringAsync("metrics"));
+        double Value(string name) => metrics.Value(name);
         Assert.That(Value("dualstack_proxy_added_seconds_count"), Is.EqualTo(3));
         Assert.That(Value("dualstack_request_duration_seconds_sum") - Value("dualstack_proxy_added_seconds_sum"), Is.GreaterThanOrEqualTo(3 * 0.3), "the backend's 3 × 300 ms are not counted as proxy time");
         Assert.That(Value("dualstack_proxy_added_seconds_sum"), Is.GreaterThan(0));
@@ -496,12 +497,12 @@ public sealed class CaptureProxyTests
         }
 
         await proxy.FlushAsync(CancellationToken.None);
-        var metrics = await http.GetStringAsync("metrics");
+        var metrics = PrometheusText.Parse(await http.GetStringAsync("metrics"));
 
-        Assert.That(metrics, Does.Contain("dualstack_requests_total 3"));
-        Assert.That(metrics, Does.Contain("dualstack_captures_written_total 3"));
-        Assert.That(metrics, Does.Contain("dualstack_request_duration_seconds_count 3"));
-        Assert.That(metrics, Does.Contain("# TYPE dualstack_request_duration_seconds histogram"));
+        Assert.That(metrics.Value("dualstack_requests_total"), Is.EqualTo(3));
+        Assert.That(metrics.Value("dualstack_captures_written_total"), Is.EqualTo(3));
+        Assert.That(metrics.Value("dualstack_request_duration_seconds_count"), Is.EqualTo(3));
+        Assert.That(metrics.Families["dualstack_request_duration_seconds"].Type, Is.EqualTo("histogram"));
     }
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");

@@ -1,3 +1,4 @@
+using DualStack.TestUtils;
 using DualStack.Core.Privacy;
 using System.Net;
 using System.Net.Sockets;
@@ -212,11 +213,11 @@ public sealed class ProxyOpsTests
         await WaitFor(() => proxy.Metrics.Requests >= 1);
         release.SetResult();
         proxy.FailureLogs!.Tick();
-        var metrics = await http.GetStringAsync("metrics");
+        var metrics = PrometheusText.Parse(await http.GetStringAsync("metrics"));
 
-        Assert.That(metrics, Does.Contain("dualstack_client_aborts_total 1\n"));
-        Assert.That(metrics, Does.Contain("dualstack_forward_errors_total 0\n"));
-        Assert.That(metrics, Does.Contain("dualstack_responses_total{class=\"5xx\"} 0\n"));
+        Assert.That(metrics.Value("dualstack_client_aborts_total"), Is.EqualTo(1));
+        Assert.That(metrics.Value("dualstack_forward_errors_total"), Is.Zero);
+        Assert.That(metrics.Value("dualstack_responses_total", ("class", "5xx")), Is.Zero);
         var window = proxy.Split!.NewWindow.Stats();
         Assert.That((window.Requests, window.Errors), Is.EqualTo((0L, 0L)), "a disconnect storm must not roll back a healthy new stack");
         Assert.That(log.ProxyWarnings, Is.Empty);
@@ -244,10 +245,10 @@ public sealed class ProxyOpsTests
         await WaitFor(() => proxy.Metrics.ShadowFailed + proxy.Metrics.ShadowDropped == 6);
         await proxy.Shadow!.DrainAsync(TimeSpan.FromSeconds(20));
         proxy.FailureLogs!.Tick();
-        var metrics = await http.GetStringAsync("metrics");
+        var metrics = PrometheusText.Parse(await http.GetStringAsync("metrics"));
 
         Assert.That((proxy.Metrics.ShadowSent, proxy.Metrics.ShadowFailed, proxy.Metrics.ShadowDropped), Is.EqualTo((3L, 3L, 3L)));
-        Assert.That(metrics, Does.Contain("dualstack_shadow_failed_total 3\n").And.Contain("dualstack_shadow_dropped_total 3\n").And.Contain("dualstack_shadow_circuit_open 1\n"));
+        Assert.That((metrics.Value("dualstack_shadow_failed_total"), metrics.Value("dualstack_shadow_dropped_total"), metrics.Value("dualstack_shadow_circuit_open")), Is.EqualTo((3.0, 3.0, 1.0)));
         var warnings = log.ProxyWarnings.Select(e => e.Message).ToArray();
         Assert.That(warnings.Count(m => m.StartsWith("shadow circuit open after 3 consecutive", StringComparison.Ordinal)), Is.EqualTo(1), string.Join("\n", warnings));
         Assert.That(warnings.Count(m => m.StartsWith("shadow stack failing: 3 failure(s)", StringComparison.Ordinal)), Is.EqualTo(1), string.Join("\n", warnings));

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using DualStack.Core.Judgement;
 using DualStack.Core.Model;
 using DualStack.Core.Scenarios;
@@ -108,11 +109,15 @@ public sealed class Replayer
                 }
             }
 
+            // One span per turn (when a host listens), with the lanes' stack calls under it.
+            using var span = ReplayTelemetry.Source.StartActivity("replay turn");
+            span?.SetTag("dualstack.conversation.id", conversation.Id);
+            span?.SetTag("dualstack.turn.index", i);
             // Lanes run the same turn at the same time so that latency is compared under the same conditions.
-            var oldTask = _old.SendTurnAsync(Request(conversation, turn, i, Lane.Old, historyOld), cancellationToken).AsTask();
-            var repeatTask = _config.RepeatOld ? _old.SendTurnAsync(Request(conversation, turn, i, Lane.OldRepeat, historyRepeat), cancellationToken).AsTask() : Task.FromResult<StackObservation>(null!);
-            var newTask = _new.SendTurnAsync(Request(conversation, turn, i, Lane.New, historyNew), cancellationToken).AsTask();
-            var newRepeatTask = _config.RepeatNew ? _new.SendTurnAsync(Request(conversation, turn, i, Lane.NewRepeat, historyNewRepeat), cancellationToken).AsTask() : Task.FromResult<StackObservation>(null!);
+            var oldTask = SendAsync(_old, Lane.Old, Request(conversation, turn, i, Lane.Old, historyOld), cancellationToken);
+            var repeatTask = _config.RepeatOld ? SendAsync(_old, Lane.OldRepeat, Request(conversation, turn, i, Lane.OldRepeat, historyRepeat), cancellationToken) : Task.FromResult<StackObservation>(null!);
+            var newTask = SendAsync(_new, Lane.New, Request(conversation, turn, i, Lane.New, historyNew), cancellationToken);
+            var newRepeatTask = _config.RepeatNew ? SendAsync(_new, Lane.NewRepeat, Request(conversation, turn, i, Lane.NewRepeat, historyNewRepeat), cancellationToken) : Task.FromResult<StackObservation>(null!);
             await Task.WhenAll(oldTask, repeatTask, newTask, newRepeatTask).ConfigureAwait(false);
             var replay = new TurnReplay(i, turn, oldTask.Result, _config.RepeatOld ? repeatTask.Result : null, newTask.Result)
             {
@@ -134,6 +139,25 @@ public sealed class Replayer
         }
 
         return new ConversationReplay(conversation, turns, Completed: true);
+    }
+
+    private static Task<StackObservation> SendAsync(IAgentStack stack, Lane lane, TurnRequest request, CancellationToken cancellationToken) =>
+        ReplayTelemetry.Source.HasListeners() ? TracedAsync(stack, lane, request, cancellationToken) : stack.SendTurnAsync(request, cancellationToken).AsTask();
+
+    // A stack call as a client span under the turn's span; the HTTP spans of the adapter (when traced) nest under it.
+    private static async Task<StackObservation> TracedAsync(IAgentStack stack, Lane lane, TurnRequest request, CancellationToken cancellationToken)
+    {
+        using var span = ReplayTelemetry.Source.StartActivity("stack turn", ActivityKind.Client);
+        span?.SetTag("dualstack.stack", stack.Name);
+        span?.SetTag("dualstack.lane", lane.ToString());
+        span?.SetTag("server.address", stack.BaseAddress.Host);
+        var observation = await stack.SendTurnAsync(request, cancellationToken).ConfigureAwait(false);
+        if (observation.Error is { } error)
+        {
+            span?.SetStatus(ActivityStatusCode.Error, error.Kind.ToString());
+        }
+
+        return observation;
     }
 
     private static bool IsCancelled(TurnReplay turn) =>
