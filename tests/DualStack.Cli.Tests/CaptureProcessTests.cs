@@ -1,10 +1,8 @@
-using DualStack.TestUtils;
-using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using DualStack.Core.Capture;
 using DualStack.SampleAgent;
+using DualStack.TestUtils;
 using Microsoft.Data.Sqlite;
 
 namespace DualStack.Cli.Tests;
@@ -17,18 +15,10 @@ public sealed class CaptureProcessTests
         var dir = Directory.CreateTempSubdirectory("capture-kill-").FullName;
         var store = Path.Combine(dir, "captures.db");
         await using var agent = await SampleAgentServer.StartAsync(new SampleAgentOptions());
-        var port = FreePort();
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "dualstack.dll"), "capture", "--listen", $"http://127.0.0.1:{port}", "--old", agent.BaseAddress.AbsoluteUri, "--store", store })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
+        var proxy = await CaptureProcess.StartAsync(dir, "--old", agent.BaseAddress.AbsoluteUri, "--store", store);
         try
         {
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
-            await WaitUntilUp(http);
+            var http = proxy.Http;
             var sent = 0;
             for (var i = 0; i < 120; i++)
             {
@@ -38,12 +28,11 @@ public sealed class CaptureProcessTests
                 if (i == 59)
                 {
                     // Mid-run means some batches are on disk and more traffic is in flight when the process dies.
-                    await WaitUntilWritten(http);
+                    await proxy.WaitForMetricAsync("dualstack_captures_written_total", 1);
                 }
             }
 
-            process.Kill(entireProcessTree: true); // SIGKILL: no flush, no orderly shutdown
-            await process.WaitForExitAsync();
+            await proxy.Process.KillAsync(); // SIGKILL: no flush, no orderly shutdown
 
             SqliteConnection.ClearAllPools();
             await using (var check = new SqliteConnection($"Data Source={store};Pooling=false"))
@@ -72,58 +61,9 @@ public sealed class CaptureProcessTests
         }
         finally
         {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-
+            await proxy.DisposeAsync();
             SqliteConnection.ClearAllPools();
             Directory.Delete(dir, recursive: true);
         }
-    }
-
-    private static async Task WaitUntilWritten(HttpClient http)
-    {
-        for (var attempt = 0; attempt < 300; attempt++)
-        {
-            var metrics = PrometheusText.Parse(await http.GetStringAsync("metrics"));
-            if (metrics.Find("dualstack_captures_written_total") > 0)
-            {
-                return;
-            }
-
-            await Task.Delay(100);
-        }
-
-        Assert.Fail("no capture batch was written within 30 s");
-    }
-
-    private static async Task WaitUntilUp(HttpClient http)
-    {
-        for (var attempt = 0; attempt < 600; attempt++)
-        {
-            try
-            {
-                using var response = await http.GetAsync("healthz");
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-
-            await Task.Delay(100);
-        }
-
-        Assert.Fail("capture proxy did not start");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -13,8 +13,7 @@ public sealed class DistributedReplayTests
     [Test]
     public async Task Verify_WorkerKilledMidRun_NothingLostNothingJudgedTwice()
     {
-        var cluster = await PostgresCluster.SharedAsync();
-        var queue = await cluster.CreateDatabaseAsync("replay");
+        var queue = await PostgresCluster.NewDatabaseAsync("replay");
         // 300 ms per new-stack turn: a claimed batch is still in flight when the worker is killed.
         await using var stacks = await EmbeddedStacks.StartAsync(new EmbeddedStackOptions { NewFaults = ["latency:300"] }, CancellationToken.None);
         var reports = Directory.CreateTempSubdirectory("distributed-").FullName;
@@ -71,8 +70,7 @@ public sealed class DistributedReplayTests
         // same run must be too. The stacks' integrations know a customer's e-mail (an order item engraved for her),
         // which reaches both stacks' skill results although the captured message holds nothing personal.
         const string Email = "jane.doe1@example.com";
-        var cluster = await PostgresCluster.SharedAsync();
-        var queue = await cluster.CreateDatabaseAsync("replayredact");
+        var queue = await PostgresCluster.NewDatabaseAsync("replayredact");
         var fixtures = new SandboxFixtures
         {
             Orders = [new OrderFixture { OrderId = "4411", Status = "shipped", Total = 19.5m, Items = [new OrderItem { Sku = "MUG-1", Name = $"Engraved mug for {Email}", Price = 19.5m }] }],

@@ -22,7 +22,7 @@ public sealed partial class ExitCodeTableTests
     private SampleAgentServer _live2 = null!;
     private ProxyServer _proxy = null!;
     private TcpListener _busy = null!;
-    private int _deadPort;
+    private ClosedPort _dead = null!;
     private string _workDir = null!;
     private string _shadowStores = null!;
 
@@ -33,10 +33,7 @@ public sealed partial class ExitCodeTableTests
         _live2 = await SampleAgentServer.StartAsync(new SampleAgentOptions { Profile = "v2" });
         _busy = new TcpListener(IPAddress.Loopback, 0);
         _busy.Start();
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        _deadPort = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
+        _dead = new ClosedPort();
         _proxy = await ProxyServer.StartAsync(new ProxyOptions
         {
             Old = _live.BaseAddress,
@@ -74,6 +71,7 @@ public sealed partial class ExitCodeTableTests
         await _live.DisposeAsync();
         _busy.Stop();
         _busy.Dispose();
+        _dead.Dispose();
         Directory.Delete(_shadowStores, recursive: true);
     }
 
@@ -106,11 +104,11 @@ public sealed partial class ExitCodeTableTests
         File.WriteAllText(Path.Combine(_workDir, "cutover-dead.json"), """
             { "proxyUrl": "http://127.0.0.1:{dead}", "oldStackUrl": "http://127.0.0.1:{dead}", "newStackUrl": "http://127.0.0.1:{dead}",
               "windowStart": "2026-12-01T00:00:00Z", "timeoutSeconds": 2 }
-            """.Replace("{dead}", _deadPort.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
+            """.Replace("{dead}", _dead.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
         File.WriteAllText(Path.Combine(_workDir, "drill-dead.json"), """
             { "proxyUrl": "http://127.0.0.1:{dead}", "oldStackUrl": "http://127.0.0.1:{dead}", "newStackUrl": "http://127.0.0.1:{dead}",
               "loadSecondsBeforeTrigger": 0.5, "loadSecondsAfterRollback": 0.5 }
-            """.Replace("{dead}", _deadPort.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
+            """.Replace("{dead}", _dead.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
     }
 
     [TearDown]
@@ -270,8 +268,8 @@ public sealed partial class ExitCodeTableTests
     private string Resolve(string arg) => arg
         .Replace("{live2}", _live2.BaseAddress.AbsoluteUri, StringComparison.Ordinal)
         .Replace("{live}", _live.BaseAddress.AbsoluteUri, StringComparison.Ordinal)
-        .Replace("{dead}", $"http://127.0.0.1:{_deadPort}/", StringComparison.Ordinal)
-        .Replace("{deadport}", _deadPort.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
+        .Replace("{dead}", $"http://127.0.0.1:{_dead.Port}/", StringComparison.Ordinal)
+        .Replace("{deadport}", _dead.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
         .Replace("{busy}", $"http://127.0.0.1:{((IPEndPoint)_busy.LocalEndpoint).Port}", StringComparison.Ordinal)
         .Replace("{proxy}", _proxy.BaseAddress!.AbsoluteUri, StringComparison.Ordinal)
         .Replace("{repo}", CliRunner.RepoRoot, StringComparison.Ordinal);

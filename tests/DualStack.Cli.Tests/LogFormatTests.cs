@@ -1,6 +1,6 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
+using DualStack.TestUtils;
 
 namespace DualStack.Cli.Tests;
 
@@ -22,45 +22,23 @@ public sealed class LogFormatTests
     public async Task Capture_LogFormatJson_WritesEachLogEntryAsOneJsonObjectPerLine()
     {
         var dir = Directory.CreateTempSubdirectory("log-format-").FullName;
-        var port = FreePort();
-        var closed = FreePort();
-        string? entry = null;
-        var request = Task.CompletedTask;
+        using var closed = new ClosedPort();
 
         // A forward to a closed port is logged (rate-limited) as a warning: that line must be a JSON object.
-        var result = await CliRunner.RunAsync(dir, (process, line) =>
+        await using var proxy = await CaptureProcess.StartAsync(dir, "--old", closed.Url.AbsoluteUri, "--no-capture", "--log-format", "json");
+        using (var response = await proxy.Http.GetAsync("v1/health"))
         {
-            if (line.StartsWith("capture proxy on", StringComparison.Ordinal))
-            {
-                request = Task.Run(async () =>
-                {
-                    using var http = new HttpClient();
-                    using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/v1/health"));
-                    Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadGateway));
-                });
-            }
-            else if (line.StartsWith('{') && line.Contains("failing", StringComparison.Ordinal))
-            {
-                entry = line;
-                process.Kill(entireProcessTree: true);
-            }
-        }, "capture", "--listen", $"http://127.0.0.1:{port}", "--old", $"http://127.0.0.1:{closed}/", "--no-capture", "--log-format", "json");
-        await request;
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadGateway));
+        }
 
-        Assert.That(entry, Is.Not.Null, result.ToString());
-        using var json = JsonDocument.Parse(entry!);
+        var entry = await proxy.Process.WaitForLineAsync(l => l.StartsWith('{') && l.Contains("failing", StringComparison.Ordinal));
+
+        using var json = JsonDocument.Parse(entry);
         var root = json.RootElement;
         Assert.That(root.GetProperty("LogLevel").GetString(), Is.EqualTo("Warning"));
         Assert.That(DateTimeOffset.TryParse(root.GetProperty("Timestamp").GetString(), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out _), Is.True);
         Assert.That(root.GetProperty("Category").GetString(), Is.EqualTo("DualStack.Proxy"));
         Assert.That(root.GetProperty("Message").GetString(), Does.Contain("failing"));
         Assert.That(root.GetProperty("State").GetProperty("Count").GetString(), Is.EqualTo("1"), "the structured values are fields of their own");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -4,8 +4,4 @@ namespace DualStack.Cli.Tests;
 
 /// <summary>Stops the private PostgreSQL cluster the tests of this assembly started, if any.</summary>
 [SetUpFixture]
-public sealed class PostgresSetUp
-{
-    [OneTimeTearDown]
-    public Task StopCluster() => PostgresCluster.StopSharedAsync();
-}
+public sealed class PostgresSetUp : PostgresTearDown;

@@ -1,11 +1,8 @@
-using DualStack.TestUtils;
-using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Bogus;
 using DualStack.SampleAgent;
+using DualStack.TestUtils;
 using Microsoft.Data.Sqlite;
 
 namespace DualStack.Cli.Tests;
@@ -29,27 +26,11 @@ public sealed class RedactionPropertyTests
         var store = Path.Combine(dir, "captures.db");
         await using var oldAgent = await SampleAgentServer.StartAsync(new SampleAgentOptions { Profile = "v1" });
         await using var newAgent = await SampleAgentServer.StartAsync(new SampleAgentOptions { Profile = "v2" });
-        var port = FreePort();
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = dir };
-        foreach (var arg in new[]
-        {
-            Path.Combine(AppContext.BaseDirectory, "dualstack.dll"), "capture", "--listen", $"http://127.0.0.1:{port}", "--old", oldAgent.BaseAddress.AbsoluteUri,
-            "--store", store, "--shadow", newAgent.BaseAddress.AbsoluteUri, "--lexical", "--verbose", "--redact", TokenPattern,
-        })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        var logs = new StringBuilder();
-        using var process = Process.Start(info)!;
-        process.OutputDataReceived += (_, e) => Append(logs, e.Data);
-        process.ErrorDataReceived += (_, e) => Append(logs, e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var proxy = await CaptureProcess.StartAsync(
+            dir, "--old", oldAgent.BaseAddress.AbsoluteUri, "--store", store, "--shadow", newAgent.BaseAddress.AbsoluteUri, "--lexical", "--verbose", "--redact", TokenPattern);
         try
         {
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
-            await WaitUntilUp(http);
+            var http = proxy.Http;
             var sent = 0;
             var turns = 0;
             for (var i = 0; i < values.Count; i++)
@@ -80,7 +61,7 @@ public sealed class RedactionPropertyTests
                 sent++;
             }
 
-            await WaitUntil(http, m => Metric(m, "dualstack_captures_written_total") >= sent && Metric(m, "dualstack_shadow_stored_total") >= turns);
+            await proxy.WaitForMetricsAsync(m => CaptureProcess.Metric(m, "dualstack_captures_written_total") >= sent && CaptureProcess.Metric(m, "dualstack_shadow_stored_total") >= turns, "captures and shadow pairs stored");
 
             // Raw files while the proxy runs: the WAL still holds the latest writes.
             var raw = ReadFiles(dir);
@@ -100,13 +81,8 @@ public sealed class RedactionPropertyTests
             Assert.That(report.ExitCode, Is.Not.EqualTo(2), report.ToString());
             Assert.That(Directory.GetFiles(Path.Combine(dir, "reports"), "*", SearchOption.AllDirectories), Has.Some.EndsWith("results.json"));
 
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-            string logText;
-            lock (logs)
-            {
-                logText = logs.ToString();
-            }
+            await proxy.Process.KillAsync();
+            var logText = proxy.Process.Output;
 
             Assert.That(logText, Does.Contain("shadow "), "the verbose log names conversations (keys from the path)");
             var everything = new Dictionary<string, string>
@@ -129,11 +105,7 @@ public sealed class RedactionPropertyTests
         }
         finally
         {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-
+            await proxy.DisposeAsync();
             SqliteConnection.ClearAllPools();
             Directory.Delete(dir, recursive: true);
         }
@@ -220,17 +192,6 @@ public sealed class RedactionPropertyTests
 
     private static string FormEncode(string value) => Uri.EscapeDataString(value).Replace("%20", "+", StringComparison.Ordinal);
 
-    private static void Append(StringBuilder logs, string? line)
-    {
-        if (line is not null)
-        {
-            lock (logs)
-            {
-                logs.AppendLine(line);
-            }
-        }
-    }
-
     private static string ReadFiles(string dir)
     {
         var text = new StringBuilder();
@@ -243,56 +204,5 @@ public sealed class RedactionPropertyTests
         }
 
         return text.ToString();
-    }
-
-    private static double Metric(string metrics, string name)
-    {
-        return PrometheusText.Parse(metrics).Find(name) ?? 0;
-    }
-
-    private static async Task WaitUntil(HttpClient http, Func<string, bool> done)
-    {
-        var metrics = string.Empty;
-        for (var attempt = 0; attempt < 600; attempt++)
-        {
-            metrics = await http.GetStringAsync("metrics");
-            if (done(metrics))
-            {
-                return;
-            }
-
-            await Task.Delay(100);
-        }
-
-        Assert.Fail("captures or shadow comparisons not done within 60 s:\n" + metrics);
-    }
-
-    private static async Task WaitUntilUp(HttpClient http)
-    {
-        for (var attempt = 0; attempt < 600; attempt++)
-        {
-            try
-            {
-                using var response = await http.GetAsync("healthz");
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-
-            await Task.Delay(100);
-        }
-
-        Assert.Fail("capture proxy did not start");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,7 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+using DualStack.TestUtils;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using System.Text;
 
 namespace DualStack.Cli.Tests;
@@ -13,37 +14,17 @@ public sealed class TracingProcessTests
     public async Task Verify_OtlpEndpointSet_ExportsReplaySpansToTheCollector()
     {
         var dir = Directory.CreateTempSubdirectory("tracing-").FullName;
-        var port = FreePort();
-        using var collector = new HttpListener();
-        collector.Prefixes.Add($"http://127.0.0.1:{port}/");
-        collector.Start();
         var received = new ConcurrentQueue<(string Path, byte[] Body)>();
-        var serving = Task.Run(async () =>
+        await using var collector = await LoopbackApp.StartAsync(app => app.MapPost("/v1/{signal}", async (HttpContext context) =>
         {
-            while (true)
-            {
-                HttpListenerContext context;
-                try
-                {
-                    context = await collector.GetContextAsync();
-                }
-                catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-                {
-                    return;
-                }
+            using var body = new MemoryStream();
+            await context.Request.Body.CopyToAsync(body);
+            received.Enqueue((context.Request.Path.Value!, body.ToArray()));
+            return Results.Ok();
+        }));
 
-                using var body = new MemoryStream();
-                await context.Request.InputStream.CopyToAsync(body);
-                received.Enqueue((context.Request.Url!.AbsolutePath, body.ToArray()));
-                context.Response.StatusCode = 200;
-                context.Response.Close();
-            }
-        });
-
-        var (exit, output) = await RunAsync(dir, new() { ["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://127.0.0.1:{port}", ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf" },
+        var (exit, output) = await RunAsync(dir, new() { ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.Address.AbsoluteUri.TrimEnd('/'), ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf" },
             "verify", "--scenario", Path.Combine(CliRunner.RepoRoot, "scenarios", "demo.json"), "--synthetic", "2", "--lexical", "--reports", "out");
-        collector.Stop();
-        await serving;
 
         Assert.That(exit, Is.Zero, output);
         var traces = received.Where(r => r.Path == "/v1/traces").ToArray();
@@ -98,12 +79,5 @@ public sealed class TracingProcessTests
         }
 
         return (process.ExitCode, $"exit {process.ExitCode}\n--- stdout ---\n{await stdout}\n--- stderr ---\n{await stderr}");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using DualStack.Core.Model;
 using DualStack.Core.Stacks;
 using DualStack.Core.Tests.Support;
+using DualStack.TestUtils;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
 using WireMock.Server;
@@ -15,7 +16,7 @@ public sealed class NativeAgentStackTests
     private WireMockServer _server = null!;
 
     [OneTimeSetUp]
-    public void StartServer() => _server = Loopback.StartWireMock();
+    public void StartServer() => _server = WireMockLoopback.Start();
 
     [OneTimeTearDown]
     public void StopServer()
@@ -150,7 +151,8 @@ public sealed class NativeAgentStackTests
     [Test]
     public async Task SendTurnAsync_ConnectionRefused_ReturnsConnectionError()
     {
-        using var stack = StackFactory.Create("new", new StackConfig { Url = Loopback.ClosedUrl(), Adapter = AdapterKind.Native });
+        using var closed = new ClosedPort();
+        using var stack = StackFactory.Create("new", new StackConfig { Url = closed.Url.AbsoluteUri, Adapter = AdapterKind.Native });
 
         var observation = await stack.SendTurnAsync(Turn(), CancellationToken.None);
 
@@ -230,7 +232,8 @@ public sealed class NativeAgentStackTests
     [Test]
     public async Task CheckHealthAsync_StackDown_IsUnhealthyWithoutThrowing()
     {
-        using var stack = StackFactory.Create("new", new StackConfig { Url = Loopback.ClosedUrl(), Adapter = AdapterKind.Native });
+        using var closed = new ClosedPort();
+        using var stack = StackFactory.Create("new", new StackConfig { Url = closed.Url.AbsoluteUri, Adapter = AdapterKind.Native });
 
         var health = await stack.CheckHealthAsync(CancellationToken.None);
 

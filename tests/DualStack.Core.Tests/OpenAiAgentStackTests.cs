@@ -17,7 +17,7 @@ public sealed class OpenAiAgentStackTests
     private WireMockServer _server = null!;
 
     [OneTimeSetUp]
-    public void StartServer() => _server = Loopback.StartWireMock();
+    public void StartServer() => _server = WireMockLoopback.Start();
 
     [OneTimeTearDown]
     public void StopServer()

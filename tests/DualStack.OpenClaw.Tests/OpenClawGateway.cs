@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 using DualStack.TestUtils;
@@ -83,7 +82,8 @@ internal sealed class OpenClawGateway : IAsyncDisposable
             await File.WriteAllTextAsync(file, content, cancellationToken);
         }
 
-        var port = FreePort();
+        // The gateway cannot bind port 0 and report it: a port no port-0 server of the tests can take meanwhile.
+        var port = Loopback.PortForChildProcess();
         var token = "tok-" + Guid.NewGuid().ToString("N");
         var config = new JsonObject
         {
@@ -241,12 +241,5 @@ internal sealed class OpenClawGateway : IAsyncDisposable
         {
             output.AppendLine(line);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -15,7 +15,7 @@ public sealed class AdminSessionTests
 {
     private const string Token = "session-test-admin-token-7f3a9c";
 
-    private static Task<Backend> Stack() => Backend.StartAsync(app => app.MapPost("/v1/conversations/{id}/turns", (string id) => Results.Json(new { conversationId = id, reply = "x" })));
+    private static Task<LoopbackApp> Stack() => LoopbackApp.StartAsync(app => app.MapPost("/v1/conversations/{id}/turns", (string id) => Results.Json(new { conversationId = id, reply = "x" })));
 
     private static Task<ProxyServer> Split(Uri old, Uri @new) =>
         ProxyServer.StartAsync(new ProxyOptions { Old = old, New = @new, Split = new SplitSettings { AdminToken = Token, TickInterval = TimeSpan.FromMilliseconds(100) } });

@@ -12,28 +12,14 @@ using Microsoft.Data.Sqlite;
 
 namespace DualStack.Proxy.Tests;
 
-public sealed class CaptureProxyTests
+public sealed class CaptureProxyTests : TempDirectoryTest
 {
     // Shadow answers are judged like verify judges them: meaning by the local MiniLM model, as `dualstack capture` does by default.
     private static readonly Lazy<DualStack.Semantic.MiniLmSimilarity> Semantic = new(() => new DualStack.Semantic.MiniLmSimilarity());
-    private string _dir = null!;
-
-    [SetUp]
-    public void CreateDir() => _dir = Directory.CreateTempSubdirectory("proxy-test-").FullName;
-
-    [TearDown]
-    public void DeleteDir()
-    {
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
-    }
-
-    private string StorePath => Path.Combine(_dir, "captures.db");
-
     [Test]
     public async Task Forward_OldStackAnswers500_ClientSeesTheSameStatusBodyAndHeaders()
     {
-        await using var old = await Backend.StartAsync(app => app.MapPost("/v1/conversations/{id}/turns", (HttpContext c) =>
+        await using var old = await LoopbackApp.StartAsync(app => app.MapPost("/v1/conversations/{id}/turns", (HttpContext c) =>
         {
             c.Response.Headers["X-Old"] = "yes";
             return Results.Problem("database down", statusCode: 500);
@@ -57,7 +43,7 @@ public sealed class CaptureProxyTests
     {
         // The body buffers are pooled and handed to the writer: a buffer reused too early would show up here as
         // another exchange's bytes.
-        await using var old = await Backend.StartAsync(app => app.MapPost("/v1/conversations/{id}/turns", async (HttpContext c, string id) =>
+        await using var old = await LoopbackApp.StartAsync(app => app.MapPost("/v1/conversations/{id}/turns", async (HttpContext c, string id) =>
         {
             using var reader = new StreamReader(c.Request.Body);
             var body = await reader.ReadToEndAsync();
@@ -91,7 +77,7 @@ public sealed class CaptureProxyTests
     public async Task Forward_OldStackTimesOut_ClientGets504AndTheExchangeIsRecordedWithTheError()
     {
         var release = new TaskCompletionSource();
-        await using var old = await Backend.StartAsync(app => app.MapGet("/slow", async () =>
+        await using var old = await LoopbackApp.StartAsync(app => app.MapGet("/slow", async () =>
         {
             await release.Task;
             return "late";
@@ -110,7 +96,7 @@ public sealed class CaptureProxyTests
     [Test]
     public async Task Forward_OldStackResetsTheConnection_ClientGets502AndNothingCrashes()
     {
-        await using var old = await Backend.StartAsync(app => app.MapGet("/reset", (HttpContext c) => c.Abort()));
+        await using var old = await LoopbackApp.StartAsync(app => app.MapGet("/reset", (HttpContext c) => c.Abort()));
         await using var proxy = await ProxyServer.StartAsync(new ProxyOptions { Old = old.Address, StorePath = StorePath });
         using var http = new HttpClient { BaseAddress = proxy.BaseAddress };
 
@@ -124,7 +110,7 @@ public sealed class CaptureProxyTests
     [Test]
     public async Task Forward_FiveMegabyteBinaryBodiesBothWays_PassThroughIntactAndCaptureIsTruncatedAndFlagged()
     {
-        await using var old = await Backend.StartAsync(app => app.MapPost("/echo", async (HttpContext c) =>
+        await using var old = await LoopbackApp.StartAsync(app => app.MapPost("/echo", async (HttpContext c) =>
         {
             c.Response.ContentType = "application/octet-stream";
             await c.Request.Body.CopyToAsync(c.Response.Body);
@@ -145,7 +131,7 @@ public sealed class CaptureProxyTests
     [Test]
     public async Task Forward_NonJsonBodyOnATurnRoute_PassesThroughUnchanged()
     {
-        await using var old = await Backend.StartAsync(app => app.MapPost("/v1/conversations/{id}/turns", async (HttpContext c) =>
+        await using var old = await LoopbackApp.StartAsync(app => app.MapPost("/v1/conversations/{id}/turns", async (HttpContext c) =>
         {
             using var reader = new StreamReader(c.Request.Body);
             var body = await reader.ReadToEndAsync();
@@ -164,7 +150,7 @@ public sealed class CaptureProxyTests
     public async Task Forward_ServerSentEvents_FirstEventReachesTheClientBeforeTheLastIsProduced()
     {
         var clientSawFirst = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var old = await Backend.StartAsync(app => app.MapGet("/stream", async (HttpContext c) =>
+        await using var old = await LoopbackApp.StartAsync(app => app.MapGet("/stream", async (HttpContext c) =>
         {
             c.Response.ContentType = "text/event-stream";
             await c.Response.WriteAsync("data: first\n\n");
@@ -191,7 +177,7 @@ public sealed class CaptureProxyTests
     [Test]
     public async Task Capture_SecretsAndPersonalData_NeverReachTheDisk()
     {
-        await using var old = await Backend.StartAsync(app => app.MapPost("/v1/conversations/{id}/turns", () => Results.Json(new { reply = "We'll write to jane.doe@example.com", conversationId = "c-1" })));
+        await using var old = await LoopbackApp.StartAsync(app => app.MapPost("/v1/conversations/{id}/turns", () => Results.Json(new { reply = "We'll write to jane.doe@example.com", conversationId = "c-1" })));
         await using (var proxy = await ProxyServer.StartAsync(new ProxyOptions { Old = old.Address, StorePath = StorePath }))
         {
             using var http = new HttpClient { BaseAddress = proxy.BaseAddress };
@@ -208,7 +194,7 @@ public sealed class CaptureProxyTests
         }
 
         SqliteConnection.ClearAllPools();
-        var bytes = Encoding.UTF8.GetString(Directory.GetFiles(_dir).SelectMany(File.ReadAllBytes).ToArray());
+        var bytes = Encoding.UTF8.GetString(Directory.GetFiles(Dir).SelectMany(File.ReadAllBytes).ToArray());
         Assert.That(bytes, Does.Not.Contain("TOPSECRET").And.Not.Contain("COOKIESECRET").And.Not.Contain("jane.doe@example.com").And.Not.Contain("4111 1111 1111 1111").And.Not.Contain("7946 0958").And.Not.Contain("internal-value"));
         var stored = (await ReadAll()).Single();
         Assert.That(stored.RequestHeaders.Keys, Has.None.EqualTo("Authorization").IgnoreCase.And.None.EqualTo("Cookie").IgnoreCase);
@@ -219,7 +205,7 @@ public sealed class CaptureProxyTests
     [Test]
     public async Task Capture_StoreLockedMidRun_RequestsStillSucceedAndDropsAreCounted()
     {
-        await using var old = await Backend.StartAsync(app => app.MapGet("/ok", () => "ok"));
+        await using var old = await LoopbackApp.StartAsync(app => app.MapGet("/ok", () => "ok"));
         await using var proxy = await ProxyServer.StartAsync(new ProxyOptions { Old = old.Address, StorePath = StorePath, Capture = new CaptureOptions { QueueCapacity = 16, BatchSize = 4 } });
         using var http = new HttpClient { BaseAddress = proxy.BaseAddress };
         Assert.That((await http.GetAsync("ok")).IsSuccessStatusCode, Is.True);
@@ -250,12 +236,12 @@ public sealed class CaptureProxyTests
     [Test]
     public async Task Capture_StoreFileDeletedMidRun_RequestsStillSucceed()
     {
-        await using var old = await Backend.StartAsync(app => app.MapGet("/ok", () => "ok"));
+        await using var old = await LoopbackApp.StartAsync(app => app.MapGet("/ok", () => "ok"));
         await using var proxy = await ProxyServer.StartAsync(new ProxyOptions { Old = old.Address, StorePath = StorePath });
         using var http = new HttpClient { BaseAddress = proxy.BaseAddress };
         Assert.That((await http.GetAsync("ok")).IsSuccessStatusCode, Is.True);
 
-        foreach (var file in Directory.GetFiles(_dir))
+        foreach (var file in Directory.GetFiles(Dir))
         {
             File.Delete(file);
         }
@@ -302,7 +288,7 @@ public sealed class CaptureProxyTests
     public async Task Shadow_NewStackAnswers500OrHangs_EveryPrimaryRequestSucceeds(int status)
     {
         var hang = new TaskCompletionSource();
-        await using var broken = await Backend.StartAsync(app => app.MapPost("/v1/conversations/{id}/turns", async (HttpContext c) =>
+        await using var broken = await LoopbackApp.StartAsync(app => app.MapPost("/v1/conversations/{id}/turns", async (HttpContext c) =>
         {
             if (status < 0)
             {
@@ -465,7 +451,7 @@ public sealed class CaptureProxyTests
     public async Task Metrics_SlowBackend_ProxyAddedTimeExcludesTheBackendsTime()
     {
         // The backend sleeps before its headers: that time is the backend's, so the proxy-added histogram must not hold it.
-        await using var old = await Backend.StartAsync(app => app.MapGet("/slow", async () =>
+        await using var old = await LoopbackApp.StartAsync(app => app.MapGet("/slow", async () =>
         {
             await Task.Delay(300);
             return "ok";
@@ -488,7 +474,7 @@ public sealed class CaptureProxyTests
     [Test]
     public async Task Metrics_AfterTraffic_ExposesPrometheusCounters()
     {
-        await using var old = await Backend.StartAsync(app => app.MapGet("/ok", () => "ok"));
+        await using var old = await LoopbackApp.StartAsync(app => app.MapGet("/ok", () => "ok"));
         await using var proxy = await ProxyServer.StartAsync(new ProxyOptions { Old = old.Address, StorePath = StorePath });
         using var http = new HttpClient { BaseAddress = proxy.BaseAddress };
         for (var i = 0; i < 3; i++)

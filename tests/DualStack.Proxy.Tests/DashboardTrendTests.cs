@@ -1,3 +1,4 @@
+using DualStack.TestUtils;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -46,8 +47,8 @@ public sealed class DashboardTrendTests
     [Test]
     public async Task AdminCharts_SplitChanged_ShowsTheNewPercentAtOnceAndOnlyWithTheToken()
     {
-        await using var old = await Backend.StartAsync(app => app.MapPost("/v1/conversations/{id}/turns", () => Results.Json(new { reply = "old" })));
-        await using var @new = await Backend.StartAsync(app => app.MapPost("/v1/conversations/{id}/turns", () => Results.Json(new { reply = "new" })));
+        await using var old = await LoopbackApp.StartAsync(app => app.MapPost("/v1/conversations/{id}/turns", () => Results.Json(new { reply = "old" })));
+        await using var @new = await LoopbackApp.StartAsync(app => app.MapPost("/v1/conversations/{id}/turns", () => Results.Json(new { reply = "new" })));
         await using var proxy = await ProxyServer.StartAsync(new ProxyOptions
         {
             Old = old.Address,

@@ -9,7 +9,7 @@ public sealed class MetricsExpositionTests
     [Test]
     public async Task Metrics_AfterTraffic_ParseStrictlyWithDualStackProcessRuntimeKestrelAndHttpClientSeries()
     {
-        await using var old = await Backend.StartAsync(app => app.MapGet("/ok", () => "ok"));
+        await using var old = await LoopbackApp.StartAsync(app => app.MapGet("/ok", () => "ok"));
         await using var proxy = await ProxyServer.StartAsync(new ProxyOptions { Old = old.Address });
         using var http = new HttpClient { BaseAddress = proxy.BaseAddress };
         for (var i = 0; i < 3; i++)
@@ -54,7 +54,7 @@ public sealed class MetricsExpositionTests
     [Test]
     public async Task Metrics_TwoProxiesInOneProcess_EachCountsOnlyItsOwnRequests()
     {
-        await using var old = await Backend.StartAsync(app => app.MapGet("/ok", () => "ok"));
+        await using var old = await LoopbackApp.StartAsync(app => app.MapGet("/ok", () => "ok"));
         await using var a = await ProxyServer.StartAsync(new ProxyOptions { Old = old.Address });
         await using var b = await ProxyServer.StartAsync(new ProxyOptions { Old = old.Address });
         using var httpA = new HttpClient { BaseAddress = a.BaseAddress };
@@ -75,7 +75,7 @@ public sealed class MetricsExpositionTests
     [Test]
     public async Task Metrics_PathBelowMetrics_IsForwardedToTheOldStackLikeAnyOtherPath()
     {
-        await using var old = await Backend.StartAsync(app => app.MapGet("/metrics/custom", () => "the old stack's own"));
+        await using var old = await LoopbackApp.StartAsync(app => app.MapGet("/metrics/custom", () => "the old stack's own"));
         await using var proxy = await ProxyServer.StartAsync(new ProxyOptions { Old = old.Address });
         using var http = new HttpClient { BaseAddress = proxy.BaseAddress };
 
@@ -86,7 +86,7 @@ public sealed class MetricsExpositionTests
     [Test]
     public async Task Metrics_OpenMetricsRequested_AnswersOpenMetricsWithEof()
     {
-        await using var old = await Backend.StartAsync(app => app.MapGet("/ok", () => "ok"));
+        await using var old = await LoopbackApp.StartAsync(app => app.MapGet("/ok", () => "ok"));
         await using var proxy = await ProxyServer.StartAsync(new ProxyOptions { Old = old.Address });
         using var http = new HttpClient { BaseAddress = proxy.BaseAddress };
         (await http.GetAsync("ok")).Dispose();

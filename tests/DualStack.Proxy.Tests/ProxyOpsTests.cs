@@ -1,11 +1,10 @@
-using DualStack.TestUtils;
-using DualStack.Core.Privacy;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using DualStack.Core.Capture;
+using DualStack.Core.Privacy;
 using DualStack.SampleAgent;
+using DualStack.TestUtils;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Data.Sqlite;
@@ -15,27 +14,14 @@ using Microsoft.Extensions.Time.Testing;
 namespace DualStack.Proxy.Tests;
 
 /// <summary>Issue 18 items 3–7: health that tells the truth, failures that are seen once, not a thousand times.</summary>
-public sealed class ProxyOpsTests
+public sealed class ProxyOpsTests : TempDirectoryTest
 {
     private const string Token = "test-admin-token-123";
-    private string _dir = null!;
-
-    [SetUp]
-    public void CreateDir() => _dir = Directory.CreateTempSubdirectory("proxy-ops-").FullName;
-
-    [TearDown]
-    public void DeleteDir()
-    {
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
-    }
-
-    private string StorePath => Path.Combine(_dir, "captures.db");
-
     [Test]
     public async Task Healthz_OldStackDown_Returns503NamingTheFailedCheck()
     {
-        await using var proxy = await ProxyServer.StartAsync(new ProxyOptions { Old = ClosedPort(), StorePath = StorePath });
+        using var closed = new ClosedPort();
+        await using var proxy = await ProxyServer.StartAsync(new ProxyOptions { Old = closed.Url, StorePath = StorePath });
         using var http = new HttpClient { BaseAddress = proxy.BaseAddress };
 
         using var health = await http.GetAsync("healthz");
@@ -67,7 +53,7 @@ public sealed class ProxyOpsTests
     {
         var time = new FakeTimeProvider();
         var log = new ListLogger();
-        await using var old = await Backend.StartAsync(app => app.MapGet("/ok", () => "ok"));
+        await using var old = await LoopbackApp.StartAsync(app => app.MapGet("/ok", () => "ok"));
         await using var proxy = await ProxyServer.StartAsync(new ProxyOptions
         {
             Old = old.Address, StorePath = StorePath, Time = time, LogSink = log,
@@ -116,9 +102,10 @@ public sealed class ProxyOpsTests
     public async Task Healthz_ShadowCircuitOpen_DegradedButStill200()
     {
         await using var agent = await SampleAgentServer.StartAsync(new SampleAgentOptions());
+        using var closed = new ClosedPort();
         await using var proxy = await ProxyServer.StartAsync(new ProxyOptions
         {
-            Old = agent.BaseAddress, Shadow = ClosedPort(), ShadowJudge = ShadowJudgeMode.InProcess, ShadowWorkers = 1, ShadowBreakerFailures = 1,
+            Old = agent.BaseAddress, Shadow = closed.Url, ShadowJudge = ShadowJudgeMode.InProcess, ShadowWorkers = 1, ShadowBreakerFailures = 1,
             Time = new FakeTimeProvider(), LogSink = new ListLogger(),
         });
         using var http = new HttpClient { BaseAddress = proxy.BaseAddress };
@@ -136,7 +123,7 @@ public sealed class ProxyOpsTests
     [Test]
     public async Task Healthz_SplitRolledBack_SplitCheckDegraded()
     {
-        await using var stack = await Backend.StartAsync(app => app.MapGet("/v1/health", () => Results.Json(new { status = "ok" })));
+        await using var stack = await LoopbackApp.StartAsync(app => app.MapGet("/v1/health", () => Results.Json(new { status = "ok" })));
         await using var proxy = await ProxyServer.StartAsync(new ProxyOptions { Old = stack.Address, New = stack.Address, Split = new SplitSettings { InitialPercent = 50, AdminToken = Token } });
         using var http = new HttpClient { BaseAddress = proxy.BaseAddress };
         proxy.Split!.State.Rollback("test", "drill", "rollback");
@@ -152,7 +139,8 @@ public sealed class ProxyOpsTests
     {
         var time = new FakeTimeProvider();
         var log = new ListLogger();
-        await using var proxy = await ProxyServer.StartAsync(new ProxyOptions { Old = ClosedPort(), Time = time, LogSink = log });
+        using var closed = new ClosedPort();
+        await using var proxy = await ProxyServer.StartAsync(new ProxyOptions { Old = closed.Url, Time = time, LogSink = log });
         using var http = new HttpClient { BaseAddress = proxy.BaseAddress };
 
         for (var i = 0; i < 30; i++)
@@ -188,7 +176,7 @@ public sealed class ProxyOpsTests
     {
         var arrived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var stack = await Backend.StartAsync(app => app.MapPost("/v1/conversations/{id}/turns", async (HttpContext c) =>
+        await using var stack = await LoopbackApp.StartAsync(app => app.MapPost("/v1/conversations/{id}/turns", async (HttpContext c) =>
         {
             arrived.TrySetResult();
             await release.Task.WaitAsync(TimeSpan.FromSeconds(30), CancellationToken.None).ConfigureAwait(false);
@@ -228,9 +216,10 @@ public sealed class ProxyOpsTests
     {
         var log = new ListLogger();
         await using var agent = await SampleAgentServer.StartAsync(new SampleAgentOptions());
+        using var closed = new ClosedPort();
         await using var proxy = await ProxyServer.StartAsync(new ProxyOptions
         {
-            Old = agent.BaseAddress, Shadow = ClosedPort(), ShadowJudge = ShadowJudgeMode.InProcess, ShadowWorkers = 1, ShadowBreakerFailures = 3,
+            Old = agent.BaseAddress, Shadow = closed.Url, ShadowJudge = ShadowJudgeMode.InProcess, ShadowWorkers = 1, ShadowBreakerFailures = 3,
             Time = new FakeTimeProvider(), LogSink = log,
         });
         using var http = new HttpClient { BaseAddress = proxy.BaseAddress };
@@ -339,16 +328,6 @@ public sealed class ProxyOpsTests
         }
 
         Assert.That(condition(), Is.True, "condition not reached within 20 s");
-    }
-
-    /// <summary>A loopback address nothing listens on: connections are refused at once.</summary>
-    private static Uri ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return new Uri($"http://127.0.0.1:{port}/");
     }
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");

@@ -2,28 +2,15 @@ using System.Text;
 using DualStack.Core.Capture;
 using DualStack.Core.Verdicts;
 using DualStack.SampleAgent;
+using DualStack.TestUtils;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
 namespace DualStack.Proxy.Tests;
 
 /// <summary>Everything the proxy writes beside the captures goes through the same redactor (issue 18, item 0).</summary>
-public sealed class RedactionEverywhereTests
+public sealed class RedactionEverywhereTests : TempDirectoryTest
 {
-    private string _dir = null!;
-
-    [SetUp]
-    public void CreateDir() => _dir = Directory.CreateTempSubdirectory("redaction-test-").FullName;
-
-    [TearDown]
-    public void DeleteDir()
-    {
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
-    }
-
-    private string StorePath => Path.Combine(_dir, "captures.db");
-
     [Test]
     public async Task Shadow_PersonalDataInTurns_NoTableColumnOrFileHoldsItInClear()
     {
@@ -85,7 +72,7 @@ public sealed class RedactionEverywhereTests
 
         Assert.That(tables, Does.Contain("shadow_turns").And.Contain("exchanges").And.Contain("shadow_judgements"));
         Assert.That(rows.ToString(), Does.Contain("shadow_turns.message=remember that my email is <email:"));
-        var files = Directory.GetFiles(_dir);
+        var files = Directory.GetFiles(Dir);
         Assert.That(files.Select(Path.GetFileName), Does.Contain("captures.db-wal"), "searched while the WAL still holds the writes");
         var raw = Encoding.UTF8.GetString(files.SelectMany(File.ReadAllBytes).ToArray());
         foreach (var (where, text) in new[] { ("tables", rows.ToString()), ("files", raw) })

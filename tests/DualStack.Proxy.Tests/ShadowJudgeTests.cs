@@ -13,26 +13,12 @@ namespace DualStack.Proxy.Tests;
 /// The out-of-process shadow judge over stores a real shadowing proxy wrote: every pair judged exactly once, whether
 /// a judge dies mid-run or several share a PostgreSQL store, and the same verdicts every time.
 /// </summary>
-public sealed class ShadowJudgeTests
+public sealed class ShadowJudgeTests : TempDirectoryTest
 {
     private static readonly string[] Messages =
     [
         "Where is order 4411?", "I want a refund for order 4411.", "Please remember that I prefer email.", "Hello there!",
     ];
-
-    private string _dir = null!;
-
-    [SetUp]
-    public void CreateDir() => _dir = Directory.CreateTempSubdirectory("shadow-judge-").FullName;
-
-    [TearDown]
-    public void DeleteDir()
-    {
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_dir, recursive: true);
-    }
-
-    private string StorePath => Path.Combine(_dir, "captures.db");
 
     private static VerdictEngine Lexical() => new(new ComparisonConfig());
 
@@ -66,7 +52,7 @@ public sealed class ShadowJudgeTests
     public async Task Judge_SameStoreTwice_IdenticalVerdicts()
     {
         await ShadowTrafficAsync(StorePath, conversations: 5, faults: ["drop-skill"]);
-        var copy = Path.Combine(_dir, "copy.db");
+        var copy = Path.Combine(Dir, "copy.db");
         SqliteConnection.ClearAllPools();
         await using (var connection = new SqliteConnection($"Data Source={StorePath};Pooling=false"))
         {
@@ -94,8 +80,7 @@ public sealed class ShadowJudgeTests
     [Category("postgres")]
     public async Task Judge_TwoJudgesOnPostgres_ShareTheWorkAndNoPairIsJudgedTwice()
     {
-        var cluster = await PostgresCluster.SharedAsync();
-        var database = await cluster.CreateDatabaseAsync("shadowjudge");
+        var database = await PostgresCluster.NewDatabaseAsync("shadowjudge");
         var pairs = await ShadowTrafficAsync(database, conversations: 10);
         await using var queueA = await ShadowJudgeQueues.OpenAsync(database, "--source", null, CancellationToken.None);
         await using var queueB = await ShadowJudgeQueues.OpenAsync(database, "--source", null, CancellationToken.None);
@@ -153,8 +138,7 @@ public sealed class ShadowJudgeTests
     [Category("postgres")]
     public async Task Judge_KilledOnPostgresAndRestarted_JudgesEveryPairExactlyOnce()
     {
-        var cluster = await PostgresCluster.SharedAsync();
-        var database = await cluster.CreateDatabaseAsync("shadowkill");
+        var database = await PostgresCluster.NewDatabaseAsync("shadowkill");
         var pairs = await ShadowTrafficAsync(database, conversations: 4);
         await using var queue = await ShadowJudgeQueues.OpenAsync(database, "--source", null, CancellationToken.None);
         using var kill = new CancellationTokenSource();

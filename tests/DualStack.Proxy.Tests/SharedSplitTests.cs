@@ -18,7 +18,7 @@ public sealed class SharedSplitTests
 {
     private const string Token = "test-admin-token-456";
 
-    private static Task<Backend> Stack(string name) => Backend.StartAsync(app =>
+    private static Task<LoopbackApp> Stack(string name) => LoopbackApp.StartAsync(app =>
         app.MapPost("/v1/conversations/{id}/turns", (string id) => Results.Json(new { conversationId = id, reply = name })));
 
     private static Task<ProxyServer> Split(Uri old, Uri @new, string database, TimeSpan poll, TimeSpan staleAfter) =>
@@ -37,8 +37,7 @@ public sealed class SharedSplitTests
     [Test]
     public async Task Route_TwoInstancesOnOneDatabase_AgreeOnEveryDecisionAndRollbackReachesBothWithinOneSecond()
     {
-        var cluster = await PostgresCluster.SharedAsync();
-        var database = await cluster.CreateDatabaseAsync("split");
+        var database = await PostgresCluster.NewDatabaseAsync("split");
         await using var old = await Stack("old");
         await using var @new = await Stack("new");
         // Polling every 5 s: a rollback arriving within 1 s can only have come through LISTEN/NOTIFY.
@@ -137,8 +136,7 @@ public sealed class SharedSplitTests
     [Test]
     public async Task Route_TablesDroppedMidRun_InstancesRecreateThemAndARollbackStillReachesBoth()
     {
-        var cluster = await PostgresCluster.SharedAsync();
-        var database = await cluster.CreateDatabaseAsync("restored");
+        var database = await PostgresCluster.NewDatabaseAsync("restored");
         await using var old = await Stack("old");
         await using var @new = await Stack("new");
         await using var a = await Split(old.Address, @new.Address, database, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1));

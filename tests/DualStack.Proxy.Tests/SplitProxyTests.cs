@@ -7,6 +7,7 @@ using DualStack.Core.Gates;
 using DualStack.Core.Model;
 using DualStack.Core.Routing;
 using DualStack.SampleAgent;
+using DualStack.TestUtils;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
@@ -16,7 +17,7 @@ public sealed class SplitProxyTests
 {
     private const string Token = "test-admin-token-123";
 
-    private static Task<Backend> Stack(string name) => Backend.StartAsync(app =>
+    private static Task<LoopbackApp> Stack(string name) => LoopbackApp.StartAsync(app =>
     {
         app.MapPost("/v1/conversations/{id}/turns", (string id) => Results.Json(new { conversationId = id, reply = name }));
         app.MapPost("/v1/webhooks/{hook}", () => Results.Json(new { received = name }));

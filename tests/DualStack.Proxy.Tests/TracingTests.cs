@@ -1,3 +1,4 @@
+using DualStack.TestUtils;
 using System.Diagnostics;
 using DualStack.Core.Model;
 using DualStack.Core.Replay;
@@ -57,7 +58,7 @@ public sealed class TracingTests
     [Test]
     public async Task Proxy_TracingOff_HasNoTracerProvider()
     {
-        await using var old = await Backend.StartAsync(app => app.MapGet("/ok", () => "ok"));
+        await using var old = await LoopbackApp.StartAsync(app => app.MapGet("/ok", () => "ok"));
         await using var proxy = await ProxyServer.StartAsync(new ProxyOptions { Old = old.Address });
 
         Assert.That(proxy.TracerProvider, Is.Null);
@@ -68,7 +69,7 @@ public sealed class TracingTests
     {
         var spans = new SpanList();
         var traceparent = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var old = await Backend.StartAsync(app => app.MapGet("/ok", (HttpRequest request) =>
+        await using var old = await LoopbackApp.StartAsync(app => app.MapGet("/ok", (HttpRequest request) =>
         {
             traceparent.TrySetResult(request.Headers["traceparent"].ToString());
             return "ok";

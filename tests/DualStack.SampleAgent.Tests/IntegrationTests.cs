@@ -1,6 +1,6 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
+using DualStack.TestUtils;
 
 namespace DualStack.SampleAgent.Tests;
 
@@ -74,15 +74,9 @@ public sealed class IntegrationTests
     [Test]
     public async Task Turn_IntegrationsUnreachable_SkillErrorWithoutStatusAndFailureReply()
     {
-        int port;
-        using (var listener = new TcpListener(IPAddress.Loopback, 0))
-        {
-            listener.Start();
-            port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-
+        using var closed = new ClosedPort();
         await using var agents = new Agents();
-        var agent = await agents.StartAsync(new SampleAgentOptions { IntegrationsBaseUrl = new Uri($"http://127.0.0.1:{port}/") });
+        var agent = await agents.StartAsync(new SampleAgentOptions { IntegrationsBaseUrl = closed.Url });
 
         var status = await agent.TurnAsync("c-1", "u-1", "Where is order 4411?");
 

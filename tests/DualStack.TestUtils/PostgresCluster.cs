@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Npgsql;
 
@@ -8,7 +6,7 @@ namespace DualStack.TestUtils;
 
 /// <summary>
 /// A private PostgreSQL cluster for tests: Debian's server binaries (<c>/usr/lib/postgresql/N/bin</c>, installed by
-/// <c>scripts/test.sh</c> when missing), a temp data folder, a free port on 127.0.0.1 only, the unix socket in the
+/// <c>scripts/test.sh</c> when missing), a temp data folder, a port on 127.0.0.1 only (PostgreSQL cannot bind port 0 and report it: <see cref="Loopback.PortForChildProcess"/>), the unix socket in the
 /// temp folder, password authentication over TCP. initdb refuses to run as root, so as root every server command runs
 /// as the <c>postgres</c> user (<c>runuser</c>) and the temp folder belongs to it. One cluster per test process
 /// (<see cref="SharedAsync"/>); each test takes its own database (<see cref="CreateDatabaseAsync"/>); the cluster is
@@ -86,6 +84,9 @@ public sealed class PostgresCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>A new empty database on the process-wide cluster (started on first use): its connection string.</summary>
+    public static async Task<string> NewDatabaseAsync(string prefix) => await (await SharedAsync()).CreateDatabaseAsync(prefix);
+
     /// <summary>Creates an empty database with a unique name and returns its connection string.</summary>
     public async Task<string> CreateDatabaseAsync(string prefix = "t")
     {
@@ -106,7 +107,7 @@ public sealed class PostgresCluster : IAsyncDisposable
         Directory.CreateDirectory(root);
         Directory.CreateDirectory(Path.Combine(root, "sock"));
         var asPostgres = Environment.IsPrivilegedProcess;
-        var cluster = new PostgresCluster(bin, root, FreePort(), asPostgres);
+        var cluster = new PostgresCluster(bin, root, Loopback.PortForChildProcess(), asPostgres);
         var pwfile = Path.Combine(root, "pw");
         await File.WriteAllTextAsync(pwfile, Password + "\n");
         if (asPostgres)
@@ -136,7 +137,7 @@ public sealed class PostgresCluster : IAsyncDisposable
             }
             catch (InvalidOperationException) when (attempt < 2)
             {
-                Port = FreePort();
+                Port = Loopback.PortForChildProcess();
             }
         }
     }
@@ -249,10 +250,4 @@ public sealed class PostgresCluster : IAsyncDisposable
             .FirstOrDefault();
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -14,7 +14,7 @@ namespace DualStack.Core.Capture;
 /// (<c>Runs.ReplayQueue</c>): a claim row per pair in <c>shadow_judgements</c>, taken over only when its lease has
 /// expired, and the first judgement stored wins. Schema component <c>shadow-judge</c>.
 /// </summary>
-public sealed class PostgresShadowJudgeQueue : IShadowJudgeQueue
+internal sealed class PostgresShadowJudgeQueue : IShadowJudgeQueue
 {
     internal static readonly IReadOnlyList<string> Migrations =
     [

@@ -7,7 +7,7 @@ using Npgsql;
 namespace DualStack.Core.Capture;
 
 /// <summary>Shadow comparisons in PostgreSQL (table <c>shadow_turns</c>), written by every proxy instance, read by <c>report --source</c>.</summary>
-public sealed class PostgresShadowResultStore : IShadowResultStore
+internal sealed class PostgresShadowResultStore : IShadowResultStore
 {
     internal static readonly IReadOnlyList<string> Migrations =
     [

@@ -86,7 +86,7 @@ public static class ShadowJudgeQueues
 /// The judge's work list in the SQLite capture database, beside <c>shadow_turns</c>. Claims run in an immediate
 /// transaction (SQLite has one writer at a time), so two judges on one file never claim the same pair.
 /// </summary>
-public sealed class SqliteShadowJudgeQueue : IShadowJudgeQueue
+internal sealed class SqliteShadowJudgeQueue : IShadowJudgeQueue
 {
     private const string PairColumns = "t.id, t.conversation_key, t.turn_index, t.ts, t.message, t.user_id, t.primary_json, t.shadow_json";
 

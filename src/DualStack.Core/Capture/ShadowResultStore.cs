@@ -60,7 +60,7 @@ public static class ShadowResultStores
 /// --source</c>. Like the capture store it commits with <c>synchronous=NORMAL</c>: with the default FULL every
 /// comparison fsynced the WAL the capture writer shares, which cost the primary path about 40 % of its p99.
 /// </summary>
-public sealed class ShadowResultStore : IShadowResultStore
+internal sealed class ShadowResultStore : IShadowResultStore
 {
     private readonly SqliteConnection _connection;
     private readonly SemaphoreSlim _gate = new(1, 1);

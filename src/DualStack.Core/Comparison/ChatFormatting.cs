@@ -10,7 +10,7 @@ namespace DualStack.Core.Comparison;
 /// markers, block quotes, code fences and inline code, link syntax, emoji and check marks. What is said stays; how it
 /// is dressed goes, so a stack that answers in markdown compares equal to one that answers in plain text.
 /// </summary>
-public static partial class ChatFormatting
+internal static partial class ChatFormatting
 {
     /// <summary>The text without formatting; line breaks become sentence-separating spaces. Returns the input when it holds no formatting characters.</summary>
     public static string Strip(string text)

@@ -7,7 +7,7 @@ using DualStack.Core.Verdicts;
 namespace DualStack.Core.Comparison;
 
 /// <summary>Compares one dimension of a turn on which old and new both answered.</summary>
-public interface ITurnComparer
+internal interface ITurnComparer
 {
     /// <summary>The dimension compared.</summary>
     Dimension Dimension { get; }
@@ -17,7 +17,7 @@ public interface ITurnComparer
 }
 
 /// <summary>Grades findings against the noise floor: a finding whose key also occurs old-vs-old is noise.</summary>
-public static class Grading
+internal static class Grading
 {
     /// <summary>Builds the result: Regression when any finding's key is not in the noise (or <paramref name="unreported"/>), Noise when all are, Match when none.</summary>
     public static DimensionResult Grade(Dimension dimension, IReadOnlyList<Finding> findings, IReadOnlyList<Finding> noise, Func<string, Severity> severityOf, string matchReason, IReadOnlySet<string>? unreported = null)
@@ -380,7 +380,7 @@ public sealed class MemoryComparer(MemoryComparisonConfig config, TextNormalizer
 }
 
 /// <summary>Latency: new is slow when above both old runs by the configured ratio and margin.</summary>
-public sealed class LatencyComparer(LatencyComparisonConfig config) : ITurnComparer
+internal sealed class LatencyComparer(LatencyComparisonConfig config) : ITurnComparer
 {
     /// <inheritdoc />
     public Dimension Dimension => Dimension.Latency;

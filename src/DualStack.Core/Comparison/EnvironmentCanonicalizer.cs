@@ -19,7 +19,7 @@ namespace DualStack.Core.Comparison;
 /// Every root collapses to the same <c>&lt;root&gt;</c> token, so a file is compared by its place under a root, not by
 /// which of a stack's roots holds it.
 /// </remarks>
-public static class EnvironmentCanonicalizer
+internal static class EnvironmentCanonicalizer
 {
     /// <summary>What a root folder becomes.</summary>
     public const string RootToken = "<root>";

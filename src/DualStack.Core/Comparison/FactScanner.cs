@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 namespace DualStack.Core.Comparison;
 
 /// <summary>The kind of a fact a reply states; each kind has its own difference key (<c>reply.facts.&lt;kind&gt;</c>) and noise floor.</summary>
-public enum FactKind
+internal enum FactKind
 {
     /// <summary>An amount with its currency (€15.00 ≠ $15.00).</summary>
     Amount,
@@ -41,7 +41,7 @@ public enum FactKind
 /// <summary>One fact in canonical form.</summary>
 /// <param name="Kind">What kind of fact.</param>
 /// <param name="Value">Canonical value.</param>
-public readonly record struct TypedFact(FactKind Kind, string Value)
+internal readonly record struct TypedFact(FactKind Kind, string Value)
 {
     /// <summary>Difference key, e.g. <c>reply.facts.date</c>.</summary>
     public string Key => KeyOf(Kind);
@@ -73,12 +73,12 @@ public readonly record struct TypedFact(FactKind Kind, string Value)
 /// <param name="NovelNames">Capitalised words that look like names but are grounded nowhere (used to tell a wrong name from an omitted one).</param>
 /// <param name="GeneratedIds">Id-like tokens grounded nowhere, masked, each once (used to tell a typo'd id from an omitted one).</param>
 /// <param name="RecordIds">Of those, the ones named as a customer's record ("reservation VC-12636-LM", "order 5512"), not as a reference.</param>
-public sealed record ScannedReply(IReadOnlyList<TypedFact> Facts, string Meaning, IReadOnlyList<string> NovelNames, IReadOnlyList<string> GeneratedIds, IReadOnlyList<string> RecordIds);
+internal sealed record ScannedReply(IReadOnlyList<TypedFact> Facts, string Meaning, IReadOnlyList<string> NovelNames, IReadOnlyList<string> GeneratedIds, IReadOnlyList<string> RecordIds);
 
 /// <summary>How facts are read.</summary>
 /// <param name="MonthFirst">Numeric dates like 12/11 read month first (from the scenario's <c>dateLocale</c>).</param>
 /// <param name="MaskTimes">Times of day not grounded in the inputs are masked.</param>
-public sealed partial record FactOptions(bool MonthFirst = true, bool MaskTimes = true)
+internal sealed partial record FactOptions(bool MonthFirst = true, bool MaskTimes = true)
 {
     private static readonly HashSet<string> MonthFirstLocales = new(
         ["en", "en-US", "es-US", "en-PH", "fil", "fil-PH", "en-AS", "en-GU", "en-MH", "en-FM", "en-MP", "en-PR", "en-PW", "en-UM", "en-VI", "en-BZ", "en-KE"],
@@ -132,7 +132,7 @@ public sealed partial record FactOptions(bool MonthFirst = true, bool MaskTimes 
 /// facts. An id-like token (letters and digits mixed, <c>#</c>-numbers, 6+ digit numbers) or a time of day that is not
 /// grounded in the turn's inputs is the stack's own invention and is masked.
 /// </summary>
-public static partial class FactScanner
+internal static partial class FactScanner
 {
     [ThreadStatic]
     private static List<Span>? t_spans;

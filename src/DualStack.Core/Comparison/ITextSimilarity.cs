@@ -11,7 +11,7 @@ public interface ITextSimilarity
 }
 
 /// <summary>Word-multiset Dice coefficient on normalised text: cheap, allocation-light, blind to synonyms.</summary>
-public sealed class LexicalSimilarity : ITextSimilarity
+internal sealed class LexicalSimilarity : ITextSimilarity
 {
     /// <summary>The shared instance.</summary>
     public static LexicalSimilarity Instance { get; } = new();

@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace DualStack.Core.Comparison;
 
 /// <summary>Whether a reply tells the customer that an outcome happened or that it did not.</summary>
-public enum OutcomePolarity
+internal enum OutcomePolarity
 {
     /// <summary>No outcome stated either way.</summary>
     None,
@@ -21,7 +21,7 @@ public enum OutcomePolarity
 /// cues. Sentence embeddings barely separate "your refund is on its way" from "I can't process refunds", so this is its
 /// own check. Polite or conditional negations ("don't hesitate", "no problem", "if it doesn't arrive") are not denials.
 /// </summary>
-public static partial class Polarity
+internal static partial class Polarity
 {
     // Every denial cue holds one of these: most replies hold none, and then the (large) pattern never runs.
     private static readonly SearchValues<string> DenialMarks = SearchValues.Create(

@@ -5,7 +5,7 @@ using DualStack.Core.Judgement;
 namespace DualStack.Core.Comparison;
 
 /// <summary>The one word-level diff (DiffPlex) used by results and every report.</summary>
-public static partial class TextDiff
+internal static partial class TextDiff
 {
     private static readonly NumberKeepingWordChunker Chunker = new();
 

@@ -11,7 +11,7 @@ namespace DualStack.Core.Comparison;
 /// order id, a tracking number, a name from memory) and stays a fact; an id-like value or time of day that appears
 /// nowhere here was made up by the stack (a reference code, "as of 11:44") and is masked.
 /// </summary>
-public sealed partial class TurnInputs
+internal sealed partial class TurnInputs
 {
     private readonly string _alphanumeric;
     private readonly int _messagesLength;

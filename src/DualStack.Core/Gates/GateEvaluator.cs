@@ -80,7 +80,7 @@ public sealed record GateConfig
 }
 
 /// <summary>Compares the new stack's window with the old one's: error rate and p95 latency.</summary>
-public static class GateEvaluator
+internal static class GateEvaluator
 {
     /// <summary>Name of the error-rate gate.</summary>
     public const string ErrorRateGate = "error-rate";

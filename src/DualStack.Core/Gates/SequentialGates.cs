@@ -33,7 +33,7 @@ public sealed record GateSample(long Requests, long Errors, IReadOnlyList<long> 
 /// re-evaluated after every request without raising the false-rollback rate above α = 1 − <see cref="GateConfig.Confidence"/>
 /// for the whole ramp (α/2 for the error-rate gate, α/2 for the latency gate; Ville's inequality, so peeking is free).
 /// </summary>
-public static class SequentialGates
+internal static class SequentialGates
 {
     /// <summary>
     /// Prior standard deviation τ of the error-rate difference in the mixture SPRT. It sets where the test is most

@@ -2,7 +2,6 @@ using System.Threading.Channels;
 using DualStack.Core.Postgres;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace DualStack.Core.Routing;
 
@@ -16,57 +15,20 @@ namespace DualStack.Core.Routing;
 /// nothing changed since they were decided (a rollback is never undone by a ramp step on another instance). When the
 /// database is unreachable the instance keeps routing on its last known state, retries in the background, and reports
 /// <c>dualstack_shared_state_stale 1</c> once no read succeeded for <see cref="SharedStateSettings.StaleAfter"/>.
-/// After every change each instance imports the live pins of the other instances (at once and one second later), so a
-/// conversation started elsewhere keeps its stack here too.
+/// After every change each instance imports the live pins of the other instances (<see cref="SharedPins"/>). The tables
+/// are in <see cref="SharedSplitSchema"/>, the channel in <see cref="SharedSplitNotifications"/>.
 /// </summary>
 internal sealed class SharedSplitState : ISharedSplitState
 {
-    private const string Channel = "dualstack_split";
-
-    internal static readonly IReadOnlyList<string> Migrations =
-    [
-        """
-        CREATE TABLE IF NOT EXISTS split_state (
-            id              integer          PRIMARY KEY CHECK (id = 1),
-            percent         double precision NOT NULL,
-            rolled_back     boolean          NOT NULL,
-            rollback_reason text,
-            ramp_step       integer          NOT NULL,
-            changed_at      timestamptz      NOT NULL,
-            version         bigint           NOT NULL,
-            change_id       uuid             NOT NULL DEFAULT gen_random_uuid()
-        );
-        CREATE TABLE IF NOT EXISTS split_audit (
-            id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-            at           timestamptz      NOT NULL,
-            who          text             NOT NULL,
-            action       text             NOT NULL,
-            from_percent double precision NOT NULL,
-            to_percent   double precision NOT NULL,
-            reason       text             NOT NULL,
-            instance     text             NOT NULL,
-            version      bigint           NOT NULL
-        );
-        CREATE INDEX IF NOT EXISTS ix_split_audit_at ON split_audit (at);
-        CREATE INDEX IF NOT EXISTS ix_split_audit_version ON split_audit (version);
-        CREATE TABLE IF NOT EXISTS split_pins (
-            conversation_key text        PRIMARY KEY,
-            stack            smallint    NOT NULL,
-            last_seen        timestamptz NOT NULL
-        );
-        CREATE INDEX IF NOT EXISTS ix_split_pins_last_seen ON split_pins (last_seen);
-        """,
-    ];
-
     private readonly NpgsqlDataSource _dataSource;
     private readonly SplitState _state;
     private readonly SharedStateSettings _settings;
-    private readonly TimeSpan _pinIdle;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly string _instance;
-    private readonly Channel<PendingChange> _changes = System.Threading.Channels.Channel.CreateUnbounded<PendingChange>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Channel<(string Key, StackChoice Stack)> _pins;
+    private readonly Channel<PendingChange> _changes = Channel.CreateUnbounded<PendingChange>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly SharedPins _pins;
+    private readonly SharedSplitNotifications _notifications;
     private readonly CancellationTokenSource _stop = new();
     private readonly SemaphoreSlim _applyGate = new(1, 1);
     private Task _writer = Task.CompletedTask;
@@ -79,28 +41,18 @@ internal sealed class SharedSplitState : ISharedSplitState
     private long _lastReadTimestamp;
     private int _pendingWrites;
     private long _writeFailures;
-    private long _readFailures;
-    private long _pinsWritten;
-    private long _pinsDropped;
-    private long _pinImports;
-    private long _importRequestedAt = -1;
-    private long _secondImportAt = -1;
-    private int _connected;
 
-    private SharedSplitState(NpgsqlDataSource dataSource, SplitState state, SharedStateSettings settings, TimeSpan pinIdle, TimeProvider time, ILogger logger)
+    private SharedSplitState(NpgsqlDataSource dataSource, SplitState state, SharedStateSettings settings, TimeSpan pinIdle, TimeProvider time, ILogger logger, string name)
     {
         _dataSource = dataSource;
         _state = state;
         _settings = settings;
-        _pinIdle = pinIdle;
         _time = time;
         _logger = logger;
+        Name = name;
         _instance = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..6]}";
-        _pins = System.Threading.Channels.Channel.CreateBounded<(string, StackChoice)>(new BoundedChannelOptions(Math.Max(1, settings.PinQueueCapacity))
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        _pins = new SharedPins(dataSource, state, settings, pinIdle, time, logger);
+        _notifications = new SharedSplitNotifications(dataSource, settings.PollInterval, time, logger, name, ReadAndApplyAsync, RepairIfTablesMissingAsync);
     }
 
     /// <summary>The state version last read from or written to the database.</summary>
@@ -119,19 +71,19 @@ internal sealed class SharedSplitState : ISharedSplitState
     public long WriteFailures => Interlocked.Read(ref _writeFailures);
 
     /// <inheritdoc />
-    public long ReadFailures => Interlocked.Read(ref _readFailures);
+    public long ReadFailures => _notifications.ReadFailures;
 
     /// <inheritdoc />
-    public long PinsWritten => Interlocked.Read(ref _pinsWritten);
+    public long PinsWritten => _pins.Written;
 
     /// <inheritdoc />
-    public long PinsDropped => Interlocked.Read(ref _pinsDropped);
+    public long PinsDropped => _pins.Dropped;
 
     /// <summary>Completed imports of other instances' pins.</summary>
-    public long PinImports => Interlocked.Read(ref _pinImports);
+    public long PinImports => _pins.Imports;
 
     /// <summary>The connection string without its password.</summary>
-    public required string Name { get; init; }
+    public string Name { get; }
 
     /// <summary>
     /// Connects, creates or migrates the tables, adopts the stored state (an empty database is seeded with this
@@ -154,10 +106,10 @@ internal sealed class SharedSplitState : ISharedSplitState
 
         var redacted = PostgresConnection.Redact(settings.ConnectionString);
         var dataSource = NpgsqlDataSource.Create(builder);
-        var shared = new SharedSplitState(dataSource, state, settings, pinIdle, time, logger) { Name = redacted };
+        var shared = new SharedSplitState(dataSource, state, settings, pinIdle, time, logger, redacted);
         try
         {
-            await shared.EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+            await SharedSplitSchema.EnsureAsync(dataSource, state.Snapshot, cancellationToken).ConfigureAwait(false);
 
             shared._knownChange = null;
             var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -178,42 +130,24 @@ internal sealed class SharedSplitState : ISharedSplitState
         }
 
         state.Changed += shared.OnLocalChanged;
-        shared.RequestImport();
+        shared._pins.RequestImport();
         shared._writer = Task.Run(shared.WriteLoopAsync);
-        shared._listener = Task.Run(shared.ListenLoopAsync);
-        shared._pinWriter = Task.Run(shared.PinLoopAsync);
+        shared._listener = Task.Run(() => shared._notifications.RunAsync(shared._stop.Token));
+        shared._pinWriter = Task.Run(() => shared._pins.RunAsync(shared._stop.Token));
         return shared;
-    }
-
-    /// <summary>
-    /// Creates or migrates the tables and seeds the state row from the local state when it is missing. Runs at start
-    /// and again whenever a statement finds a table missing (a database restored from an older backup or recreated),
-    /// so the instances repopulate it instead of retrying against nothing forever.
-    /// </summary>
-    private async Task EnsureSchemaAsync(CancellationToken cancellationToken)
-    {
-        await PostgresSchema.MigrateAsync(_dataSource, "split", Migrations, cancellationToken).ConfigureAwait(false);
-        var seed = _state.Snapshot;
-        await using var insert = _dataSource.CreateCommand(
-            "INSERT INTO split_state (id, percent, rolled_back, rollback_reason, ramp_step, changed_at, version) VALUES (1, @p, @rb, @reason, @step, now(), 0) ON CONFLICT (id) DO NOTHING");
-        insert.Parameters.AddWithValue("p", seed.Percent);
-        insert.Parameters.AddWithValue("rb", seed.RolledBack);
-        insert.Parameters.AddWithValue("reason", (object?)seed.RollbackReason ?? DBNull.Value);
-        insert.Parameters.AddWithValue("step", seed.RampStep);
-        await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>After a failed statement: re-creates the schema when the failure was a missing table; never throws.</summary>
     private async Task RepairIfTablesMissingAsync(Exception failure, CancellationToken cancellationToken)
     {
-        if (failure is not PostgresException { SqlState: PostgresErrorCodes.UndefinedTable })
+        if (!SharedSplitSchema.IsMissingTable(failure))
         {
             return;
         }
 
         try
         {
-            await EnsureSchemaAsync(cancellationToken).ConfigureAwait(false);
+            await SharedSplitSchema.EnsureAsync(_dataSource, _state.Snapshot, cancellationToken).ConfigureAwait(false);
             Log.SharedSchemaRecreated(_logger, Name);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -223,23 +157,10 @@ internal sealed class SharedSplitState : ISharedSplitState
     }
 
     /// <summary>Queues the stack a conversation was routed to, to be written as a pin; never blocks.</summary>
-    public void RecordRoute(string key, StackChoice stack)
-    {
-        if (!_pins.Writer.TryWrite((key, stack)))
-        {
-            Interlocked.Increment(ref _pinsDropped);
-        }
-    }
+    public void RecordRoute(string key, StackChoice stack) => _pins.Record(key, stack);
 
     /// <summary>Writes the pins queued so far (tests and shutdown).</summary>
-    public async Task FlushPinsAsync(CancellationToken cancellationToken)
-    {
-        var batch = Drain();
-        if (batch.Count > 0)
-        {
-            await WritePinsAsync(batch, cancellationToken).ConfigureAwait(false);
-        }
-    }
+    public Task FlushPinsAsync(CancellationToken cancellationToken) => _pins.FlushAsync(cancellationToken);
 
     /// <summary>The newest <paramref name="count"/> audit rows, newest first.</summary>
     public async Task<IReadOnlyList<AuditEntry>> ReadAuditAsync(int count, CancellationToken cancellationToken)
@@ -266,7 +187,7 @@ internal sealed class SharedSplitState : ISharedSplitState
         // Runs under the split's change lock: only queue. Ramp advances are conditional (see the class remarks).
         Interlocked.Increment(ref _pendingWrites);
         _changes.Writer.TryWrite(new PendingChange(snapshot, entry, Interlocked.Read(ref _knownVersion), Conditional: entry.Action == AuditActions.AutoAdvance));
-        RequestImport();
+        _pins.RequestImport();
     }
 
     private async Task WriteLoopAsync()
@@ -357,7 +278,7 @@ internal sealed class SharedSplitState : ISharedSplitState
                     await audit.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }
 
-                await PostgresSchema.ExecuteAsync(connection, $"SELECT pg_notify('{Channel}', '{version}')", cancellationToken).ConfigureAwait(false);
+                await SharedSplitNotifications.NotifyAsync(connection, version, cancellationToken).ConfigureAwait(false);
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             }
 
@@ -365,70 +286,8 @@ internal sealed class SharedSplitState : ISharedSplitState
             // change from elsewhere slipped in locally while this one was being written.
             if (snapshot.RolledBack)
             {
-                // After the commit, so the rollback's NOTIFY goes out first; every instance drops new-stack pins itself,
-                // so a failure here only leaves rows that imports ignore while rolled back (never retried as a change).
-                try
-                {
-                    await PostgresSchema.ExecuteAsync(connection, "DELETE FROM split_pins WHERE stack = 1", cancellationToken).ConfigureAwait(false);
-                }
-                catch (NpgsqlException ex)
-                {
-                    Log.SharedPinsFailed(_logger, PostgresConnection.Redact(ex.Message));
-                }
-            }
-        }
-    }
-
-    private async Task ListenLoopAsync()
-    {
-        var token = _stop.Token;
-        var backoff = TimeSpan.FromMilliseconds(100);
-        while (!token.IsCancellationRequested)
-        {
-            try
-            {
-                var connection = await _dataSource.OpenConnectionAsync(token).ConfigureAwait(false);
-                await using (connection.ConfigureAwait(false))
-                {
-                    await PostgresSchema.ExecuteAsync(connection, $"LISTEN {Channel}", token).ConfigureAwait(false);
-                    if (Interlocked.Exchange(ref _connected, 1) == 0)
-                    {
-                        Log.SharedConnected(_logger, Name);
-                    }
-
-                    backoff = TimeSpan.FromMilliseconds(100);
-                    // Catch up on anything missed while disconnected, then wake on each NOTIFY or poll interval.
-                    await ReadAndApplyAsync(connection, token).ConfigureAwait(false);
-                    while (!token.IsCancellationRequested)
-                    {
-                        await connection.WaitAsync(_settings.PollInterval, token).ConfigureAwait(false);
-                        await ReadAndApplyAsync(connection, token).ConfigureAwait(false);
-                    }
-                }
-            }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                Interlocked.Increment(ref _readFailures);
-                if (Interlocked.Exchange(ref _connected, 0) == 1)
-                {
-                    Log.SharedUnreachable(_logger, Name, PostgresConnection.Redact(ex.Message));
-                }
-
-                try
-                {
-                    await RepairIfTablesMissingAsync(ex, token).ConfigureAwait(false);
-                    await Task.Delay(backoff, _time, token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-
-                backoff = TimeSpan.FromMilliseconds(Math.Min(Math.Max(_settings.PollInterval.TotalMilliseconds, 100), backoff.TotalMilliseconds * 2));
+                // After the commit, so the rollback's NOTIFY goes out first; never retried as a change.
+                await _pins.DropNewStackPinsAsync(connection, cancellationToken).ConfigureAwait(false);
             }
         }
     }
@@ -489,110 +348,12 @@ internal sealed class SharedSplitState : ISharedSplitState
         if (local.Percent != percent || local.RolledBack != rolledBack || local.RampStep != step)
         {
             _state.ApplyShared(percent, rolledBack, reason, step, new AuditEntry(at, who, action, local.Percent, percent, why));
-            RequestImport();
+            _pins.RequestImport();
         }
 
         Interlocked.Exchange(ref _knownVersion, version);
         _knownChange = changeId;
     }
-
-    private async Task PinLoopAsync()
-    {
-        var token = _stop.Token;
-        var purgeEvery = _time.TimestampFrequency * 60;
-        var lastPurge = _time.GetTimestamp();
-        while (!token.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(_settings.PinFlushInterval, _time, token).ConfigureAwait(false);
-                var batch = Drain();
-                if (batch.Count > 0)
-                {
-                    await WritePinsAsync(batch, token).ConfigureAwait(false);
-                }
-
-                var now = _time.GetTimestamp();
-                var requested = Interlocked.Exchange(ref _importRequestedAt, -1);
-                if (requested >= 0 || (Interlocked.Read(ref _secondImportAt) is >= 0 and var second && now >= second))
-                {
-                    // Once at once, once a second later: pins other instances flushed just after the change.
-                    Interlocked.Exchange(ref _secondImportAt, requested >= 0 ? now + _time.TimestampFrequency : -1);
-                    await ImportPinsAsync(token).ConfigureAwait(false);
-                }
-
-                if (now - lastPurge > purgeEvery)
-                {
-                    lastPurge = now;
-                    await using var purge = _dataSource.CreateCommand("DELETE FROM split_pins WHERE last_seen < now() - @idle");
-                    purge.Parameters.AddWithValue("idle", _pinIdle);
-                    await purge.ExecuteNonQueryAsync(token).ConfigureAwait(false);
-                }
-            }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                // Pins are best effort: a lost batch only means those conversations route by hash elsewhere.
-                Log.SharedPinsFailed(_logger, PostgresConnection.Redact(ex.Message));
-            }
-        }
-    }
-
-    private List<(string Key, StackChoice Stack)> Drain()
-    {
-        var latest = new Dictionary<string, StackChoice>(StringComparer.Ordinal);
-        while (_pins.Reader.TryRead(out var pin))
-        {
-            latest[pin.Key] = pin.Stack;
-        }
-
-        // Sorted, so two instances upserting overlapping keys lock rows in the same order (no deadlock).
-        return latest.Select(p => (p.Key, p.Value)).OrderBy(p => p.Key, StringComparer.Ordinal).ToList();
-    }
-
-    private async Task WritePinsAsync(List<(string Key, StackChoice Stack)> batch, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await using var command = _dataSource.CreateCommand(
-                """
-                INSERT INTO split_pins (conversation_key, stack, last_seen)
-                SELECT k, s, now() FROM unnest(@keys, @stacks) AS t(k, s)
-                ON CONFLICT (conversation_key) DO UPDATE SET
-                    stack = CASE WHEN split_pins.last_seen < now() - @idle THEN excluded.stack ELSE split_pins.stack END,
-                    last_seen = excluded.last_seen
-                """);
-            command.Parameters.Add(new NpgsqlParameter("keys", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = batch.Select(p => p.Key).ToArray() });
-            command.Parameters.Add(new NpgsqlParameter("stacks", NpgsqlDbType.Array | NpgsqlDbType.Smallint) { Value = batch.Select(p => (short)p.Stack).ToArray() });
-            command.Parameters.AddWithValue("idle", _pinIdle);
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            Interlocked.Add(ref _pinsWritten, batch.Count);
-        }
-        catch (Exception) when (!cancellationToken.IsCancellationRequested)
-        {
-            Interlocked.Add(ref _pinsDropped, batch.Count);
-            throw;
-        }
-    }
-
-    private async Task ImportPinsAsync(CancellationToken cancellationToken)
-    {
-        await using var command = _dataSource.CreateCommand(
-            "SELECT conversation_key, stack, EXTRACT(EPOCH FROM (now() - last_seen))::float8 FROM split_pins WHERE last_seen > now() - @idle");
-        command.Parameters.AddWithValue("idle", _pinIdle);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            _state.ImportPin(reader.GetString(0), (StackChoice)reader.GetInt16(1), TimeSpan.FromSeconds(reader.GetDouble(2)));
-        }
-
-        Interlocked.Increment(ref _pinImports);
-    }
-
-    private void RequestImport() => Interlocked.Exchange(ref _importRequestedAt, _time.GetTimestamp());
 
     public async ValueTask DisposeAsync()
     {

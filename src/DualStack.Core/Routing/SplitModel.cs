@@ -59,7 +59,7 @@ public sealed record SplitSnapshot(
 public sealed record AuditEntry(DateTimeOffset At, string Who, string Action, double FromPercent, double ToPercent, string Reason);
 
 /// <summary>Values of <see cref="AuditEntry.Action"/>.</summary>
-public static class AuditActions
+internal static class AuditActions
 {
     /// <summary>Percentage set by hand.</summary>
     public const string Set = "set";

@@ -1,8 +1,4 @@
 using System.Buffers;
-using System.Numerics;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using System.Text;
 
 namespace DualStack.Core.Routing;
@@ -16,27 +12,15 @@ namespace DualStack.Core.Routing;
 /// </summary>
 public sealed class SplitState
 {
-    // Pins live in a fixed, set-associative table (like a CPU cache): a key maps to one set of Ways slots. Nothing is
-    // allocated after construction, memory is bounded by MaxPins, and eviction is LRU within the set, which evicts an
-    // idle pin first whenever the set has one (idle pins are the least recently seen). _tags holds each slot's key hash
-    // with the low bit set (0 = empty), _pins the key, last-seen timestamp and stack.
-    private const int Ways = 16;
-    private const int MaxStripes = 64;
     private const int StackallocLimit = 256;
 
     private readonly TimeProvider _time;
-    private readonly long _idleTicks;
-    private readonly int[] _tags;
-    private readonly Pin[] _pins;
-    private readonly int _sets;
-    private readonly Lock[] _stripes;
-    private readonly int _stripeMask;
+    private readonly PinTable _pins;
     private readonly Lock _changeLock = new();
     private SplitSnapshot _snapshot;
 
     // The bucket threshold for the new stack (0–10,000), or -1 while rolled back: one int, read without a lock.
     private int _routing;
-    private int _pinCount;
 
     // True while a change decided elsewhere (shared state) is being applied; only touched under _changeLock.
     private bool _applyingShared;
@@ -58,23 +42,7 @@ public sealed class SplitState
         }
 
         _time = time;
-        _idleTicks = (long)Math.Min(options.PinIdleTimeout.TotalSeconds * time.TimestampFrequency, long.MaxValue / 4.0);
-        _sets = (int)(((long)options.MaxPins + Ways - 1) / Ways);
-        _tags = new int[_sets * Ways];
-        _pins = new Pin[_sets * Ways];
-        var stripes = 1;
-        while (stripes < MaxStripes && stripes < _sets)
-        {
-            stripes <<= 1;
-        }
-
-        _stripes = new Lock[stripes];
-        for (var i = 0; i < stripes; i++)
-        {
-            _stripes[i] = new Lock();
-        }
-
-        _stripeMask = stripes - 1;
+        _pins = new PinTable(options.MaxPins, options.PinIdleTimeout, time);
         _routing = ConversationHash.Threshold(options.InitialPercent);
         _snapshot = new SplitSnapshot(options.InitialPercent, RolledBack: false, RollbackReason: null, RampStep: -1, time.GetUtcNow(), Version: 0, PinCount: 0);
     }
@@ -87,7 +55,7 @@ public sealed class SplitState
     public event Action<SplitSnapshot, AuditEntry>? Changed;
 
     /// <summary>The current state, with the current pin count.</summary>
-    public SplitSnapshot Snapshot => Volatile.Read(ref _snapshot) with { PinCount = Volatile.Read(ref _pinCount) };
+    public SplitSnapshot Snapshot => Volatile.Read(ref _snapshot) with { PinCount = _pins.Count };
 
     /// <summary>
     /// Picks the stack for a request of <paramref name="conversationKey"/> and pins the conversation to it: old while
@@ -101,44 +69,7 @@ public sealed class SplitState
             return StackChoice.Old;
         }
 
-        if (_sets == 0)
-        {
-            return Decide(conversationKey, Volatile.Read(ref _routing));
-        }
-
-        var hash = conversationKey.GetHashCode();
-        var set = SetOf(hash);
-        var tag = hash | 1;
-        var first = set * Ways;
-        var now = _time.GetTimestamp();
-        lock (_stripes[set & _stripeMask])
-        {
-            // Read again under the lock: a rollback sweeping this set has either finished (we see -1) or not started.
-            var routing = Volatile.Read(ref _routing);
-            if (routing < 0)
-            {
-                return StackChoice.Old;
-            }
-
-            var found = Find(first, tag, conversationKey, out var empty);
-            if (found >= 0)
-            {
-                ref var pin = ref _pins[found];
-                if (now - pin.LastSeen > _idleTicks)
-                {
-                    pin.Stack = Decide(conversationKey, routing);
-                }
-
-                pin.LastSeen = now;
-                return pin.Stack;
-            }
-
-            var choice = Decide(conversationKey, routing);
-            var slot = ClaimSlot(first, empty);
-            _tags[slot] = tag;
-            _pins[slot] = new Pin { Key = conversationKey, LastSeen = now, Stack = choice };
-            return choice;
-        }
+        return _pins.Enabled ? _pins.Route(conversationKey, ref _routing) : Decide(conversationKey, Volatile.Read(ref _routing));
     }
 
     /// <summary>The stack <see cref="Route"/> would pick now, without pinning or refreshing anything.</summary>
@@ -151,19 +82,9 @@ public sealed class SplitState
             return StackChoice.Old;
         }
 
-        if (_sets > 0)
+        if (_pins.Enabled && _pins.TryPeek(conversationKey, out var pinned))
         {
-            var hash = conversationKey.GetHashCode();
-            var set = SetOf(hash);
-            var now = _time.GetTimestamp();
-            lock (_stripes[set & _stripeMask])
-            {
-                var found = Find(set * Ways, hash | 1, conversationKey, out _);
-                if (found >= 0 && now - _pins[found].LastSeen <= _idleTicks)
-                {
-                    return _pins[found].Stack;
-                }
-            }
+            return pinned;
         }
 
         return Decide(conversationKey, routing);
@@ -185,11 +106,7 @@ public sealed class SplitState
     /// Drops pins idle past <see cref="SplitOptions.PinIdleTimeout"/> so <see cref="SplitSnapshot.PinCount"/> counts live
     /// conversations; returns how many were dropped. Routing never needs it (idle pins are reused and evicted first).
     /// </summary>
-    public int PurgeIdle()
-    {
-        var now = _time.GetTimestamp();
-        return Sweep(slot => now - slot.LastSeen > _idleTicks);
-    }
+    public int PurgeIdle() => _pins.RemoveIdle();
 
     internal SplitSnapshot SetPercent(double percent, string who, string why, int rampStep, string action)
     {
@@ -249,42 +166,7 @@ public sealed class SplitState
             idleFor = TimeSpan.Zero;
         }
 
-        var idleTicks = (long)(idleFor.TotalSeconds * _time.TimestampFrequency);
-        if (_sets == 0 || idleTicks > _idleTicks)
-        {
-            return false;
-        }
-
-        var hash = key.GetHashCode();
-        var set = SetOf(hash);
-        var tag = hash | 1;
-        var first = set * Ways;
-        var now = _time.GetTimestamp();
-        lock (_stripes[set & _stripeMask])
-        {
-            var routing = Volatile.Read(ref _routing);
-            if (routing < 0 && stack == StackChoice.New)
-            {
-                return false;
-            }
-
-            var found = Find(first, tag, key, out var empty);
-            if (found >= 0)
-            {
-                if (now - _pins[found].LastSeen <= _idleTicks)
-                {
-                    return false;
-                }
-
-                _pins[found] = new Pin { Key = key, LastSeen = now - idleTicks, Stack = stack };
-                return true;
-            }
-
-            var slot = ClaimSlot(first, empty);
-            _tags[slot] = tag;
-            _pins[slot] = new Pin { Key = key, LastSeen = now - idleTicks, Stack = stack };
-            return true;
-        }
+        return _pins.Import(key, stack, idleFor, ref _routing);
     }
 
     internal SplitSnapshot Rollback(string who, string reason, string action) =>
@@ -313,7 +195,8 @@ public sealed class SplitState
         }
     }
 
-    private static StackChoice Decide(string key, int threshold) => Bucket(key) < threshold ? StackChoice.New : StackChoice.Old;
+    /// <summary>New when the key's bucket is below <paramref name="threshold"/> (0–10,000), else old.</summary>
+    internal static StackChoice Decide(string key, int threshold) => Bucket(key) < threshold ? StackChoice.New : StackChoice.Old;
 
     private static void CheckPercent(double percent, string name)
     {
@@ -322,9 +205,6 @@ public sealed class SplitState
             throw new ArgumentOutOfRangeException(name, percent, $"{percent} is not a percentage between 0 and 100");
         }
     }
-
-    // Lemire's multiply-shift maps the hash onto [0, _sets) without a division.
-    private int SetOf(int hash) => (int)(((ulong)(uint)hash * (ulong)_sets) >> 32);
 
     private SplitSnapshot Apply(double percent, bool rolledBack, string? rollbackReason, int rampStep, string action, string? who, string? reason) =>
         Apply(percent, rolledBack, rollbackReason, rampStep, action, who, reason, expectedVersion: -1)!;
@@ -347,10 +227,10 @@ public sealed class SplitState
             {
                 // Routing already answers "old"; dropping the new-stack pins keeps them from coming back when the
                 // percentage is raised again.
-                Sweep(slot => slot.Stack == StackChoice.New);
+                _pins.RemoveStack(StackChoice.New);
             }
 
-            next = next with { PinCount = Volatile.Read(ref _pinCount) };
+            next = next with { PinCount = _pins.Count };
             Raise(next, new AuditEntry(now, who ?? string.Empty, action, before.Percent, percent, reason ?? string.Empty));
             return next;
         }
@@ -380,106 +260,5 @@ public sealed class SplitState
         {
             throw new AggregateException($"{errors.Count} handler(s) of SplitState.Changed failed; the change ({entry.Action} to {entry.ToPercent} %) was applied", errors);
         }
-    }
-
-    /// <summary>
-    /// The slot for a new pin in the set starting at <paramref name="first"/> (caller holds its stripe lock): a free one
-    /// from the <paramref name="empty"/> bit mask (counted), else the least recently seen pin, which is an idle one
-    /// whenever the set holds one.
-    /// </summary>
-    private int ClaimSlot(int first, uint empty)
-    {
-        if (empty != 0)
-        {
-            Interlocked.Increment(ref _pinCount);
-            return first + BitOperations.TrailingZeroCount(empty);
-        }
-
-        var slot = first;
-        for (var i = first + 1; i < first + Ways; i++)
-        {
-            if (_pins[i].LastSeen < _pins[slot].LastSeen)
-            {
-                slot = i;
-            }
-        }
-
-        return slot;
-    }
-
-    private int Sweep(Func<Pin, bool> remove)
-    {
-        var removed = 0;
-        for (var stripe = 0; stripe < _stripes.Length; stripe++)
-        {
-            lock (_stripes[stripe])
-            {
-                for (var set = stripe; set < _sets; set += _stripes.Length)
-                {
-                    for (var i = set * Ways; i < (set + 1) * Ways; i++)
-                    {
-                        if (_tags[i] != 0 && remove(_pins[i]))
-                        {
-                            _tags[i] = 0;
-                            _pins[i] = default;
-                            removed++;
-                        }
-                    }
-                }
-            }
-        }
-
-        Interlocked.Add(ref _pinCount, -removed);
-        return removed;
-    }
-
-    /// <summary>
-    /// Index of the pin of <paramref name="key"/> in the set starting at <paramref name="first"/>, or -1; the set's
-    /// empty slots as a bit mask. Caller holds the set's stripe lock.
-    /// </summary>
-    private int Find(int first, int tag, string key, out uint empty)
-    {
-        // The tags of a set fill one cache line: compare all 16 at once and look at keys only where a tag matches.
-        ref var tags = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_tags), first);
-        uint matches;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var low = Vector256.LoadUnsafe(ref tags);
-            var high = Vector256.LoadUnsafe(ref tags, 8);
-            var wanted = Vector256.Create(tag);
-            matches = Vector256.Equals(low, wanted).ExtractMostSignificantBits() | (Vector256.Equals(high, wanted).ExtractMostSignificantBits() << 8);
-            empty = Vector256.Equals(low, Vector256<int>.Zero).ExtractMostSignificantBits() | (Vector256.Equals(high, Vector256<int>.Zero).ExtractMostSignificantBits() << 8);
-        }
-        else
-        {
-            matches = 0;
-            empty = 0;
-            for (var i = 0; i < Ways; i++)
-            {
-                var value = Unsafe.Add(ref tags, i);
-                matches |= (value == tag ? 1u : 0u) << i;
-                empty |= (value == 0 ? 1u : 0u) << i;
-            }
-        }
-
-        while (matches != 0)
-        {
-            var index = first + BitOperations.TrailingZeroCount(matches);
-            if (string.Equals(_pins[index].Key, key, StringComparison.Ordinal))
-            {
-                return index;
-            }
-
-            matches &= matches - 1;
-        }
-
-        return -1;
-    }
-
-    private struct Pin
-    {
-        public string? Key;
-        public long LastSeen;
-        public StackChoice Stack;
     }
 }

@@ -400,7 +400,7 @@ public sealed class ReplayWorker
 }
 
 /// <summary>Turns the stored judgements of a complete run into the usual <see cref="RunResult"/>.</summary>
-public static class DistributedRun
+internal static class DistributedRun
 {
     /// <summary>Aggregates (noise floor per key, summary) over every conversation's result exactly once.</summary>
     public static async Task<RunResult> BuildAsync(ReplayQueue queue, string runId, ReplayRunSettings settings, ITextSimilarity? semantic, DateTimeOffset startedAt, bool cancelled, TimeProvider time, CancellationToken cancellationToken)

@@ -7,7 +7,7 @@ namespace DualStack.Core.Scenarios;
 
 /// <summary>A scenario file as written on disk (see scenarios/scenario.schema.json). Every field is optional here; the validator says what is missing.</summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
-public sealed record ScenarioFile
+internal sealed record ScenarioFile
 {
     /// <summary>JSON schema reference; ignored.</summary>
     [JsonPropertyName("$schema")]
@@ -40,7 +40,7 @@ public sealed record ScenarioFile
 
 /// <summary>The old and the new stack.</summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
-public sealed record StacksConfig
+internal sealed record StacksConfig
 {
     /// <summary>The stack in production today (A).</summary>
     public StackConfig? Old { get; init; }
@@ -103,7 +103,7 @@ public sealed record SyntheticConfig
 
 /// <summary>A scripted conversation as written in a scenario file.</summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
-public sealed record ConversationConfig
+internal sealed record ConversationConfig
 {
     /// <summary>Unique id within the run.</summary>
     public string? Id { get; init; }
@@ -123,7 +123,7 @@ public sealed record ConversationConfig
 
 /// <summary>A scripted turn.</summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Disallow)]
-public sealed record TurnConfig
+internal sealed record TurnConfig
 {
     /// <summary>What the user says.</summary>
     public string? Message { get; init; }

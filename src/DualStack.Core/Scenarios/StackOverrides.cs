@@ -44,7 +44,7 @@ public sealed record StackOverrides
     }
 
     /// <summary><paramref name="file"/> with these settings in place of its own.</summary>
-    public ScenarioFile ApplyTo(ScenarioFile file) => file with
+    internal ScenarioFile ApplyTo(ScenarioFile file) => file with
     {
         Stacks = new StacksConfig
         {

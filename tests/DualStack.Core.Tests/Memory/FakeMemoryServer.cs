@@ -1,16 +1,18 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Net;
 using System.Text;
 using System.Text.Json;
 using DualStack.Core.Memory;
 using DualStack.Core.Stacks;
-using DualStack.Core.Tests.Support;
+using DualStack.TestUtils;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace DualStack.Core.Tests.Memory;
 
 /// <summary>
-/// Contract v1's memory API on 127.0.0.1 (HttpListener), behaving like the sample agent's store: a change feed in
+/// Contract v1's memory API on 127.0.0.1 port 0 (Kestrel), behaving like the sample agent's store: a change feed in
 /// write order, an entry re-listed when changed, an identical upsert changing nothing, cursor = last sequence scanned.
 /// Counts every request and can fail or intercept them.
 /// </summary>
@@ -18,26 +20,27 @@ internal sealed class FakeMemoryServer : IAsyncDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    private readonly HttpListener _listener = new();
     private readonly Lock _gate = new();
     private readonly Dictionary<string, Stored> _byId = new(StringComparer.Ordinal);
     private readonly List<Stored> _log = [];
-    private readonly Task _loop;
+    private LoopbackApp _app = null!;
     private long _sequence;
     private int _puts;
     private int _failGets;
     private int _failPuts;
 
-    public FakeMemoryServer()
+    private FakeMemoryServer()
     {
-        var port = Loopback.FreePort();
-        BaseAddress = new Uri($"http://127.0.0.1:{port}/");
-        _listener.Prefixes.Add(BaseAddress.AbsoluteUri);
-        _listener.Start();
-        _loop = Task.Run(AcceptAsync);
     }
 
-    public Uri BaseAddress { get; }
+    public Uri BaseAddress => _app.Address;
+
+    public static async Task<FakeMemoryServer> StartAsync()
+    {
+        var server = new FakeMemoryServer();
+        server._app = await LoopbackApp.StartAsync(app => app.Run(server.HandleAsync));
+        return server;
+    }
 
     /// <summary>Called before each PUT is applied with its 1-based number; may throw to drop the connection's answer.</summary>
     public Action<int, string>? OnPut { get; set; }
@@ -87,53 +90,25 @@ internal sealed class FakeMemoryServer : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        _listener.Stop();
-        _listener.Close();
-        try
-        {
-            await _loop;
-        }
-        catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-        {
-        }
-    }
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
 
-    private async Task AcceptAsync()
-    {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => HandleAsync(context));
-        }
-    }
-
-    private async Task HandleAsync(HttpListenerContext context)
+    private async Task HandleAsync(HttpContext context)
     {
         var request = context.Request;
         var response = context.Response;
         try
         {
-            if (RequiredToken is { } token && request.Headers["Authorization"] != "Bearer " + token)
+            if (RequiredToken is { } token && request.Headers.Authorization != "Bearer " + token)
             {
                 await WriteAsync(response, 401, new { title = "unauthorized" });
                 return;
             }
 
-            var path = request.Url!.AbsolutePath;
-            if (request.HttpMethod == "GET" && path == "/v1/memory")
+            // The path as sent (Kestrel's Path is decoded already): ids are unescaped once, below.
+            var path = (context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? request.Path.Value ?? "/").Split('?')[0];
+            if (HttpMethods.IsGet(request.Method) && path == "/v1/memory")
             {
-                var since = request.QueryString["since"];
+                var since = request.Query["since"].FirstOrDefault();
                 GetSinces.Enqueue(since ?? string.Empty);
                 if (Interlocked.Decrement(ref _failGets) >= 0)
                 {
@@ -141,13 +116,13 @@ internal sealed class FakeMemoryServer : IAsyncDisposable
                     return;
                 }
 
-                var limit = int.TryParse(request.QueryString["limit"], CultureInfo.InvariantCulture, out var l) ? l : 500;
+                var limit = int.TryParse(request.Query["limit"].FirstOrDefault(), CultureInfo.InvariantCulture, out var l) ? l : 500;
                 var after = string.IsNullOrEmpty(since) ? 0 : long.Parse(since, CultureInfo.InvariantCulture);
-                await WriteAsync(response, 200, Read(request.QueryString["userId"], after, limit));
+                await WriteAsync(response, 200, Read(request.Query["userId"].FirstOrDefault(), after, limit));
                 return;
             }
 
-            if (request.HttpMethod == "PUT" && path.StartsWith("/v1/memory/", StringComparison.Ordinal))
+            if (HttpMethods.IsPut(request.Method) && path.StartsWith("/v1/memory/", StringComparison.Ordinal))
             {
                 var id = Uri.UnescapeDataString(path["/v1/memory/".Length..]);
                 var n = Interlocked.Increment(ref _puts);
@@ -159,7 +134,7 @@ internal sealed class FakeMemoryServer : IAsyncDisposable
                     return;
                 }
 
-                var body = await JsonSerializer.DeserializeAsync<Body>(request.InputStream, Json);
+                var body = await JsonSerializer.DeserializeAsync<Body>(request.Body, Json);
                 if (body is null || string.IsNullOrWhiteSpace(body.UserId) || string.IsNullOrWhiteSpace(body.Text))
                 {
                     await WriteAsync(response, 400, new { title = "'userId' and 'text' are required" });
@@ -175,7 +150,7 @@ internal sealed class FakeMemoryServer : IAsyncDisposable
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // An interceptor threw: drop the connection without an answer, like a crashing server.
-            response.Abort();
+            context.Abort();
         }
     }
 
@@ -227,14 +202,13 @@ internal sealed class FakeMemoryServer : IAsyncDisposable
         }
     }
 
-    private static async Task WriteAsync(HttpListenerResponse response, int status, object body)
+    private static async Task WriteAsync(HttpResponse response, int status, object body)
     {
         response.StatusCode = status;
         response.ContentType = status >= 400 ? "application/problem+json" : "application/json";
         var bytes = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(body, Json));
-        response.ContentLength64 = bytes.Length;
-        await response.OutputStream.WriteAsync(bytes);
-        response.Close();
+        response.ContentLength = bytes.Length;
+        await response.Body.WriteAsync(bytes);
     }
 
     private sealed record Stored(NativeMemoryEntry Entry, long Sequence);

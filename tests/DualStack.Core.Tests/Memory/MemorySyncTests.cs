@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using DualStack.Core.Memory;
 using DualStack.Core.Tests.Support;
+using DualStack.TestUtils;
 
 namespace DualStack.Core.Tests.Memory;
 
@@ -22,7 +23,7 @@ public sealed class MemorySyncTests
     [Test]
     public async Task Snapshot_2000EntriesPagedBy100_WritesEveryEntryOnceInWriteOrder()
     {
-        await using var server = new FakeMemoryServer();
+        await using var server = await FakeMemoryServer.StartAsync();
         Seed(server, 2000);
         using var client = server.Client();
         var writer = new StringWriter();
@@ -41,8 +42,8 @@ public sealed class MemorySyncTests
     [Test]
     public async Task Restore_SnapshotIntoEmptyStack_DiffIsIdenticalAndASecondRestoreWritesNothing()
     {
-        await using var source = new FakeMemoryServer();
-        await using var target = new FakeMemoryServer();
+        await using var source = await FakeMemoryServer.StartAsync();
+        await using var target = await FakeMemoryServer.StartAsync();
         Seed(source, 250);
         source.Write(Id(7), "u-1", "changed later", "c-9", Since);
         using var a = source.Client();
@@ -66,7 +67,7 @@ public sealed class MemorySyncTests
     [Test]
     public async Task Restore_MalformedLines_NamesEachLineAndRestoresEveryOtherLine()
     {
-        await using var target = new FakeMemoryServer();
+        await using var target = await FakeMemoryServer.StartAsync();
         using var client = target.Client();
         var jsonl = string.Join('\n',
             """{"id":"m-1","userId":"u-1","text":"prefers email"}""",
@@ -89,8 +90,8 @@ public sealed class MemorySyncTests
     [Test]
     public async Task Replicate_CancelledMidPage_RestartResumesFromCheckpointWithoutLossOrDuplicates()
     {
-        await using var source = new FakeMemoryServer();
-        await using var target = new FakeMemoryServer();
+        await using var source = await FakeMemoryServer.StartAsync();
+        await using var target = await FakeMemoryServer.StartAsync();
         Seed(source, 1000);
         using var from = source.Client();
         using var to = target.Client();
@@ -129,8 +130,8 @@ public sealed class MemorySyncTests
     [Test]
     public async Task Replicate_CheckpointOfAnotherPair_IsRefusedBeforeAnyWork()
     {
-        await using var source = new FakeMemoryServer();
-        await using var target = new FakeMemoryServer();
+        await using var source = await FakeMemoryServer.StartAsync();
+        await using var target = await FakeMemoryServer.StartAsync();
         Seed(source, 10);
         using var from = source.Client();
         using var to = target.Client();
@@ -146,8 +147,8 @@ public sealed class MemorySyncTests
     [Test]
     public async Task Replicate_Follow_PicksUpLaterWritesAndRetriesATransientFailure()
     {
-        await using var source = new FakeMemoryServer();
-        await using var target = new FakeMemoryServer();
+        await using var source = await FakeMemoryServer.StartAsync();
+        await using var target = await FakeMemoryServer.StartAsync();
         Seed(source, 30);
         using var from = source.Client();
         using var to = target.Client();
@@ -183,8 +184,8 @@ public sealed class MemorySyncTests
     [Test]
     public async Task Replicate_TargetRefusesAnEntry_StopsBeforeThatPageAndKeepsTheCheckpoint()
     {
-        await using var source = new FakeMemoryServer();
-        await using var target = new FakeMemoryServer();
+        await using var source = await FakeMemoryServer.StartAsync();
+        await using var target = await FakeMemoryServer.StartAsync();
         Seed(source, 20);
         source.Write("broken", "u-1", " ");
         using var from = source.Client();
@@ -200,8 +201,10 @@ public sealed class MemorySyncTests
     [Test]
     public void Replicate_UnreachableSource_FailsFastWithOneLineNamingTheStack()
     {
-        using var from = MemoryClient.Create(Loopback.ClosedUrl());
-        using var to = MemoryClient.Create(Loopback.ClosedUrl());
+        using var closedFrom = new ClosedPort();
+        using var closedTo = new ClosedPort();
+        using var from = MemoryClient.Create(closedFrom.Url.AbsoluteUri);
+        using var to = MemoryClient.Create(closedTo.Url.AbsoluteUri);
 
         var error = Assert.ThrowsAsync<MemorySyncException>(() => new MemorySync().ReplicateAsync(from, to, null, follow: true, TimeSpan.FromMilliseconds(10), null, CancellationToken.None));
 
@@ -212,8 +215,8 @@ public sealed class MemorySyncTests
     [Test]
     public async Task Diff_MissingExtraAndChanged_AreReportedPerUser()
     {
-        await using var old = new FakeMemoryServer();
-        await using var @new = new FakeMemoryServer();
+        await using var old = await FakeMemoryServer.StartAsync();
+        await using var @new = await FakeMemoryServer.StartAsync();
         foreach (var server in new[] { old, @new })
         {
             server.Write("same-1", "u-1", "prefers email");
@@ -246,8 +249,8 @@ public sealed class MemorySyncTests
     [Test]
     public async Task Merge_SinceT_CopiesNewEntriesResolvesConflictsByRuleAndASecondMergeWritesNothing()
     {
-        await using var @new = new FakeMemoryServer();
-        await using var old = new FakeMemoryServer();
+        await using var @new = await FakeMemoryServer.StartAsync();
+        await using var old = await FakeMemoryServer.StartAsync();
         var d2 = Since.AddDays(1);
         @new.Write("n-1", "u-1", "Please remember that I prefer email", "c-1", d2);
         @new.Write("n-old", "u-2", "before the window", "c-2", Nov);
@@ -288,7 +291,8 @@ public sealed class MemorySyncTests
     [Test]
     public async Task Client_TokenFromEnvironment_IsSentAndNeverInMessages()
     {
-        await using var server = new FakeMemoryServer { RequiredToken = "s3cret-memory-token" };
+        await using var server = await FakeMemoryServer.StartAsync();
+        server.RequiredToken = "s3cret-memory-token";
         server.Write("m-1", "u-1", "prefers email");
         using var authorized = MemoryClient.Create(server.BaseAddress.AbsoluteUri, "MEM_TOKEN", name => name == "MEM_TOKEN" ? "s3cret-memory-token" : null);
         using var anonymous = MemoryClient.Create(server.BaseAddress.AbsoluteUri);

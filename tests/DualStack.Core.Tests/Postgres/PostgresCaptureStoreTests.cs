@@ -11,7 +11,7 @@ public sealed class PostgresCaptureStoreTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 30, 8, 0, 0, TimeSpan.Zero);
 
-    private static async Task<string> Database() => await (await PostgresCluster.SharedAsync()).CreateDatabaseAsync("capture");
+    private static async Task<string> Database() => await PostgresCluster.NewDatabaseAsync("capture");
 
     private static CapturedExchange Exchange(int i, string? key = null, DateTimeOffset? at = null) => new()
     {

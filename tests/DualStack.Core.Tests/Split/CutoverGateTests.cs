@@ -16,6 +16,7 @@ using Microsoft.Extensions.Time.Testing;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
 using WireMock.Server;
+using DualStack.TestUtils;
 
 namespace DualStack.Core.Tests.Split;
 
@@ -33,9 +34,9 @@ public sealed class CutoverGateTests
     [OneTimeSetUp]
     public void StartServers()
     {
-        _old = Loopback.StartWireMock();
-        _new = Loopback.StartWireMock();
-        _proxy = Loopback.StartWireMock();
+        _old = WireMockLoopback.Start();
+        _new = WireMockLoopback.Start();
+        _proxy = WireMockLoopback.Start();
         _http = new HttpClient();
     }
 
@@ -327,7 +328,8 @@ public sealed class CutoverGateTests
     [Test]
     public async Task EvaluateAsync_NewStackDown_MonitoringFailsWithoutThrowing()
     {
-        var report = await Evaluate(config: Config() with { NewStackUrl = Loopback.ClosedUrl() });
+        using var closed = new ClosedPort();
+        var report = await Evaluate(config: Config() with { NewStackUrl = closed.Url.AbsoluteUri });
 
         Assert.That(Item(report, "monitoring").Status, Is.EqualTo(CutoverStatus.Fail));
         Assert.That(Item(report, "memory").Evidence, Does.StartWith("cannot list memory: new stack: "));
@@ -439,7 +441,8 @@ public sealed class CutoverGateTests
     [Test]
     public async Task CheckTls_NothingListening_FailsNamingHandshake()
     {
-        var url = new Uri(Loopback.ClosedUrl().Replace("http://", "https://", StringComparison.Ordinal));
+        using var closed = new ClosedPort();
+        var url = new Uri($"https://127.0.0.1:{closed.Port}/");
 
         var item = await CutoverGate.CheckTlsAsync(url, 14, TimeProvider.System, TimeSpan.FromSeconds(5), trustedRoot: null, CancellationToken.None);
 

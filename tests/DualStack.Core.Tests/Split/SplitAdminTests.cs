@@ -20,7 +20,7 @@ public sealed class SplitAdminTests
     private WireMockServer _server = null!;
 
     [OneTimeSetUp]
-    public void StartServer() => _server = Loopback.StartWireMock();
+    public void StartServer() => _server = WireMockLoopback.Start();
 
     [OneTimeTearDown]
     public void StopServer()

@@ -1,24 +1,25 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace DualStack.Proxy.Tests;
+namespace DualStack.TestUtils;
 
-/// <summary>A scriptable old stack on 127.0.0.1:0: each test maps the routes it needs.</summary>
-internal sealed class Backend : IAsyncDisposable
+/// <summary>A scriptable HTTP server on 127.0.0.1:0 (Kestrel, no logging, no body-size limit): the caller maps its routes.</summary>
+public sealed class LoopbackApp : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private Backend(WebApplication app, Uri address)
+    private LoopbackApp(WebApplication app, Uri address)
     {
         _app = app;
         Address = address;
     }
 
+    /// <summary>The bound address, ending in <c>/</c>.</summary>
     public Uri Address { get; }
 
-    public static async Task<Backend> StartAsync(Action<WebApplication> map)
+    /// <summary>Starts the server once <paramref name="map"/> has mapped its routes or middleware.</summary>
+    public static async Task<LoopbackApp> StartAsync(Action<WebApplication> map)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -27,9 +28,10 @@ internal sealed class Backend : IAsyncDisposable
         var app = builder.Build();
         map(app);
         await app.StartAsync();
-        return new Backend(app, new Uri(app.Urls.First() + "/"));
+        return new LoopbackApp(app, new Uri(app.Urls.First() + "/"));
     }
 
+    /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
