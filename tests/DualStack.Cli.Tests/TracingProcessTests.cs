@@ -64,20 +64,8 @@ public sealed class TracingProcessTests
             info.Environment[name] = value;
         }
 
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return (process.ExitCode, $"exit {process.ExitCode}\n--- stdout ---\n{await stdout}\n--- stderr ---\n{await stderr}");
+        info.Environment.Remove("DUALSTACK_DEBUG");
+        var result = await CliRunner.RunProcessAsync(info, TimeSpan.FromMinutes(3));
+        return (result.ExitCode, result.ToString());
     }
 }
