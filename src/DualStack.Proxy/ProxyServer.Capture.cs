@@ -1,19 +1,5 @@
-using DualStack.Core.Privacy;
-using System.Diagnostics;
-using System.Diagnostics.Metrics;
-using System.Net;
-using System.Text;
 using DualStack.Core.Capture;
-using DualStack.Core.Routing;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Logging;
-using Yarp.ReverseProxy.Forwarder;
 
 namespace DualStack.Proxy;
 

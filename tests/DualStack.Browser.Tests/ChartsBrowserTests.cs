@@ -24,36 +24,10 @@ namespace DualStack.Browser.Tests;
 /// with <c>DUALSTACK_README_IMAGES=1</c> they also replace the README's pictures in <c>docs/img/</c>.
 /// </summary>
 [NonParallelizable]
-public sealed class ChartsBrowserTests
+public sealed class ChartsBrowserTests : BrowserTest
 {
     private const string Token = "charts-token-17";
 
-    private IPlaywright _playwright = null!;
-    private IBrowser _browser = null!;
-    private string _tempRoot = null!;
-
-    [OneTimeSetUp]
-    public async Task StartBrowser()
-    {
-        _tempRoot = Path.Combine(Path.GetTempPath(), "dualstack-charts-" + Guid.NewGuid().ToString("N")[..8]);
-        _playwright = await Playwright.CreateAsync();
-        _browser = await Chromium.LaunchAsync(_playwright);
-    }
-
-    [OneTimeTearDown]
-    public async Task StopBrowser()
-    {
-        if (_browser is not null)
-        {
-            await _browser.DisposeAsync();
-        }
-
-        _playwright?.Dispose();
-        if (_tempRoot is not null && Directory.Exists(_tempRoot))
-        {
-            Directory.Delete(_tempRoot, recursive: true);
-        }
-    }
 
     [Test]
     public async Task RunReport_DemoWithWrongSkillArgs_ChartsVisibleAndAgreeWithResultsJson()
@@ -73,13 +47,13 @@ public sealed class ChartsBrowserTests
                 timeout.Token);
         }
 
-        var directory = Path.Combine(_tempRoot, "run");
+        var directory = Path.Combine(TempRoot, "run");
         var resultsPath = await ResultsFile.WriteAsync(result, directory, timeout.Token);
         var reportPath = await HtmlReport.WriteAsync(result, directory, timeout.Token);
         using var json = JsonDocument.Parse(await File.ReadAllTextAsync(resultsPath, timeout.Token));
         var results = json.RootElement;
 
-        await using var context = await _browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 900 } });
+        await using var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 900 } });
         var page = await context.NewPageAsync();
         var problems = new List<string>();
         page.Console += (_, message) => { if (message.Type is "error" or "warning") { lock (problems) { problems.Add(message.Text); } } };
@@ -155,12 +129,12 @@ public sealed class ChartsBrowserTests
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         var configPath = EmbeddedStacks.FindRepoFile(Path.Combine("scenarios", "drill-fault.json")) ?? throw new InvalidOperationException("scenarios/drill-fault.json not found");
         var report = await EmbeddedDrill.RunAsync(DrillConfig.Load(configPath), DrillMerge.MergeAsync, adminToken: null, progress: null, timeout.Token);
-        var directory = await DrillReportWriter.WriteAsync(report, Path.Combine(_tempRoot, "drill"), timeout.Token);
+        var directory = await DrillReportWriter.WriteAsync(report, Path.Combine(TempRoot, "drill"), timeout.Token);
         using var json = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(directory, "drill.json"), timeout.Token));
         var drill = json.RootElement;
         Assert.That(drill.TryGetProperty("rolledBackAt", out _), Is.True, "the fault drill rolled back");
 
-        await using var context = await _browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1200, Height = 900 } });
+        await using var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1200, Height = 900 } });
         var page = await context.NewPageAsync();
         var problems = new List<string>();
         page.Console += (_, message) => { if (message.Type is "error" or "warning") { lock (problems) { problems.Add(message.Text); } } };
@@ -219,7 +193,7 @@ public sealed class ChartsBrowserTests
             }
         }
 
-        await using var context = await _browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+        await using var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
         var page = await context.NewPageAsync();
         var problems = new List<string>();
         page.Console += (_, message) => { if (message.Type is "error" or "warning") { lock (problems) { problems.Add(message.Text); } } };

@@ -12,35 +12,14 @@ namespace DualStack.Browser.Tests;
 
 /// <summary>The HTML report as a reviewer uses it, in headless Chromium opened from file://.</summary>
 [NonParallelizable]
-public sealed class HtmlReportBrowserTests
+public sealed class HtmlReportBrowserTests : BrowserTest
 {
-    private IPlaywright _playwright = null!;
-    private IBrowser _browser = null!;
     private string _reportPath = null!;
-    private string _tempRoot = null!;
 
     [OneTimeSetUp]
-    public async Task StartBrowser()
+    public async Task WriteReport()
     {
-        _tempRoot = Path.Combine(Path.GetTempPath(), "dualstack-browser-" + Guid.NewGuid().ToString("N")[..8]);
-        _reportPath = await HtmlReport.WriteAsync(SampleRuns.Build(), Path.Combine(_tempRoot, "sample"), CancellationToken.None);
-        _playwright = await Playwright.CreateAsync();
-        _browser = await Chromium.LaunchAsync(_playwright);
-    }
-
-    [OneTimeTearDown]
-    public async Task StopBrowser()
-    {
-        if (_browser is not null)
-        {
-            await _browser.DisposeAsync();
-        }
-
-        _playwright?.Dispose();
-        if (_tempRoot is not null && Directory.Exists(_tempRoot))
-        {
-            Directory.Delete(_tempRoot, recursive: true);
-        }
+        _reportPath = await HtmlReport.WriteAsync(SampleRuns.Build(), Path.Combine(TempRoot, "sample"), CancellationToken.None);
     }
 
     [Test]
@@ -158,7 +137,7 @@ public sealed class HtmlReportBrowserTests
 
         var partial = result.Conversations.Single(c => c.Conversation.Id == "partial-refund");
         Assert.That(partial.Verdict, Is.EqualTo(Verdict.Regression), partial.Reason);
-        var path = await HtmlReport.WriteAsync(result, Path.Combine(_tempRoot, "e2e"), timeout.Token);
+        var path = await HtmlReport.WriteAsync(result, Path.Combine(TempRoot, "e2e"), timeout.Token);
 
         await using var context = await NewContextAsync();
         var page = await context.NewPageAsync();
@@ -178,7 +157,7 @@ public sealed class HtmlReportBrowserTests
     }
 
     private Task<IBrowserContext> NewContextAsync() =>
-        _browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 900 } });
+        Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 900 } });
 
     private static string FileUrl(string path) => new Uri(path).AbsoluteUri;
 
