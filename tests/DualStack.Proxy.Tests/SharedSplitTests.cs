@@ -35,14 +35,15 @@ public sealed class SharedSplitTests
         });
 
     [Test]
-    public async Task Route_TwoInstancesOnOneDatabase_AgreeOnEveryDecisionAndRollbackReachesBothWithinOneSecond()
+    public async Task Route_TwoInstancesOnOneDatabase_AgreeOnEveryDecisionAndRollbackReachesBothThroughNotify()
     {
         var database = await PostgresCluster.NewDatabaseAsync("split");
         await using var old = await Stack("old");
         await using var @new = await Stack("new");
-        // Polling every 5 s: a rollback arriving within 1 s can only have come through LISTEN/NOTIFY.
-        await using var a = await Split(old.Address, @new.Address, database, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30));
-        await using var b = await Split(old.Address, @new.Address, database, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30));
+        // Polling every 10 minutes: every change that arrives during the test came through LISTEN/NOTIFY (no timing
+        // assertion needed to prove it; the propagation time is printed, and benchmarked in the README's figures).
+        await using var a = await Split(old.Address, @new.Address, database, TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(30));
+        await using var b = await Split(old.Address, @new.Address, database, TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(30));
         using var adminA = Admin(a);
         using var adminB = Admin(b);
 
@@ -82,14 +83,8 @@ public sealed class SharedSplitTests
         var pinnedNew = keys.First(k => a.Split.State.Peek(k) == StackChoice.New);
         var clock = Stopwatch.StartNew();
         (await adminB.PostAsJsonAsync("admin/api/rollback", new { reason = "refunds look wrong" })).EnsureSuccessStatusCode();
-        while (!a.Split.State.Snapshot.RolledBack && clock.Elapsed < TimeSpan.FromSeconds(10))
-        {
-            await Task.Delay(2);
-        }
-
-        var propagation = clock.Elapsed;
-        TestContext.Out.WriteLine($"rollback on B reached A after {propagation.TotalMilliseconds:0.0} ms");
-        Assert.That(propagation, Is.LessThanOrEqualTo(TimeSpan.FromSeconds(1)), "a rollback issued to one instance reaches the other within 1 s");
+        await Until(() => a.Split.State.Snapshot.RolledBack, "a rollback issued to B reaches A (through NOTIFY: the poll is 10 minutes away)");
+        TestContext.Out.WriteLine($"rollback on B reached A after {clock.Elapsed.TotalMilliseconds:0.0} ms");
         Assert.That(await Turn(a, pinnedNew), Is.EqualTo("old"));
         Assert.That(await Turn(b, pinnedNew), Is.EqualTo("old"));
 
@@ -171,7 +166,7 @@ public sealed class SharedSplitTests
 
     private static async Task Until(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
     {
-        // Generous deadlines: a loaded 2-core machine is slow, and only the rollback bound is a timing claim.
+        // Generous deadlines: a loaded 2-core machine is slow; nothing here is a timing claim.
         var deadline = Stopwatch.StartNew();
         while (!await condition())
         {
