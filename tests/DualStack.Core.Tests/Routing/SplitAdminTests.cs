@@ -13,24 +13,10 @@ using WireMock.Server;
 
 namespace DualStack.Core.Tests.Routing;
 
-public sealed class SplitAdminTests
+public sealed class SplitAdminTests : WireMockTest
 {
     private static readonly DateTimeOffset T0 = new(2026, 12, 1, 9, 0, 0, TimeSpan.Zero);
 
-    private WireMockServer _server = null!;
-
-    [OneTimeSetUp]
-    public void StartServer() => _server = WireMockLoopback.Start();
-
-    [OneTimeTearDown]
-    public void StopServer()
-    {
-        _server.Stop();
-        _server.Dispose();
-    }
-
-    [SetUp]
-    public void Reset() => _server.Reset();
 
     internal static SplitStatus Sample() => new()
     {
@@ -93,9 +79,9 @@ public sealed class SplitAdminTests
     [Test]
     public async Task Client_GetState_SendsBearerTokenAndParsesStatus()
     {
-        _server.Given(Request.Create().WithPath("/admin/api/state").UsingGet().WithHeader("Authorization", "Bearer s3cret"))
+        Server.Given(Request.Create().WithPath("/admin/api/state").UsingGet().WithHeader("Authorization", "Bearer s3cret"))
             .RespondWith(Response.Create().WithHeader("Content-Type", "application/json").WithBody(JsonSerializer.Serialize(Sample(), DualStackJson.Options)));
-        var client = SplitAdminClient.Create(new Uri(_server.Url!), "s3cret");
+        var client = SplitAdminClient.Create(new Uri(Server.Url!), "s3cret");
 
         var status = await client.GetStateAsync(CancellationToken.None);
 
@@ -109,18 +95,18 @@ public sealed class SplitAdminTests
         var body = JsonSerializer.Serialize(Sample(), DualStackJson.Options);
         foreach (var path in new[] { "/admin/api/percent", "/admin/api/rollback", "/admin/api/advance", "/admin/api/promote" })
         {
-            _server.Given(Request.Create().WithPath(path).UsingPost())
+            Server.Given(Request.Create().WithPath(path).UsingPost())
                 .RespondWith(Response.Create().WithHeader("Content-Type", "application/json").WithBody(body));
         }
 
-        var client = SplitAdminClient.Create(new Uri(_server.Url!), "t");
+        var client = SplitAdminClient.Create(new Uri(Server.Url!), "t");
 
         await client.SetPercentAsync(new SetPercentRequest(25, "next"), CancellationToken.None);
         await client.RollbackAsync(new ReasonRequest("bad replies"), CancellationToken.None);
         await client.AdvanceAsync(new ReasonRequest(null), CancellationToken.None);
         await client.PromoteAsync(new ReasonRequest("done"), CancellationToken.None);
 
-        var requests = _server.LogEntries.Select(e => e.RequestMessage!).ToArray();
+        var requests = Server.LogEntries.Select(e => e.RequestMessage!).ToArray();
         Assert.That(requests.Select(r => r.Path), Is.EqualTo(new[] { "/admin/api/percent", "/admin/api/rollback", "/admin/api/advance", "/admin/api/promote" }));
         var first = JsonNode.Parse(requests[0].Body!)!;
         Assert.That((first["percent"]!.GetValue<double>(), first["reason"]!.GetValue<string>()), Is.EqualTo((25.0, "next")));
@@ -131,8 +117,8 @@ public sealed class SplitAdminTests
     [Test]
     public void Client_Unauthorized_ThrowsApiExceptionWith401()
     {
-        _server.Given(Request.Create().WithPath("/admin/api/state").UsingGet()).RespondWith(Response.Create().WithStatusCode(401));
-        var client = SplitAdminClient.Create(new Uri(_server.Url!), "wrong");
+        Server.Given(Request.Create().WithPath("/admin/api/state").UsingGet()).RespondWith(Response.Create().WithStatusCode(401));
+        var client = SplitAdminClient.Create(new Uri(Server.Url!), "wrong");
 
         var ex = Assert.ThrowsAsync<ApiException>(() => client.GetStateAsync(CancellationToken.None));
 

@@ -9,24 +9,10 @@ using WireMock.Server;
 
 namespace DualStack.Core.Tests.Stacks;
 
-public sealed class NativeAgentStackTests
+public sealed class NativeAgentStackTests : WireMockTest
 {
     private const string TurnsPath = "/v1/conversations/c-1/turns";
 
-    private WireMockServer _server = null!;
-
-    [OneTimeSetUp]
-    public void StartServer() => _server = WireMockLoopback.Start();
-
-    [OneTimeTearDown]
-    public void StopServer()
-    {
-        _server.Stop();
-        _server.Dispose();
-    }
-
-    [SetUp]
-    public void Reset() => _server.Reset();
 
     private static TurnRequest Turn(string message = "Where is order 4411?") => new()
     {
@@ -38,10 +24,10 @@ public sealed class NativeAgentStackTests
         Metadata = new Dictionary<string, string> { ["locale"] = "en-GB" },
     };
 
-    private IAgentStack CreateStack() => StackFactory.Create("new", new StackConfig { Url = _server.Url, Adapter = AdapterKind.Native });
+    private IAgentStack CreateStack() => StackFactory.Create("new", new StackConfig { Url = Server.Url, Adapter = AdapterKind.Native });
 
     private void StubTurn(int status, string body, string contentType = "application/json") =>
-        _server.Given(Request.Create().WithPath(TurnsPath).UsingPost())
+        Server.Given(Request.Create().WithPath(TurnsPath).UsingPost())
             .RespondWith(Response.Create().WithStatusCode(status).WithHeader("Content-Type", contentType).WithBody(body));
 
     [Test]
@@ -84,7 +70,7 @@ public sealed class NativeAgentStackTests
 
         await stack.SendTurnAsync(Turn("Where is order 4411?"), CancellationToken.None);
 
-        var entry = _server.LogEntries.Single();
+        var entry = Server.LogEntries.Single();
         Assert.That(entry.RequestMessage!.Path, Is.EqualTo(TurnsPath));
         Assert.That(entry.RequestMessage.Method, Is.EqualTo("POST"));
         var body = JsonNode.Parse(entry.RequestMessage.Body!)!;
@@ -163,9 +149,9 @@ public sealed class NativeAgentStackTests
     [Test]
     public async Task SendTurnAsync_AnswerSlowerThanTurnTimeout_ReturnsTimeout()
     {
-        _server.Given(Request.Create().WithPath(TurnsPath).UsingPost())
+        Server.Given(Request.Create().WithPath(TurnsPath).UsingPost())
             .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("""{ "reply": "late" }""").WithDelay(TimeSpan.FromSeconds(2)));
-        var uri = new Uri(_server.Url!);
+        var uri = new Uri(Server.Url!);
         using var stack = new NativeAgentStack("new", StackFactory.CreateHttpClient(uri, new Dictionary<string, string>()), TimeProvider.System, TimeSpan.FromMilliseconds(300));
 
         var observation = await stack.SendTurnAsync(Turn(), CancellationToken.None);
@@ -178,7 +164,7 @@ public sealed class NativeAgentStackTests
     [Test]
     public async Task SendTurnAsync_CallerCancels_ReturnsCancelledWithoutThrowing()
     {
-        _server.Given(Request.Create().WithPath(TurnsPath).UsingPost())
+        Server.Given(Request.Create().WithPath(TurnsPath).UsingPost())
             .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("""{ "reply": "late" }""").WithDelay(TimeSpan.FromSeconds(2)));
         using var stack = CreateStack();
         using var cts = new CancellationTokenSource();
@@ -192,7 +178,7 @@ public sealed class NativeAgentStackTests
     [Test]
     public async Task CheckHealthAsync_StackAnswersOk_IsHealthyWithVersion()
     {
-        _server.Given(Request.Create().WithPath("/v1/health").UsingGet())
+        Server.Given(Request.Create().WithPath("/v1/health").UsingGet())
             .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("""{ "status": "ok", "version": "2.1.0" }"""));
         using var stack = CreateStack();
 
@@ -206,7 +192,7 @@ public sealed class NativeAgentStackTests
     [Test]
     public async Task CheckHealthAsync_StackReportsDegraded_IsUnhealthy()
     {
-        _server.Given(Request.Create().WithPath("/v1/health").UsingGet())
+        Server.Given(Request.Create().WithPath("/v1/health").UsingGet())
             .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("""{ "status": "degraded" }"""));
         using var stack = CreateStack();
 
@@ -219,7 +205,7 @@ public sealed class NativeAgentStackTests
     [Test]
     public async Task CheckHealthAsync_Status503_IsUnhealthyNamingStatus()
     {
-        _server.Given(Request.Create().WithPath("/v1/health").UsingGet())
+        Server.Given(Request.Create().WithPath("/v1/health").UsingGet())
             .RespondWith(Response.Create().WithStatusCode(503).WithBody("maintenance"));
         using var stack = CreateStack();
 

@@ -10,35 +10,21 @@ using WireMock.Server;
 
 namespace DualStack.Core.Tests.Stacks;
 
-public sealed class OpenAiAgentStackTests
+public sealed class OpenAiAgentStackTests : WireMockTest
 {
     private const string CompletionsPath = "/v1/chat/completions";
 
-    private WireMockServer _server = null!;
-
-    [OneTimeSetUp]
-    public void StartServer() => _server = WireMockLoopback.Start();
-
-    [OneTimeTearDown]
-    public void StopServer()
-    {
-        _server.Stop();
-        _server.Dispose();
-    }
-
-    [SetUp]
-    public void Reset() => _server.Reset();
 
     private static TurnRequest Turn() => new() { ConversationId = "c-7~b~abc123", UserId = "u-7~b~abc123", Message = "Refund order 4411 please", TurnIndex = 0 };
 
     private IAgentStack CreateStack(bool stream = false, bool toolCallsAreSkills = true, string? tokenEnv = null, Func<string, string?>? environment = null) =>
         StackFactory.Create(
             "new",
-            new StackConfig { Url = _server.Url, Adapter = AdapterKind.OpenAi, Stream = stream, ToolCallsAreSkills = toolCallsAreSkills, TokenEnv = tokenEnv },
+            new StackConfig { Url = Server.Url, Adapter = AdapterKind.OpenAi, Stream = stream, ToolCallsAreSkills = toolCallsAreSkills, TokenEnv = tokenEnv },
             environment: environment ?? (_ => null));
 
     private void StubCompletion(string body, string contentType = "application/json") =>
-        _server.Given(Request.Create().WithPath(CompletionsPath).UsingPost())
+        Server.Given(Request.Create().WithPath(CompletionsPath).UsingPost())
             .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", contentType).WithBody(body));
 
     private static string Completion(string content, params (string Name, string Arguments)[] toolCalls)
@@ -104,7 +90,7 @@ public sealed class OpenAiAgentStackTests
 
         await stack.SendTurnAsync(Turn(), CancellationToken.None);
 
-        var request = _server.LogEntries.Single().RequestMessage!;
+        var request = Server.LogEntries.Single().RequestMessage!;
         var body = JsonNode.Parse(request.Body!)!;
         Assert.That(body["user"]!.GetValue<string>(), Is.EqualTo("c-7~b~abc123"));
         Assert.That(body["messages"]!.AsArray().Last()!["content"]!.GetValue<string>(), Is.EqualTo("Refund order 4411 please"));
@@ -116,12 +102,12 @@ public sealed class OpenAiAgentStackTests
     public async Task SendTurnAsync_SendHistory_SendsEarlierTurnsAsMessagesInOrder()
     {
         StubCompletion(Completion("ok"));
-        using var stack = StackFactory.Create("new", new StackConfig { Url = _server.Url, Adapter = AdapterKind.OpenAi, SendHistory = true }, environment: _ => null);
+        using var stack = StackFactory.Create("new", new StackConfig { Url = Server.Url, Adapter = AdapterKind.OpenAi, SendHistory = true }, environment: _ => null);
         var request = Turn() with { TurnIndex = 2, History = [("Where is order 4411?", "It has shipped."), ("And 4412?", null)] };
 
         await stack.SendTurnAsync(request, CancellationToken.None);
 
-        var messages = JsonNode.Parse(_server.LogEntries.Single().RequestMessage!.Body!)!["messages"]!.AsArray();
+        var messages = JsonNode.Parse(Server.LogEntries.Single().RequestMessage!.Body!)!["messages"]!.AsArray();
         Assert.That(messages.Select(m => $"{m!["role"]}: {m["content"]}"), Is.EqualTo(new[]
         {
             "user: Where is order 4411?",
@@ -139,7 +125,7 @@ public sealed class OpenAiAgentStackTests
 
         await stack.SendTurnAsync(Turn(), CancellationToken.None);
 
-        Assert.That(_server.LogEntries.Single().RequestMessage!.Headers!.ContainsKey("Authorization"), Is.False);
+        Assert.That(Server.LogEntries.Single().RequestMessage!.Headers!.ContainsKey("Authorization"), Is.False);
     }
 
     [Test]
@@ -175,7 +161,7 @@ public sealed class OpenAiAgentStackTests
         var args = observation.SkillCalls![0].Arguments!.Value;
         Assert.That(args.GetProperty("orderId").GetString(), Is.EqualTo("4411"));
         Assert.That(args.GetProperty("amount").GetInt32(), Is.EqualTo(25));
-        Assert.That(JsonNode.Parse(_server.LogEntries.Single().RequestMessage!.Body!)!["stream"]!.GetValue<bool>(), Is.True);
+        Assert.That(JsonNode.Parse(Server.LogEntries.Single().RequestMessage!.Body!)!["stream"]!.GetValue<bool>(), Is.True);
     }
 
     // Line ends as a server may send them; ": keepalive" comments, event/id/retry fields and an event whose JSON is
@@ -313,7 +299,7 @@ public sealed class OpenAiAgentStackTests
     [Test]
     public async Task SendTurnAsync_Status502_ReturnsHttpStatusError()
     {
-        _server.Given(Request.Create().WithPath(CompletionsPath).UsingPost())
+        Server.Given(Request.Create().WithPath(CompletionsPath).UsingPost())
             .RespondWith(Response.Create().WithStatusCode(502).WithBody("bad gateway upstream"));
         using var stack = CreateStack();
 

@@ -13,3 +13,23 @@ internal static class WireMockLoopback
         StartAdminInterface = false,
     });
 }
+
+/// <summary>A test class with one WireMock server on 127.0.0.1 for all its tests, its mappings cleared before each.</summary>
+public abstract class WireMockTest
+{
+    /// <summary>The class's server.</summary>
+    protected WireMockServer Server { get; private set; } = null!;
+
+    [OneTimeSetUp]
+    public void StartServer() => Server = WireMockLoopback.Start();
+
+    [OneTimeTearDown]
+    public void StopServer()
+    {
+        Server.Stop();
+        Server.Dispose();
+    }
+
+    [SetUp]
+    public void ResetServer() => Server.Reset();
+}

@@ -11,25 +11,13 @@ using WireMock.Server;
 
 namespace DualStack.Core.Tests.Stacks.OpenClaw;
 
-public sealed class OpenClawAgentStackTests
+public sealed class OpenClawAgentStackTests : WireMockTest
 {
-    private WireMockServer _server = null!;
     private string _root = null!;
 
-    [OneTimeSetUp]
-    public void StartServer() => _server = WireMockLoopback.Start();
-
-    [OneTimeTearDown]
-    public void StopServer()
-    {
-        _server.Stop();
-        _server.Dispose();
-    }
-
     [SetUp]
-    public void Reset()
+    public void CreateRoot()
     {
-        _server.Reset();
         _root = Path.Combine(Path.GetTempPath(), "dualstack-openclaw-stack-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(Path.Combine(_root, "state"));
         Directory.CreateDirectory(Path.Combine(_root, "workspace"));
@@ -48,17 +36,17 @@ public sealed class OpenClawAgentStackTests
         new JsonObject { ["id"] = id, ["object"] = "chat.completion", ["choices"] = new JsonArray(new JsonObject { ["index"] = 0, ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = content } }) }.ToJsonString();
 
     private IAgentStack Create(StackConfig config) =>
-        StackFactory.Create("old", config with { Url = _server.Url, Adapter = AdapterKind.OpenClaw }, environment: name => name == "OC_TOKEN" ? "oc-secret" : null);
+        StackFactory.Create("old", config with { Url = Server.Url, Adapter = AdapterKind.OpenClaw }, environment: name => name == "OC_TOKEN" ? "oc-secret" : null);
 
     [Test]
     public async Task SendTurnAsync_OpenClaw_SendsSessionKeyAgentModelAndToken()
     {
-        _server.Given(Request.Create().WithPath("/v1/chat/completions").UsingPost()).RespondWith(Response.Create().WithHeader("Content-Type", "application/json").WithBody(Completion("chatcmpl_1", "On its way.")));
+        Server.Given(Request.Create().WithPath("/v1/chat/completions").UsingPost()).RespondWith(Response.Create().WithHeader("Content-Type", "application/json").WithBody(Completion("chatcmpl_1", "On its way.")));
         using var stack = Create(new StackConfig { AgentId = "support", TokenEnv = "OC_TOKEN" });
 
         var observation = await stack.SendTurnAsync(Turn(), CancellationToken.None);
 
-        var request = _server.LogEntries.Single().RequestMessage!;
+        var request = Server.LogEntries.Single().RequestMessage!;
         var body = JsonNode.Parse(request.Body!)!;
         Assert.Multiple(() =>
         {
@@ -76,7 +64,7 @@ public sealed class OpenClawAgentStackTests
     [Test]
     public async Task SendTurnAsync_NoStateDirNorWorkspace_SkillsAndMemoryNotObservedWithReasons()
     {
-        _server.Given(Request.Create().WithPath("/v1/chat/completions").UsingPost()).RespondWith(Response.Create().WithHeader("Content-Type", "application/json").WithBody(Completion("chatcmpl_1", "ok")));
+        Server.Given(Request.Create().WithPath("/v1/chat/completions").UsingPost()).RespondWith(Response.Create().WithHeader("Content-Type", "application/json").WithBody(Completion("chatcmpl_1", "ok")));
         using var stack = Create(new StackConfig());
 
         var observation = await stack.SendTurnAsync(Turn(), CancellationToken.None);
@@ -97,7 +85,7 @@ public sealed class OpenClawAgentStackTests
         var workspace = Path.Combine(_root, "workspace");
         OpenClawStore.Create(state);
         File.WriteAllText(Path.Combine(workspace, "MEMORY.md"), "- prefers email\n");
-        _server.Given(Request.Create().WithPath("/v1/chat/completions").UsingPost()).RespondWith(Response.Create().WithCallback(_ =>
+        Server.Given(Request.Create().WithPath("/v1/chat/completions").UsingPost()).RespondWith(Response.Create().WithCallback(_ =>
         {
             // The agent's write tool runs during the turn.
             Directory.CreateDirectory(Path.Combine(workspace, "memory"));
@@ -124,7 +112,7 @@ public sealed class OpenClawAgentStackTests
     {
         var inFlight = 0;
         var maxInFlight = 0;
-        _server.Given(Request.Create().WithPath("/v1/chat/completions").UsingPost()).RespondWith(Response.Create().WithCallback(_ =>
+        Server.Given(Request.Create().WithPath("/v1/chat/completions").UsingPost()).RespondWith(Response.Create().WithCallback(_ =>
         {
             var now = Interlocked.Increment(ref inFlight);
             InterlockedMax(ref maxInFlight, now);
