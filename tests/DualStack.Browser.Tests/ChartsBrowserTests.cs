@@ -28,24 +28,11 @@ public sealed class ChartsBrowserTests : BrowserTest
 {
     private const string Token = "charts-token-17";
 
-
     [Test]
     public async Task RunReport_DemoWithWrongSkillArgs_ChartsVisibleAndAgreeWithResultsJson()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        var scenarioPath = EmbeddedStacks.FindRepoFile(Path.Combine("scenarios", "demo.json")) ?? throw new InvalidOperationException("scenarios/demo.json not found");
-        var scenario = ScenarioLoader.Load(scenarioPath);
-        RunResult result;
-        await using (var stacks = await EmbeddedStacks.StartAsync(new EmbeddedStackOptions { NewFaults = ["wrong-skill-args"] }, timeout.Token))
-        {
-            using var oldStack = StackFactory.Create("old", new StackConfig { Url = stacks.OldServer.BaseAddress.AbsoluteUri });
-            using var newStack = StackFactory.Create("new", new StackConfig { Url = stacks.NewServer.BaseAddress.AbsoluteUri });
-            result = await VerificationRunner.RunAsync(
-                new VerificationRequest { Scenario = scenario, Old = oldStack, New = newStack, Conversations = scenario.Conversations, Semantic = null },
-                progress: null,
-                timeProvider: null,
-                timeout.Token);
-        }
+        var result = await SampleRuns.DemoWithFaultAsync("wrong-skill-args", timeout.Token);
 
         var directory = Path.Combine(TempRoot, "run");
         var resultsPath = await ResultsFile.WriteAsync(result, directory, timeout.Token);

@@ -121,19 +121,7 @@ public sealed class HtmlReportBrowserTests : BrowserTest
     public async Task EndToEnd_WrongSkillArgs_PartialRefundListedAsCriticalRegression()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var scenarioPath = EmbeddedStacks.FindRepoFile(Path.Combine("scenarios", "demo.json")) ?? throw new InvalidOperationException("scenarios/demo.json not found");
-        var scenario = ScenarioLoader.Load(scenarioPath);
-        RunResult result;
-        await using (var stacks = await EmbeddedStacks.StartAsync(new EmbeddedStackOptions { NewFaults = ["wrong-skill-args"] }, timeout.Token))
-        {
-            using var oldStack = StackFactory.Create("old", new StackConfig { Url = stacks.OldServer.BaseAddress.AbsoluteUri });
-            using var newStack = StackFactory.Create("new", new StackConfig { Url = stacks.NewServer.BaseAddress.AbsoluteUri });
-            result = await VerificationRunner.RunAsync(
-                new VerificationRequest { Scenario = scenario, Old = oldStack, New = newStack, Conversations = scenario.Conversations, Semantic = null },
-                progress: null,
-                timeProvider: null,
-                timeout.Token);
-        }
+        var result = await SampleRuns.DemoWithFaultAsync("wrong-skill-args", timeout.Token);
 
         var partial = result.Conversations.Single(c => c.Conversation.Id == "partial-refund");
         Assert.That(partial.Verdict, Is.EqualTo(Verdict.Regression), partial.Reason);

@@ -4,7 +4,11 @@ using DualStack.Core.Judgement;
 using DualStack.Core.Model;
 using DualStack.Core.Replay;
 using DualStack.Core.Results;
+using DualStack.Core.Runs;
+using DualStack.Core.Scenarios;
+using DualStack.Core.Stacks;
 using DualStack.Core.Verdicts;
+using DualStack.Sandbox;
 
 namespace DualStack.Browser.Tests;
 
@@ -17,6 +21,21 @@ internal static class SampleRuns
     public const string UnreachableId = "new-unreachable";
 
     private static readonly DateTimeOffset Started = new(2026, 11, 30, 12, 0, 0, TimeSpan.Zero);
+
+    /// <summary>The demo scenario replayed to the embedded sample stacks, <paramref name="fault"/> planted in the new one (lexical judge).</summary>
+    public static async Task<RunResult> DemoWithFaultAsync(string fault, CancellationToken cancellationToken)
+    {
+        var scenarioPath = EmbeddedStacks.FindRepoFile(Path.Combine("scenarios", "demo.json")) ?? throw new InvalidOperationException("scenarios/demo.json not found");
+        var scenario = ScenarioLoader.Load(scenarioPath);
+        await using var stacks = await EmbeddedStacks.StartAsync(new EmbeddedStackOptions { NewFaults = [fault] }, cancellationToken);
+        using var oldStack = StackFactory.Create("old", new StackConfig { Url = stacks.OldServer.BaseAddress.AbsoluteUri });
+        using var newStack = StackFactory.Create("new", new StackConfig { Url = stacks.NewServer.BaseAddress.AbsoluteUri });
+        return await VerificationRunner.RunAsync(
+            new VerificationRequest { Scenario = scenario, Old = oldStack, New = newStack, Conversations = scenario.Conversations, Semantic = null },
+            progress: null,
+            timeProvider: null,
+            cancellationToken);
+    }
 
     /// <summary>Four conversations: a refund regression (27.50 vs 25.00), a rewording (match), a 500 from new (regression), new unreachable (error).</summary>
     public static RunResult Build()
