@@ -223,13 +223,10 @@ internal static partial class TurnPanels
     private static void WriteRaw(TextWriter w, TurnResult turn)
     {
         w.Write("<details class=\"raw\"><summary>Raw responses</summary>\n<div class=\"raw-grid\">");
-        WriteRawOne(w, "Old (A)", turn.Old);
-        if (turn.OldRepeat is { } repeat)
+        foreach (var (lane, observation) in Lanes(turn))
         {
-            WriteRawOne(w, "A′", repeat);
+            WriteRawOne(w, lane, observation);
         }
-
-        WriteRawOne(w, "New (B)", turn.New);
         w.Write("</div></details>\n");
     }
 

@@ -339,14 +339,23 @@ internal static partial class TurnPanels
         }
 
         w.Write("<div class=\"errors\">\n");
-        WriteError(w, "Old (A)", turn.Old);
+        foreach (var (lane, observation) in Lanes(turn))
+        {
+            WriteError(w, lane, observation);
+        }
+        w.Write("</div>\n");
+    }
+
+    /// <summary>The lanes a turn's panels show, labelled: old (A), old again (A′) when asked twice, new (B).</summary>
+    private static IEnumerable<(string Lane, StackObservation Observation)> Lanes(TurnResult turn)
+    {
+        yield return ("Old (A)", turn.Old);
         if (turn.OldRepeat is { } repeat)
         {
-            WriteError(w, "A′", repeat);
+            yield return ("A′", repeat);
         }
 
-        WriteError(w, "New (B)", turn.New);
-        w.Write("</div>\n");
+        yield return ("New (B)", turn.New);
     }
 
     private static void WriteError(TextWriter w, string lane, StackObservation observation)
