@@ -19,6 +19,12 @@ if (args is ["proxy-alloc", ..])
     return;
 }
 
+if (args is ["capture-cpu", ..])
+{
+    await CaptureCpu.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5);
+    return;
+}
+
 if (args is ["cpu", ..])
 {
     // Throughput per CPU-second on one thread: on a shared 2-core machine wall-clock figures measure the neighbours,

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 
 namespace DualStack.Proxy;
 
@@ -76,9 +77,25 @@ internal sealed class TeeReadStream(Stream inner, BodyCopy copy) : Stream
         return n;
     }
 
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    // Per request, on the primary path: a read that completed at once (the usual case for a small body) costs a
+    // copy and nothing else; one that waits awaits through a pooled state machine, never a new one.
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        var n = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        var read = inner.ReadAsync(buffer, cancellationToken);
+        if (read.IsCompletedSuccessfully)
+        {
+            var n = read.Result;
+            copy.Append(buffer.Span[..n]);
+            return new ValueTask<int>(n);
+        }
+
+        return AwaitReadAsync(read, buffer);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> AwaitReadAsync(ValueTask<int> read, Memory<byte> buffer)
+    {
+        var n = await read.ConfigureAwait(false);
         copy.Append(buffer.Span[..n]);
         return n;
     }
@@ -112,9 +129,24 @@ internal sealed class TeeWriteStream(Stream inner, BodyCopy copy) : Stream
         copy.Append(buffer.AsSpan(offset, count));
     }
 
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    // As the read side: a completed write costs the copy only; a pending one awaits through a pooled state machine.
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+        var write = inner.WriteAsync(buffer, cancellationToken);
+        if (write.IsCompletedSuccessfully)
+        {
+            write.GetAwaiter().GetResult(); // consumed once, like an await: a pooled source may be reused
+            copy.Append(buffer.Span);
+            return ValueTask.CompletedTask;
+        }
+
+        return AwaitWriteAsync(write, buffer);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask AwaitWriteAsync(ValueTask write, ReadOnlyMemory<byte> buffer)
+    {
+        await write.ConfigureAwait(false);
         copy.Append(buffer.Span);
     }
 

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace DualStack.Core.Capture;
 
@@ -346,26 +347,25 @@ public sealed class SqliteCaptureStore : ICaptureStore
     private static DateTimeOffset ParseTimestamp(string value) =>
         new(DateTime.SpecifyKind(DateTime.ParseExact(value, TimestampFormat, CultureInfo.InvariantCulture), DateTimeKind.Utc));
 
-    private static string WriteHeaders(IReadOnlyDictionary<string, string>? headers)
+    // The headers as a JSON object of name → value, in UTF-8, into a buffer the caller reuses (bound to the insert as is).
+    private static void WriteHeaders(IReadOnlyDictionary<string, string>? headers, ArrayBufferWriter<byte> buffer, Utf8JsonWriter json)
     {
+        buffer.ResetWrittenCount();
         if (headers is null || headers.Count == 0)
         {
-            return "{}";
+            buffer.Write("{}"u8);
+            return;
         }
 
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var json = new Utf8JsonWriter(buffer, WriterOptions))
+        json.Reset(buffer);
+        json.WriteStartObject();
+        foreach (var (name, value) in headers)
         {
-            json.WriteStartObject();
-            foreach (var (name, value) in headers)
-            {
-                json.WriteString(name, value);
-            }
-
-            json.WriteEndObject();
+            json.WriteString(name, value);
         }
 
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        json.WriteEndObject();
+        json.Flush();
     }
 
     /// <summary>Headers as stored (a JSON object of name → value), case-insensitive; shared by every capture store.</summary>
@@ -386,29 +386,30 @@ public sealed class SqliteCaptureStore : ICaptureStore
         return headers;
     }
 
-    /// <summary>The write connection with its prepared insert.</summary>
+    /// <summary>
+    /// The write connection with its prepared insert. The insert is a raw SQLite statement, prepared once and bound by
+    /// position: text goes in as UTF-8 from a reused buffer and the header JSON as the bytes it was written as, so an append allocates nothing per row
+    /// (Microsoft.Data.Sqlite binds by name and converts every string to a new UTF-8 array, ≈ 40 % of a row's cost).
+    /// </summary>
     private sealed class Writer : IAsyncDisposable
     {
+        private const string InsertSql = """
+            INSERT INTO exchanges (ts, method, path, query, conversation_key, request_headers, request_body, request_truncated,
+                                   status, response_headers, response_body, response_truncated, duration_ms, error)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+            """;
+
         private readonly SqliteConnection _connection;
-        private readonly SqliteCommand _insert;
+        private readonly sqlite3_stmt _insert;
+        private readonly ArrayBufferWriter<byte> _headers = new(512);
+        private readonly Utf8JsonWriter _json;
+        private byte[] _utf8 = new byte[4096];
 
         private Writer(SqliteConnection connection)
         {
             _connection = connection;
-            _insert = connection.CreateCommand();
-            _insert.CommandText = """
-                INSERT INTO exchanges (ts, method, path, query, conversation_key, request_headers, request_body, request_truncated,
-                                       status, response_headers, response_body, response_truncated, duration_ms, error)
-                VALUES ($ts, $method, $path, $query, $key, $reqHeaders, $reqBody, $reqTruncated,
-                        $status, $resHeaders, $resBody, $resTruncated, $duration, $error)
-                """;
-            foreach (var name in (string[])["$ts", "$method", "$path", "$query", "$key", "$reqHeaders", "$reqBody", "$reqTruncated", "$status", "$resHeaders", "$resBody", "$resTruncated", "$duration", "$error"])
-            {
-                _insert.Parameters.Add(new SqliteParameter { ParameterName = name });
-            }
-
-            // Compiled once; every append reuses the statement.
-            _insert.Prepare();
+            Check(raw.sqlite3_prepare_v2(connection.Handle, InsertSql, out _insert));
+            _json = new Utf8JsonWriter(_headers, WriterOptions);
         }
 
         public static async Task<Writer> OpenAsync(string connectionString, string fullPath, CancellationToken cancellationToken)
@@ -445,41 +446,91 @@ public sealed class SqliteCaptureStore : ICaptureStore
         public void Insert(IReadOnlyList<CapturedExchange> batch, CancellationToken cancellationToken)
         {
             using var transaction = _connection.BeginTransaction();
-            _insert.Transaction = transaction;
-            try
+            Span<char> timestamp = stackalloc char[TimestampFormat.Length];
+            foreach (var exchange in batch)
             {
-                var p = _insert.Parameters;
-                foreach (var exchange in batch)
+                cancellationToken.ThrowIfCancellationRequested();
+                var stmt = _insert;
+                try
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    p[0].Value = FormatTimestamp(exchange.Timestamp);
-                    p[1].Value = exchange.Method;
-                    p[2].Value = exchange.Path;
-                    p[3].Value = exchange.Query ?? string.Empty;
-                    p[4].Value = (object?)exchange.ConversationKey ?? DBNull.Value;
-                    p[5].Value = WriteHeaders(exchange.RequestHeaders);
-                    p[6].Value = (object?)exchange.RequestBody ?? DBNull.Value;
-                    p[7].Value = exchange.RequestTruncated ? 1 : 0;
-                    p[8].Value = exchange.Status;
-                    p[9].Value = WriteHeaders(exchange.ResponseHeaders);
-                    p[10].Value = (object?)exchange.ResponseBody ?? DBNull.Value;
-                    p[11].Value = exchange.ResponseTruncated ? 1 : 0;
-                    p[12].Value = exchange.DurationMs;
-                    p[13].Value = (object?)exchange.Error ?? DBNull.Value;
-                    _insert.ExecuteNonQuery();
-                }
+                    if (!exchange.Timestamp.UtcDateTime.TryFormat(timestamp, out var written, TimestampFormat, CultureInfo.InvariantCulture))
+                    {
+                        throw new FormatException($"timestamp {exchange.Timestamp:O} does not fit the stored format");
+                    }
 
-                transaction.Commit();
+                    BindText(stmt, 1, timestamp[..written]);
+                    BindText(stmt, 2, exchange.Method);
+                    BindText(stmt, 3, exchange.Path);
+                    BindText(stmt, 4, exchange.Query ?? string.Empty);
+                    BindText(stmt, 5, exchange.ConversationKey);
+                    WriteHeaders(exchange.RequestHeaders, _headers, _json);
+                    Check(raw.sqlite3_bind_text(stmt, 6, _headers.WrittenSpan));
+                    BindText(stmt, 7, exchange.RequestBody);
+                    Check(raw.sqlite3_bind_int(stmt, 8, exchange.RequestTruncated ? 1 : 0));
+                    Check(raw.sqlite3_bind_int(stmt, 9, exchange.Status));
+                    WriteHeaders(exchange.ResponseHeaders, _headers, _json);
+                    Check(raw.sqlite3_bind_text(stmt, 10, _headers.WrittenSpan));
+                    BindText(stmt, 11, exchange.ResponseBody);
+                    Check(raw.sqlite3_bind_int(stmt, 12, exchange.ResponseTruncated ? 1 : 0));
+                    Check(raw.sqlite3_bind_double(stmt, 13, exchange.DurationMs));
+                    BindText(stmt, 14, exchange.Error);
+                    var rc = raw.sqlite3_step(stmt);
+                    if (rc != raw.SQLITE_DONE)
+                    {
+                        Check(rc);
+                    }
+                }
+                finally
+                {
+                    // Ready for the next row, and no row's text stays bound (SQLite copied it: SQLITE_TRANSIENT).
+                    raw.sqlite3_reset(stmt);
+                    raw.sqlite3_clear_bindings(stmt);
+                }
             }
-            finally
+
+            transaction.Commit();
+        }
+
+        // Text goes in as UTF-8 from one reused buffer (SQLite copies it at bind time): the vectorised encoder is several
+        // times faster than SQLite's own UTF-16 translation. An empty string is stored as '' (an empty span binds NULL).
+        private void BindText(sqlite3_stmt stmt, int index, ReadOnlySpan<char> value, bool isNull = false)
+        {
+            if (isNull)
             {
-                _insert.Transaction = null;
+                Check(raw.sqlite3_bind_null(stmt, index));
+                return;
+            }
+
+            if (value.IsEmpty)
+            {
+                Check(raw.sqlite3_bind_text(stmt, index, string.Empty));
+                return;
+            }
+
+            var most = Encoding.UTF8.GetMaxByteCount(value.Length);
+            if (_utf8.Length < most)
+            {
+                _utf8 = new byte[Math.Max(most, _utf8.Length * 2)];
+            }
+
+            var length = Encoding.UTF8.GetBytes(value, _utf8);
+            Check(raw.sqlite3_bind_text(stmt, index, _utf8.AsSpan(0, length)));
+        }
+
+        private void BindText(sqlite3_stmt stmt, int index, string? value) => BindText(stmt, index, value, value is null);
+
+        private void Check(int rc)
+        {
+            if (rc != raw.SQLITE_OK)
+            {
+                SqliteException.ThrowExceptionForRC(rc, _connection.Handle);
             }
         }
 
         public async ValueTask DisposeAsync()
         {
-            await _insert.DisposeAsync().ConfigureAwait(false);
+            _insert.Dispose();
+            await _json.DisposeAsync().ConfigureAwait(false);
             await _connection.DisposeAsync().ConfigureAwait(false);
         }
     }
