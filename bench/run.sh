@@ -65,8 +65,16 @@ drain() {
     [ "$now" = "$last" ] && return; last=$now; sleep 1
   done
 }
-# warm up every target (JIT, connection pools)
-for name in "${ORDER[@]}"; do wrk -t1 -c"$CONNECTIONS" -d3s -s bench/turn.lua "http://127.0.0.1:${NAMES[$name]}" >/dev/null; case $name in capture+shadow*) drain "${NAMES[$name]}" ;; esac; done
+# Warm up every target (JIT, connection pools); a DualStack proxy until its JIT has settled (bench/settle.sh).
+source bench/settle.sh
+for name in "${ORDER[@]}"; do
+  echo "warming up $name…" >&2
+  case $name in
+    direct|nginx) wrk -t1 -c"$CONNECTIONS" -d5s -s bench/turn.lua "http://127.0.0.1:${NAMES[$name]}" >/dev/null ;;
+    *) settle "${NAMES[$name]}" ;;
+  esac
+  case $name in capture+shadow*) drain "${NAMES[$name]}" ;; esac
+done
 
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/,"",v); print v/1000 } else if (v ~ /ms$/) { sub(/ms$/,"",v); print v } else if (v ~ /s$/) { sub(/s$/,"",v); print v*1000 } else print v }'; }
 RESULTS="$WORK/results.tsv"; : >"$RESULTS"

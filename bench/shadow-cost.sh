@@ -64,7 +64,9 @@ allocated_during() { # pid seconds -> runs in the background, writes the sum to 
 }
 requests() { curl -fs "http://127.0.0.1:$1/metrics" | sed 's/{} / /' | awk '/^dualstack_requests_total / {print $2}'; }
 
-for name in "${ORDER[@]}"; do wrk -t1 -c"$CONNECTIONS" -d3s -s bench/turn.lua "http://127.0.0.1:${PORT[$name]}" >/dev/null; done
+# Warm up until each proxy's JIT has settled (bench/settle.sh): a round inside that window measures the JIT.
+source bench/settle.sh
+for name in "${ORDER[@]}"; do echo "warming up $name…" >&2; settle "${PORT[$name]}"; done
 to_ms() { awk -v v="$1" 'BEGIN { if (v ~ /us$/) { sub(/us$/,"",v); print v/1000 } else if (v ~ /ms$/) { sub(/ms$/,"",v); print v } else if (v ~ /s$/) { sub(/s$/,"",v); print v*1000 } else print v }'; }
 RESULTS="$WORK/results.tsv"; : >"$RESULTS"
 for round in $(seq 1 "$ROUNDS"); do
