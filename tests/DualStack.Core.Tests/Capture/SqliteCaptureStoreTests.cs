@@ -206,4 +206,38 @@ public sealed class SqliteCaptureStoreTests
         Assert.That(File.Exists(path), Is.True);
         Assert.That(read.Select(e => (e.Id, e.Timestamp)), Is.EqualTo(new[] { (1L, Exchange(4).Timestamp) }));
     }
+
+    [Test]
+    public async Task AppendAsync_EdgeTexts_ReadBackExactly()
+    {
+        // The insert binds text by position from a reused UTF-8 buffer: empty is not NULL, NULL stays NULL, characters
+        // outside the BMP survive, and a body larger than the buffer grows it instead of being cut.
+        var large = string.Concat(Enumerable.Repeat("été 🚀 ", 3_000));
+        var rows = new[]
+        {
+            Exchange(1) with { Query = string.Empty, RequestBody = string.Empty, ResponseBody = null, ConversationKey = null, Error = "ReadTimeout: 🚀 slow" },
+            Exchange(2) with { RequestBody = large, ResponseBody = "{\"reply\":\"\u0000 nul and \ud83d\ude80\"}", RequestHeaders = new Dictionary<string, string>() },
+            Exchange(3) with { Method = "GET", Path = "/v1/ünïcode/😀", Query = "?q=a%20b&emoji=😀" },
+        };
+
+        await using var store = await SqliteCaptureStore.OpenAsync(_temp.File("capture.db"), CancellationToken.None);
+        await store.AppendAsync(rows, CancellationToken.None);
+        var read = await ReadAll(store);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(read[0].Query, Is.EqualTo(string.Empty));
+            Assert.That(read[0].RequestBody, Is.EqualTo(string.Empty));
+            Assert.That(read[0].ResponseBody, Is.Null);
+            Assert.That(read[0].ConversationKey, Is.Null);
+            Assert.That(read[0].Error, Is.EqualTo("ReadTimeout: 🚀 slow"));
+            Assert.That(read[1].RequestBody, Is.EqualTo(large));
+            Assert.That(read[1].ResponseBody, Is.EqualTo(rows[1].ResponseBody));
+            Assert.That(read[1].RequestHeaders, Is.Empty);
+            Assert.That(read[2].Method, Is.EqualTo("GET"));
+            Assert.That(read[2].Path, Is.EqualTo("/v1/ünïcode/😀"));
+            Assert.That(read[2].Query, Is.EqualTo("?q=a%20b&emoji=😀"));
+            Assert.That(read.Select(e => e.Timestamp), Is.EqualTo(rows.Select(e => e.Timestamp)));
+        });
+    }
 }
