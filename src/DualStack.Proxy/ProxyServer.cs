@@ -337,6 +337,16 @@ public sealed partial class ProxyServer : IAsyncDisposable
         context.Response.Body = originalResponse!;
         try
         {
+            // The client gets the end of its response now, not after the bookkeeping below.
+            await context.Response.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
+        {
+            // The client went away: what was forwarded is still recorded below.
+        }
+
+        try
+        {
             Record(context, path, now, elapsed.TotalMilliseconds, requestHeaders!, requestCopy!, responseCopy!, errorText, shadowWanted, shadowKey);
         }
         catch (Exception ex)
