@@ -50,6 +50,7 @@ start capture+shadow100 "$AFTER" 5513 --shadow "http://127.0.0.1:$STUB"
 if [ -n "${BEFORE:-}" ]; then
   start before:capture "$BEFORE" 5521
   start before:capture+shadow10 "$BEFORE" 5522 --shadow "http://127.0.0.1:$STUB" --sample 10%
+  start before:capture+shadow100 "$BEFORE" 5523 --shadow "http://127.0.0.1:$STUB"
 fi
 for port in $OLD "${PORT[@]}"; do
   for _ in $(seq 1 150); do curl -fs -o /dev/null "http://127.0.0.1:$port/v1/health" && break; sleep 0.2; done
@@ -107,5 +108,5 @@ done
 echo
 echo "(wrk -t1 -c$CONNECTIONS, ${DURATION}s × $ROUNDS rounds, alternating order, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); shadow stack: static nginx stub)"
 for name in "${ORDER[@]}"; do
-  case $name in *shadow*) echo "$name: $(curl -fs "http://127.0.0.1:${PORT[$name]}/metrics" | sed 's/{} / /' | awk '/^dualstack_shadow_(sent|dropped|stored|compared|enqueued)_total / {printf "%s=%s ", $1, $2}')" ;; esac
+  case $name in *shadow*) echo "$name: $(curl -fs "http://127.0.0.1:${PORT[$name]}/metrics" | sed 's/{} / /' | awk '/^dualstack_shadow_(sent|dropped|stored|compared|enqueued|store_batches|store_dropped|store_failures)_total / {printf "%s=%s ", $1, $2}')" ;; esac
 done

@@ -155,9 +155,20 @@ internal sealed class ShadowHealthCheck(ShadowMirror shadow, ProxyMetrics metric
             ["compared"] = metrics.ShadowCompared,
             ["stored"] = metrics.ShadowStored,
         };
+        if (shadow.Store is { } store)
+        {
+            data["storeDropped"] = store.Dropped;
+            data["storePending"] = store.Pending;
+        }
+
         if (shadow.Failures.Last is { } last)
         {
             data["lastError"] = last.Message;
+        }
+
+        if (shadow.StoreFailures.Last is { } storeLast)
+        {
+            data["lastStoreError"] = storeLast.Message;
         }
 
         return Task.FromResult(state == BreakerState.Closed

@@ -123,7 +123,8 @@ internal sealed class ProxyMetrics
 
     public void ShadowFailedOne() => Interlocked.Increment(ref _shadowFailed);
 
-    public void ShadowStoredOne() => Interlocked.Increment(ref _shadowStored);
+    /// <summary>Pairs of one committed batch: counted only once the store transaction committed.</summary>
+    public void ShadowStoredAdd(int count) => Interlocked.Add(ref _shadowStored, count);
 
     public void ShadowEnqueuedOne() => Interlocked.Increment(ref _shadowEnqueued);
 

@@ -114,6 +114,12 @@ public sealed partial class ProxyServer
         {
             Metrics.Gauge("dualstack_shadow_circuit_open", "1 while the shadow circuit breaker is open or half-open (shadow stack down, turns dropped).", () => shadow.Breaker.State == BreakerState.Closed ? 0 : 1);
             Metrics.Counter("dualstack_shadow_circuit_opened_total", "Times the shadow circuit breaker opened.", () => shadow.Breaker.Opened);
+            if (shadow.Store is { } store)
+            {
+                Metrics.Counter("dualstack_shadow_store_batches_total", "Shadow store transactions committed (pairs stored per batch = dualstack_shadow_stored_total / batches).", () => store.Batches);
+                Metrics.Counter("dualstack_shadow_store_dropped_total", "Mirrored pairs not stored: the store writer's queue was full or their batch failed in the store; traffic was served.", () => store.Dropped);
+                Metrics.Counter("dualstack_shadow_store_failures_total", "Failed shadow store transactions (each lost its whole batch).", () => store.StoreFailures);
+            }
         }
 
         if (_retention is { } retention)

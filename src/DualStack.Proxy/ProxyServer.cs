@@ -206,6 +206,7 @@ public sealed partial class ProxyServer : IAsyncDisposable
             if (server.Shadow is not null)
             {
                 tickers.Add(server.Shadow.Failures);
+                tickers.Add(server.Shadow.StoreFailures);
             }
 
             server.FailureLogs = new FailureLogPump(tickers, options.Time);

@@ -21,7 +21,10 @@ internal sealed record ShadowWork(string ConversationKey, DateTimeOffset Timesta
 /// down, shadow work is dropped and counted. A sampled conversation is mirrored whole or not at all: once one of its
 /// turns is dropped or fails on the new stack, the rest of it is dropped (its state on the new stack would no longer
 /// match) rather than producing false regressions. A circuit breaker (<see cref="ShadowBreaker"/>) stops sending while
-/// the new stack is down and probes it with one turn after each pause.
+/// the new stack is down and probes it with one turn after each pause. The workers hand each redacted pair to one
+/// store writer (<see cref="BatchWriter{TItem, TRecord}"/>, never blocking a worker) that commits them in batches, one
+/// transaction per batch; a batch the store refuses is lost and counted, and its conversations go on being mirrored
+/// (the new stack's state is unaffected by a lost write).
 /// </summary>
 internal sealed class ShadowMirror : IAsyncDisposable
 {
@@ -29,7 +32,7 @@ internal sealed class ShadowMirror : IAsyncDisposable
     private readonly Task[] _workers;
     private readonly IAgentStack _shadow;
     private readonly VerdictEngine? _engine;
-    private readonly IShadowResultStore? _results;
+    private readonly BatchWriter<ShadowTurn, ShadowTurn>? _store;
     private readonly ProxyMetrics _metrics;
     private readonly ILogger _logger;
     private readonly Redactor _redactor;
@@ -45,12 +48,27 @@ internal sealed class ShadowMirror : IAsyncDisposable
         _redactor = redactor;
         Breaker = new ShadowBreaker(options.ShadowBreakerFailures, options.ShadowBreakerPause, options.ShadowBreakerMaxPause, options.Time, logger);
         Failures = new FailureLog("shadow stack", logger, options.FailureLogInterval);
+        StoreFailures = new FailureLog("shadow store", logger, options.FailureLogInterval);
         _shadow = StackFactory.Create("new", new StackConfig { Url = options.Shadow!.AbsoluteUri, Adapter = options.ShadowAdapter }, turnTimeout: options.ShadowTimeout);
         // Out of process by default: the proxy never builds comparers nor holds an embedding model.
         _engine = options.ShadowJudge == ShadowJudgeMode.InProcess ? new VerdictEngine(options.Comparison, options.Semantic) : null;
-        _results = results;
         _metrics = metrics;
         _logger = logger;
+        if (results is not null)
+        {
+            // Pairs are already redacted (on the workers); the writer only batches them. The same batch size and
+            // linger as the capture writer (same file, same commit cost); the queue as deep as the shadow queue.
+            _store = new BatchWriter<ShadowTurn, ShadowTurn>(
+                results.AppendAsync,
+                static turn => turn,
+                new BatchWriterOptions(Math.Max(1, options.ShadowQueueCapacity), options.Capture.BatchSize, options.Capture.BatchLinger),
+                "shadow",
+                "pair(s)",
+                options.Time,
+                committed: OnStored,
+                failed: (message, ex) => StoreFailures.Record(message, ex));
+        }
+
         _samplePercent = options.ShadowSamplePercent;
         var workers = Math.Max(1, options.ShadowWorkers);
         var perQueue = Math.Max(1, options.ShadowQueueCapacity / workers);
@@ -65,6 +83,12 @@ internal sealed class ShadowMirror : IAsyncDisposable
 
     /// <summary>Failed shadow turns, logged rate-limited (one line per interval with a count).</summary>
     public FailureLog Failures { get; }
+
+    /// <summary>Shadow store writes that failed or pairs dropped before the store, logged rate-limited.</summary>
+    public FailureLog StoreFailures { get; }
+
+    /// <summary>The batching writer of stored pairs; null without a store (in-process judging only).</summary>
+    public BatchWriter<ShadowTurn, ShadowTurn>? Store => _store;
 
     /// <summary>Shadow conversation id for a live key: the lane suffix the comparers mask.</summary>
     public string ShadowId(string id) => $"{id}~b~{_tag}";
@@ -217,16 +241,15 @@ internal sealed class ShadowMirror : IAsyncDisposable
                 Log.ShadowCompared(_logger, work.ConversationKey, index + 1, judged.Verdict.ToString(), judged.Reason);
             }
 
-            if (_results is not null)
+            if (_store is not null)
             {
-                // Redacted here, on the sender's thread, before it is written, like the captures: never the user's
-                // message or either answer in clear.
+                // Redacted here, on the sender's thread, before it is queued for the store, like the captures: never
+                // the user's message or either answer in clear. One worker per conversation queues its turns in order,
+                // and the writer keeps queue order, so the turns of a conversation are stored in order.
                 var turn = new ShadowTurn(work.ConversationKey, index, work.Timestamp, request.Message, request.UserId, primary, shadow).Redact(_redactor);
-                await _results.AppendAsync(turn, _stopping.Token).ConfigureAwait(false);
-                _metrics.ShadowStoredOne();
-                if (_engine is null)
+                if (!_store.TryEnqueue(turn))
                 {
-                    Log.ShadowStored(_logger, work.ConversationKey, index + 1);
+                    StoreFailures.Record("shadow store queue full (the store is slower than the mirrored traffic): pair dropped", null);
                 }
             }
         }
@@ -242,7 +265,23 @@ internal sealed class ShadowMirror : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits until the queued work is done (for tests and orderly shutdown), up to <paramref name="timeout"/>.</summary>
+    // Runs on the store writer's loop once a batch committed: "stored" means committed.
+    private void OnStored(IReadOnlyList<ShadowTurn> batch)
+    {
+        _metrics.ShadowStoredAdd(batch.Count);
+        if (_engine is null && _logger.IsEnabled(LogLevel.Information))
+        {
+            foreach (var turn in batch)
+            {
+                Log.ShadowStored(_logger, turn.ConversationKey, turn.TurnIndex + 1);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stops taking turns and waits until the queued work is done and its pairs are stored (for tests and orderly
+    /// shutdown), up to <paramref name="timeout"/>.
+    /// </summary>
     public async Task DrainAsync(TimeSpan timeout)
     {
         foreach (var queue in _queues)
@@ -250,7 +289,12 @@ internal sealed class ShadowMirror : IAsyncDisposable
             queue.Writer.TryComplete();
         }
 
-        await Task.WhenAny(Task.WhenAll(_workers), Task.Delay(timeout, TimeProvider.System)).ConfigureAwait(false);
+        var deadline = Task.Delay(timeout, TimeProvider.System);
+        await Task.WhenAny(Task.WhenAll(_workers), deadline).ConfigureAwait(false);
+        if (_store is not null)
+        {
+            await Task.WhenAny(_store.FlushAsync(CancellationToken.None), deadline).ConfigureAwait(false);
+        }
     }
 
     public async ValueTask DisposeAsync()
@@ -258,6 +302,12 @@ internal sealed class ShadowMirror : IAsyncDisposable
         await DrainAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         await _stopping.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(_workers).ConfigureAwait(false);
+        if (_store is not null)
+        {
+            // After the workers: whatever they queued is written before the store is closed.
+            await _store.DisposeAsync().ConfigureAwait(false);
+        }
+
         _shadow.Dispose();
         _stopping.Dispose();
     }

@@ -1,6 +1,5 @@
 using DualStack.Core.Privacy;
 using System.Text;
-using System.Threading.Channels;
 
 namespace DualStack.Core.Capture;
 
@@ -55,8 +54,9 @@ public sealed record PendingExchange
 
 /// <summary>
 /// Writes captured exchanges off the request path: <see cref="TryEnqueue"/> puts them in a bounded queue (never
-/// blocks, never throws) and a background loop redacts them and appends them to the store in batches. Nothing is
-/// logged: the host reads the counters. A failing store loses its batch (counted) and the loop goes on.
+/// blocks, never throws) and a background loop (a <see cref="BatchWriter{TItem, TRecord}"/>) redacts them and appends
+/// them to the store in batches. Nothing is logged: the host reads the counters. A failing store loses its batch
+/// (counted) and the loop goes on.
 /// </summary>
 public sealed class CaptureWriter : IAsyncDisposable
 {
@@ -68,25 +68,10 @@ public sealed class CaptureWriter : IAsyncDisposable
         "Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie",
     };
 
-    private readonly ICaptureStore _store;
     private readonly Redactor _redactor;
-    private readonly TimeProvider _time;
     private readonly int _maxBodyBytes;
-    private readonly int _batchSize;
-    private readonly TimeSpan _linger;
     private readonly HashSet<string> _allowedHeaders;
-    private readonly Channel<PendingExchange> _channel;
-    private readonly Task _loop;
-    private TaskCompletionSource _progress = NewSignal();
-    private long _enqueued;
-    private long _written;
-    private long _dropped;
-    private long _storeFailures;
-    private long _batches;
-    private long _processed;
-    private string? _lastError;
-    private long _lastErrorAtTicks;
-    private int _disposed;
+    private readonly BatchWriter<PendingExchange, CapturedExchange> _writer;
 
     /// <summary>Creates the writer and starts its background loop.</summary>
     /// <param name="store">Where batches go; the writer does not dispose it.</param>
@@ -99,97 +84,50 @@ public sealed class CaptureWriter : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(redactor);
         ArgumentOutOfRangeException.ThrowIfNegative(options.MaxBodyBytes);
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.QueueCapacity, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchSize, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.BatchLinger, TimeSpan.Zero);
-        _store = store;
         _redactor = redactor;
-        _time = time ?? TimeProvider.System;
         _maxBodyBytes = options.MaxBodyBytes;
-        _batchSize = options.BatchSize;
-        _linger = options.BatchLinger;
         _allowedHeaders = new HashSet<string>(options.AllowedHeaders, StringComparer.OrdinalIgnoreCase);
-        _channel = Channel.CreateBounded<PendingExchange>(new BoundedChannelOptions(options.QueueCapacity)
-        {
-            FullMode = BoundedChannelFullMode.Wait, // with TryWrite: "full" means false, nothing waits
-            SingleReader = true,
-            SingleWriter = false,
-            AllowSynchronousContinuations = false,
-        });
-        _loop = Task.Run(RunAsync);
+        _writer = new BatchWriter<PendingExchange, CapturedExchange>(
+            store.AppendAsync,
+            ToCaptured,
+            new BatchWriterOptions(options.QueueCapacity, options.BatchSize, options.BatchLinger),
+            "capture",
+            "exchange(s)",
+            time);
     }
 
     /// <summary>Exchanges accepted into the queue.</summary>
-    public long Enqueued => Interlocked.Read(ref _enqueued);
+    public long Enqueued => _writer.Enqueued;
 
     /// <summary>Exchanges stored.</summary>
-    public long Written => Interlocked.Read(ref _written);
+    public long Written => _writer.Written;
 
     /// <summary>Exchanges lost: queue full, writer disposed, conversion failed or their batch failed in the store.</summary>
-    public long Dropped => Interlocked.Read(ref _dropped);
+    public long Dropped => _writer.Dropped;
 
     /// <summary>Store calls that threw (each lost its whole batch).</summary>
-    public long StoreFailures => Interlocked.Read(ref _storeFailures);
+    public long StoreFailures => _writer.StoreFailures;
 
     /// <summary>Batches stored successfully.</summary>
-    public long Batches => Interlocked.Read(ref _batches);
+    public long Batches => _writer.Batches;
 
     /// <summary>Exchanges accepted but not yet written or dropped.</summary>
-    public long Pending => Math.Max(0, Enqueued - Interlocked.Read(ref _processed));
+    public long Pending => _writer.Pending;
 
     /// <summary>Message of the last failure (store or conversion), with its exception type; null when none.</summary>
-    public string? LastError => Volatile.Read(ref _lastError);
+    public string? LastError => _writer.LastError;
 
     /// <summary>When <see cref="LastError"/> happened; null when none.</summary>
-    public DateTimeOffset? LastErrorAt
-    {
-        get
-        {
-            var ticks = Interlocked.Read(ref _lastErrorAtTicks);
-            return ticks == 0 ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
-        }
-    }
+    public DateTimeOffset? LastErrorAt => _writer.LastErrorAt;
 
     /// <summary>Queues an exchange; false (and counted in <see cref="Dropped"/>) when the queue is full or the writer is disposed. Never blocks, never throws.</summary>
-    public bool TryEnqueue(PendingExchange exchange)
-    {
-        if (exchange is not null && _channel.Writer.TryWrite(exchange))
-        {
-            Interlocked.Increment(ref _enqueued);
-            return true;
-        }
-
-        Interlocked.Increment(ref _dropped);
-        return false;
-    }
+    public bool TryEnqueue(PendingExchange exchange) => _writer.TryEnqueue(exchange);
 
     /// <summary>Completes when every exchange enqueued before the call has been written or dropped.</summary>
-    public async Task FlushAsync(CancellationToken cancellationToken)
-    {
-        var target = Enqueued;
-        while (true)
-        {
-            // Read the signal before the count: a batch finishing in between still completes this signal.
-            var signal = Volatile.Read(ref _progress);
-            if (Interlocked.Read(ref _processed) >= target)
-            {
-                return;
-            }
-
-            await signal.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
+    public Task FlushAsync(CancellationToken cancellationToken) => _writer.FlushAsync(cancellationToken);
 
     /// <summary>Stops accepting exchanges and waits until the queue is drained into the store (or dropped). Idempotent.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0)
-        {
-            _channel.Writer.TryComplete();
-        }
-
-        await _loop.ConfigureAwait(false);
-    }
+    public ValueTask DisposeAsync() => _writer.DisposeAsync();
 
     /// <summary>Applies body limits, header rules and redaction.</summary>
     internal CapturedExchange ToCaptured(PendingExchange pending)
@@ -233,87 +171,6 @@ public sealed class CaptureWriter : IAsyncDisposable
         }
 
         return false;
-    }
-
-    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    private async Task RunAsync()
-    {
-        var reader = _channel.Reader;
-        var pending = new List<PendingExchange>(_batchSize);
-        var batch = new List<CapturedExchange>(_batchSize);
-        while (await WaitToReadAsync(reader).ConfigureAwait(false))
-        {
-            // Whatever is available, up to the batch size. When that is a partial batch, linger once for the requests
-            // already in flight: one commit of 50 rows costs about what one commit of 1 row does.
-            while (pending.Count < _batchSize && reader.TryRead(out var item))
-            {
-                pending.Add(item);
-            }
-
-            if (pending.Count < _batchSize && _linger > TimeSpan.Zero && Volatile.Read(ref _disposed) == 0)
-            {
-                // Real time, not the injected clock (which only stamps LastErrorAt): the requests being waited for are real.
-                await Task.Delay(_linger, TimeProvider.System).ConfigureAwait(false);
-                while (pending.Count < _batchSize && reader.TryRead(out var item))
-                {
-                    pending.Add(item);
-                }
-            }
-
-            foreach (var item in pending)
-            {
-                try
-                {
-                    batch.Add(ToCaptured(item));
-                }
-                catch (Exception ex)
-                {
-                    Interlocked.Increment(ref _dropped);
-                    RecordError("capture conversion failed", ex);
-                }
-            }
-
-            if (batch.Count > 0)
-            {
-                try
-                {
-                    // The store gets its own copy: it may keep the list (an in-memory store does).
-                    await _store.AppendAsync(batch.ToArray(), CancellationToken.None).ConfigureAwait(false);
-                    Interlocked.Add(ref _written, batch.Count);
-                    Interlocked.Increment(ref _batches);
-                }
-                catch (Exception ex)
-                {
-                    Interlocked.Add(ref _dropped, batch.Count);
-                    Interlocked.Increment(ref _storeFailures);
-                    RecordError($"capture store failed, {batch.Count} exchange(s) dropped", ex);
-                }
-            }
-
-            Interlocked.Add(ref _processed, pending.Count);
-            pending.Clear();
-            batch.Clear();
-            Interlocked.Exchange(ref _progress, NewSignal()).TrySetResult();
-        }
-    }
-
-    private static async ValueTask<bool> WaitToReadAsync(ChannelReader<PendingExchange> reader)
-    {
-        try
-        {
-            return await reader.WaitToReadAsync().ConfigureAwait(false);
-        }
-        catch (ChannelClosedException)
-        {
-            return false;
-        }
-    }
-
-    private void RecordError(string what, Exception ex)
-    {
-        Volatile.Write(ref _lastError, $"{what}: {ex.GetType().Name}: {ex.Message}");
-        Interlocked.Exchange(ref _lastErrorAtTicks, _time.GetUtcNow().UtcTicks);
     }
 
     private (string? Text, bool Cut) DecodeBody(ReadOnlySpan<byte> body)

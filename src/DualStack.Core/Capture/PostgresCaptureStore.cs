@@ -223,8 +223,8 @@ public sealed class PostgresCaptureStore : ICaptureStore
         }
     }
 
-    // PostgreSQL text cannot hold NUL; a captured body with one keeps everything else (NUL becomes U+FFFD).
-    private static string Text(string value) => value.Contains('\0', StringComparison.Ordinal) ? value.Replace('\0', '\uFFFD') : value;
+    /// <summary>The text with NUL replaced by U+FFFD: PostgreSQL text cannot hold NUL, and one would fail the whole COPY (batch).</summary>
+    internal static string Text(string value) => value.Contains('\0', StringComparison.Ordinal) ? value.Replace('\0', '\uFFFD') : value;
 
     private static Task WriteNullableAsync(NpgsqlBinaryImporter importer, string? value, CancellationToken cancellationToken) =>
         value is null ? importer.WriteNullAsync(cancellationToken) : importer.WriteAsync(Text(value), NpgsqlDbType.Text, cancellationToken);

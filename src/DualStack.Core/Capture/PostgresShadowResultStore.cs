@@ -3,6 +3,7 @@ using System.Text.Json;
 using DualStack.Core.Model;
 using DualStack.Core.Postgres;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace DualStack.Core.Capture;
 
@@ -50,19 +51,39 @@ internal sealed class PostgresShadowResultStore : IShadowResultStore
     }
 
     /// <inheritdoc />
-    public async Task AppendAsync(ShadowTurn turn, CancellationToken cancellationToken)
+    public async Task AppendAsync(IReadOnlyList<ShadowTurn> batch, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(turn);
-        await using var command = _dataSource.CreateCommand(
-            "INSERT INTO shadow_turns (ts, conversation_key, turn_index, user_id, message, primary_json, shadow_json) VALUES (@ts, @key, @index, @user, @message, @primary, @shadow)");
-        command.Parameters.AddWithValue("ts", turn.Timestamp.ToUniversalTime());
-        command.Parameters.AddWithValue("key", turn.ConversationKey);
-        command.Parameters.AddWithValue("index", turn.TurnIndex);
-        command.Parameters.AddWithValue("user", turn.UserId);
-        command.Parameters.AddWithValue("message", turn.Message);
-        command.Parameters.AddWithValue("primary", JsonSerializer.Serialize(turn.Primary, DualStackJson.Options));
-        command.Parameters.AddWithValue("shadow", JsonSerializer.Serialize(turn.Shadow, DualStackJson.Options));
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            // COPY is one statement, atomic, and takes the rows in order (identity ids follow the list). A NUL in a text
+            // column would fail the whole batch, so it is replaced (the JSON columns escape it).
+            var importer = await connection.BeginBinaryImportAsync(
+                "COPY shadow_turns (ts, conversation_key, turn_index, user_id, message, primary_json, shadow_json) FROM STDIN (FORMAT BINARY)",
+                cancellationToken).ConfigureAwait(false);
+            await using (importer.ConfigureAwait(false))
+            {
+                foreach (var turn in batch)
+                {
+                    await importer.StartRowAsync(cancellationToken).ConfigureAwait(false);
+                    await importer.WriteAsync(turn.Timestamp.ToUniversalTime(), NpgsqlDbType.TimestampTz, cancellationToken).ConfigureAwait(false);
+                    await importer.WriteAsync(PostgresCaptureStore.Text(turn.ConversationKey), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                    await importer.WriteAsync(turn.TurnIndex, NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
+                    await importer.WriteAsync(PostgresCaptureStore.Text(turn.UserId), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                    await importer.WriteAsync(PostgresCaptureStore.Text(turn.Message), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                    await importer.WriteAsync(JsonSerializer.Serialize(turn.Primary, DualStackJson.Options), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                    await importer.WriteAsync(JsonSerializer.Serialize(turn.Shadow, DualStackJson.Options), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                }
+
+                await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
     }
 
     /// <inheritdoc />

@@ -38,8 +38,11 @@ public sealed record ShadowTurn(string ConversationKey, int TurnIndex, DateTimeO
 /// <summary>Where shadow comparisons are kept (beside the captures), read back by <c>dualstack report --source</c>.</summary>
 public interface IShadowResultStore : IAsyncDisposable
 {
-    /// <summary>Appends one comparison.</summary>
-    Task AppendAsync(ShadowTurn turn, CancellationToken cancellationToken);
+    /// <summary>
+    /// Appends a batch of comparisons in one transaction, in list order (row ids follow it, so the turns of a
+    /// conversation keep their order); all or nothing: throws when the batch was not stored.
+    /// </summary>
+    Task AppendAsync(IReadOnlyList<ShadowTurn> batch, CancellationToken cancellationToken);
 
     /// <summary>Streams every stored comparison ordered by conversation, then turn.</summary>
     IAsyncEnumerable<ShadowTurn> ReadAsync(CancellationToken cancellationToken);
@@ -104,22 +107,43 @@ internal sealed class ShadowResultStore : IShadowResultStore
         }
     }
 
-    /// <summary>Appends one comparison.</summary>
-    public async Task AppendAsync(ShadowTurn turn, CancellationToken cancellationToken)
+    /// <inheritdoc />
+    public async Task AppendAsync(IReadOnlyList<ShadowTurn> batch, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            // One transaction per batch: one WAL commit (and, with the capture writer on the same file, one turn at
+            // the write lock) for the whole batch instead of one per pair.
+            await using var transaction = (SqliteTransaction)await _connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using var command = _connection.CreateCommand();
+            command.Transaction = transaction;
             command.CommandText = "INSERT INTO shadow_turns (ts, conversation_key, turn_index, user_id, message, primary_json, shadow_json) VALUES ($ts, $key, $index, $user, $message, $primary, $shadow)";
-            command.Parameters.AddWithValue("$ts", turn.Timestamp.ToString("O"));
-            command.Parameters.AddWithValue("$key", turn.ConversationKey);
-            command.Parameters.AddWithValue("$index", turn.TurnIndex);
-            command.Parameters.AddWithValue("$user", turn.UserId);
-            command.Parameters.AddWithValue("$message", turn.Message);
-            command.Parameters.AddWithValue("$primary", JsonSerializer.Serialize(turn.Primary, DualStackJson.Options));
-            command.Parameters.AddWithValue("$shadow", JsonSerializer.Serialize(turn.Shadow, DualStackJson.Options));
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            var p = command.Parameters;
+            foreach (var name in (string[])["$ts", "$key", "$index", "$user", "$message", "$primary", "$shadow"])
+            {
+                p.Add(new SqliteParameter { ParameterName = name });
+            }
+
+            foreach (var turn in batch)
+            {
+                p[0].Value = turn.Timestamp.ToString("O");
+                p[1].Value = turn.ConversationKey;
+                p[2].Value = turn.TurnIndex;
+                p[3].Value = turn.UserId;
+                p[4].Value = turn.Message;
+                p[5].Value = JsonSerializer.Serialize(turn.Primary, DualStackJson.Options);
+                p[6].Value = JsonSerializer.Serialize(turn.Shadow, DualStackJson.Options);
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {

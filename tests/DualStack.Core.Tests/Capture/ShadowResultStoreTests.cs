@@ -1,0 +1,140 @@
+using DualStack.Core.Capture;
+using DualStack.Core.Model;
+using DualStack.TestUtils;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace DualStack.Core.Tests.Capture;
+
+/// <summary>
+/// The shadow pair stores (SQLite and PostgreSQL) append a batch in one transaction: every pair in list order, or
+/// none of them, so the store writer's count of stored pairs is true and the turns of a conversation keep their order.
+/// </summary>
+public sealed class ShadowResultStoreTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 12, 3, 10, 0, 0, TimeSpan.Zero);
+
+    internal static ShadowTurn Turn(string key, int index, string? message = null) => new(
+        key,
+        index,
+        T0.AddSeconds(index), // whole seconds: PostgreSQL keeps microseconds only
+        message ?? $"turn {index} of {key}",
+        "u-1",
+        new StackObservation { Stack = "old", ConversationId = key, TurnIndex = index, HttpStatus = 200, Reply = $"old reply {index}" },
+        new StackObservation { Stack = "new", ConversationId = key + "~b~x", TurnIndex = index, HttpStatus = 200, Reply = $"new reply {index}" });
+
+    // Interleaved conversations, as the store writer's queue holds them.
+    private static ShadowTurn[] Interleaved(int conversations, int turns) =>
+        [.. Enumerable.Range(0, turns).SelectMany(t => Enumerable.Range(0, conversations).Select(c => Turn($"c-{c}", t)))];
+
+    [Test]
+    public async Task AppendAsync_SqliteBatches_EveryPairReadBackInConversationAndTurnOrder()
+    {
+        using var temp = new TempDirectory();
+        await using var store = await ShadowResultStore.OpenAsync(temp.File("captures.db"), CancellationToken.None);
+        var turns = Interleaved(conversations: 3, turns: 4);
+
+        await store.AppendAsync(turns[..5], CancellationToken.None);
+        await store.AppendAsync(turns[5..], CancellationToken.None);
+
+        var read = await ReadAll(store);
+        Assert.That(read.Select(t => (t.ConversationKey, t.TurnIndex)), Is.EqualTo(turns.Select(t => (t.ConversationKey, t.TurnIndex)).Order()));
+        Assert.That(read[0], Is.EqualTo(turns[0]).Using<ShadowTurn>(SameTurn));
+        Assert.That(await RowIdOrderAsync(temp.File("captures.db")), Is.EqualTo(turns.Select(t => $"{t.ConversationKey}/{t.TurnIndex}")), "row ids follow the list: insertion order is queue order");
+    }
+
+    [Test]
+    public async Task AppendAsync_SqliteRowFailsMidBatch_NoPairOfThatBatchStored()
+    {
+        using var temp = new TempDirectory();
+        await using var store = await ShadowResultStore.OpenAsync(temp.File("captures.db"), CancellationToken.None);
+        await store.AppendAsync([Turn("c-0", 0)], CancellationToken.None);
+
+        // The third row cannot be written (no message): the two before it must not stay behind.
+        ShadowTurn[] batch = [Turn("c-1", 0), Turn("c-1", 1), Turn("c-1", 2) with { Message = null! }, Turn("c-1", 3)];
+        Assert.That(async () => await store.AppendAsync(batch, CancellationToken.None), Throws.Exception);
+        await store.AppendAsync([Turn("c-2", 0)], CancellationToken.None);
+
+        var read = await ReadAll(store);
+        Assert.That(read.Select(t => t.ConversationKey), Is.EqualTo(new[] { "c-0", "c-2" }), "all of the failed batch or none of it");
+    }
+
+    [Test]
+    [Category("postgres")]
+    public async Task AppendAsync_PostgresBatches_EveryPairReadBackInOrderAndNulKept()
+    {
+        var database = await PostgresCluster.NewDatabaseAsync("shadowstore");
+        await using var store = await PostgresShadowResultStore.OpenAsync(database, "--store", CancellationToken.None);
+        var turns = Interleaved(conversations: 3, turns: 4);
+        turns[1] = turns[1] with { Message = "nul\0inside" };
+
+        await store.AppendAsync(turns[..5], CancellationToken.None);
+        await store.AppendAsync(turns[5..], CancellationToken.None);
+
+        var read = await ReadAll(store);
+        Assert.That(read.Select(t => (t.ConversationKey, t.TurnIndex)), Is.EqualTo(turns.Select(t => (t.ConversationKey, t.TurnIndex)).Order()));
+        Assert.That(read.Single(t => t.ConversationKey == "c-1" && t.TurnIndex == 0).Message, Is.EqualTo("nul\uFFFDinside"), "a NUL (which PostgreSQL text cannot hold) does not cost the batch");
+        Assert.That(read.Single(t => t.ConversationKey == "c-0" && t.TurnIndex == 0), Is.EqualTo(turns[0]).Using<ShadowTurn>(SameTurn));
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var ids = new NpgsqlCommand("SELECT conversation_key || '/' || turn_index FROM shadow_turns ORDER BY id", connection);
+        var order = new List<string>();
+        await using (var reader = await ids.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                order.Add(reader.GetString(0));
+            }
+        }
+
+        Assert.That(order, Is.EqualTo(turns.Select(t => $"{t.ConversationKey}/{t.TurnIndex}")), "row ids follow the list");
+    }
+
+    [Test]
+    [Category("postgres")]
+    public async Task AppendAsync_PostgresRowFailsMidBatch_NoPairOfThatBatchStored()
+    {
+        var database = await PostgresCluster.NewDatabaseAsync("shadowstore");
+        await using var store = await PostgresShadowResultStore.OpenAsync(database, "--store", CancellationToken.None);
+        await store.AppendAsync([Turn("c-0", 0)], CancellationToken.None);
+
+        ShadowTurn[] batch = [Turn("c-1", 0), Turn("c-1", 1), Turn("c-1", 2) with { UserId = null! }, Turn("c-1", 3)];
+        Assert.That(async () => await store.AppendAsync(batch, CancellationToken.None), Throws.Exception);
+        await store.AppendAsync([Turn("c-2", 0)], CancellationToken.None);
+
+        var read = await ReadAll(store);
+        Assert.That(read.Select(t => t.ConversationKey), Is.EqualTo(new[] { "c-0", "c-2" }), "all of the failed batch or none of it");
+    }
+
+    private static bool SameTurn(ShadowTurn a, ShadowTurn b) =>
+        a.ConversationKey == b.ConversationKey && a.TurnIndex == b.TurnIndex && a.Timestamp == b.Timestamp && a.Message == b.Message
+        && a.UserId == b.UserId && a.Primary.Reply == b.Primary.Reply && a.Shadow.Reply == b.Shadow.Reply
+        && a.Primary.ConversationId == b.Primary.ConversationId && a.Shadow.ConversationId == b.Shadow.ConversationId;
+
+    private static async Task<List<ShadowTurn>> ReadAll(IShadowResultStore store)
+    {
+        var all = new List<ShadowTurn>();
+        await foreach (var turn in store.ReadAsync(CancellationToken.None))
+        {
+            all.Add(turn);
+        }
+
+        return all;
+    }
+
+    private static async Task<List<string>> RowIdOrderAsync(string path)
+    {
+        await using var connection = new SqliteConnection($"Data Source={path};Pooling=false");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT conversation_key || '/' || turn_index FROM shadow_turns ORDER BY id";
+        var order = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            order.Add(reader.GetString(0));
+        }
+
+        return order;
+    }
+}
