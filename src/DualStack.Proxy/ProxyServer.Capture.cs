@@ -116,7 +116,7 @@ public sealed partial class ProxyServer
             Metrics.Counter("dualstack_shadow_circuit_opened_total", "Times the shadow circuit breaker opened.", () => shadow.Breaker.Opened);
         }
 
-        if (_retention is { } retention)
+        if (_stores.Retention is { } retention)
         {
             Metrics.Counter("dualstack_capture_retention_deleted_total", "Captures deleted by retention (--retain).", () => retention.Deleted);
             Metrics.Counter("dualstack_capture_retention_failures_total", "Retention rounds that failed (retried).", () => retention.Failures);
