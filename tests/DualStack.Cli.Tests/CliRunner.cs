@@ -11,7 +11,7 @@ internal static class CliRunner
         public override string ToString() => $"exit {ExitCode}\n--- stdout ---\n{Stdout}\n--- stderr ---\n{Stderr}";
     }
 
-    public static string RepoRoot { get; } = FindRepoRoot();
+    public static string RepoRoot => RepoPaths.Root;
 
     public static async Task<CliResult> RunAsync(string workingDirectory, params string[] args) =>
         await RunAsync(workingDirectory, onStdoutLine: null, args);
@@ -46,18 +46,5 @@ internal static class CliRunner
         }
 
         return new CliResult(process.ExitCode, output.Stdout, output.Stderr);
-    }
-
-    private static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "DualStack.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("DualStack.sln not found above " + AppContext.BaseDirectory);
     }
 }
