@@ -4,12 +4,11 @@ using DualStack.Core.Capture;
 using DualStack.Core.Model;
 using DualStack.Core.Stacks;
 using DualStack.Proxy;
-using DualStack.Sandbox;
 using Microsoft.Extensions.Logging;
 
 namespace DualStack.Cli;
 
-/// <summary><c>dualstack capture</c>, <c>dualstack captures …</c> and <c>dualstack sandbox</c>: Phase 3.</summary>
+/// <summary><c>dualstack capture</c> and <c>dualstack captures …</c>: Phase 3 (<c>dualstack sandbox</c> is in Embedded/).</summary>
 internal static class CaptureCommand
 {
     public static Command Build()
@@ -232,39 +231,6 @@ internal static class CaptureCommand
         captures.Subcommands.Add(export);
         captures.Subcommands.Add(stats);
         return captures;
-    }
-
-    public static Command BuildSandbox()
-    {
-        var fixtures = new Option<string>("--fixtures") { Description = "Fixtures file (default scenarios/sandbox/fixtures.json)", DefaultValueFactory = _ => Path.Combine("scenarios", "sandbox", "fixtures.json") };
-        var command = new Command("sandbox", "Run a WireMock.Net integration sandbox (orders, refunds, CRM, e-mail, catalog) for a shadow stack's integrations, so it never touches real systems. Prints its URL; runs until Ctrl+C. Exit 0 after Ctrl+C, 2 fixtures missing or invalid.");
-        command.Options.Add(fixtures);
-        command.SetAction(async (parse, ct) =>
-        {
-            SandboxFixtures data;
-            try
-            {
-                data = SandboxFixtures.Load(parse.GetValue(fixtures)!);
-            }
-            catch (Exception ex) when (ex is InvalidDataException or IOException)
-            {
-                throw new UsageException(ex.Message);
-            }
-
-            using var sandbox = IntegrationSandbox.Start(data);
-            Console.WriteLine($"sandbox on {sandbox.BaseAddress} — point the shadow stack's integrations here (sample agent: --integrations {sandbox.BaseAddress})");
-            try
-            {
-                await Task.Delay(Timeout.InfiniteTimeSpan, TimeProvider.System, ct);
-            }
-            catch (OperationCanceledException)
-            {
-            }
-
-            Console.WriteLine($"stopped: {sandbox.Calls.Count} calls recorded");
-            return ExitCodes.Ok;
-        });
-        return command;
     }
 
     internal static async Task<ICaptureStore> Open(string value, CancellationToken ct, string option = "--store")

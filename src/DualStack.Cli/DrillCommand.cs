@@ -1,6 +1,5 @@
 using System.CommandLine;
 using DualStack.Core.Drills;
-using DualStack.Sandbox;
 using Refit;
 using Spectre.Console;
 
@@ -9,7 +8,7 @@ namespace DualStack.Cli;
 /// <summary><c>dualstack drill --config scenarios/drill.json</c>: a rollback drill under live load.</summary>
 internal static class DrillCommand
 {
-    public static Command Build()
+    public static Command Build(ISampleStacks samples)
     {
         var config = new Option<string>("--config") { Description = "Drill config (default scenarios/drill.json)", DefaultValueFactory = _ => Path.Combine("scenarios", "drill.json") };
         var reports = new Option<string>("--reports") { Description = "Folder for drill reports (default reports/drills)", DefaultValueFactory = _ => Path.Combine("reports", "drills") };
@@ -42,7 +41,7 @@ internal static class DrillCommand
             DrillReport report;
             try
             {
-                report = await EmbeddedDrill.RunAsync(drill, DrillMerge.MergeAsync, token, progress, ct);
+                report = await samples.RunDrillAsync(drill, DrillMerge.MergeAsync, token, progress, ct);
             }
             catch (Exception ex) when (ex is HttpRequestException or ApiException or ApiRequestException)
             {

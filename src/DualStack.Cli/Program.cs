@@ -1,8 +1,11 @@
 using System.CommandLine;
 using DualStack.Cli;
+using DualStack.Cli.Embedded;
 using DualStack.Core.Config;
+using Microsoft.Extensions.DependencyInjection;
 
-var root = CliApp.BuildRoot();
+await using var services = Program.CreateServices();
+var root = CliApp.BuildRoot(services);
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)
 {
@@ -55,4 +58,14 @@ catch (Exception ex) when (Environment.GetEnvironmentVariable("DUALSTACK_DEBUG")
 {
     Console.Error.WriteLine($"error: {ex.Message} (set DUALSTACK_DEBUG=1 for the stack trace)");
     return ExitCodes.Usage;
+}
+
+/// <summary>The CLI's composition root.</summary>
+internal partial class Program
+{
+    /// <summary>
+    /// The services the command tree is built from: the sample stacks (<see cref="ISampleStacks"/>) and the commands
+    /// that exist only for them, all from <c>Embedded/</c>, the one folder that knows the sample agent.
+    /// </summary>
+    internal static ServiceProvider CreateServices() => new ServiceCollection().AddEmbeddedSampleStacks().BuildServiceProvider();
 }

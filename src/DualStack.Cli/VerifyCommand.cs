@@ -9,16 +9,15 @@ using DualStack.Core.Scenarios;
 using DualStack.Core.Stacks;
 using DualStack.Core.Synthetic;
 using DualStack.Core.Verdicts;
-using DualStack.Sandbox;
 using DualStack.Semantic;
 using Spectre.Console;
 
 namespace DualStack.Cli;
 
-/// <summary><c>dualstack verify</c> and <c>dualstack demo</c>: Phase 2 verification.</summary>
+/// <summary><c>dualstack verify</c>: Phase 2 verification (<c>dualstack demo</c>, in Embedded/, runs it on the sample stacks).</summary>
 internal static class VerifyCommand
 {
-    private sealed record VerifyOptions
+    internal sealed record VerifyOptions
     {
         public string? ScenarioPath { get; init; }
         public StackOverrides Stacks { get; init; } = new();
@@ -43,7 +42,7 @@ internal static class VerifyCommand
         public string? Offline { get; init; }
     }
 
-    public static Command Build()
+    public static Command Build(ISampleStacks samples)
     {
         var scenario = new Option<string?>("--scenario") { Description = "Scenario file. Default: none when --old/--new/--adapter/--model/--token-env are given (stacks from those flags, conversations from --synthetic and --source), else scenarios/demo.json with the embedded sample stacks" };
         var oldUrl = new Option<string?>("--old") { Description = "Old stack URL (overrides the scenario); empty everywhere = embedded sample stacks" };
@@ -103,45 +102,12 @@ internal static class VerifyCommand
                 Policy = policy.Read(parse),
                 Offline = parse.GetValue(offline),
             },
+            samples,
             ct));
         return command;
     }
 
-    public static Command BuildDemo()
-    {
-        var synthetic = new Option<int>("--synthetic") { Description = "Synthetic conversations to add (default 40)", DefaultValueFactory = _ => 40 };
-        var faults = new Option<string[]>("--faults") { Description = "Fault knobs planted in the new stack (default wrong-skill-args,skip-memory)", AllowMultipleArgumentsPerToken = true };
-        var reports = new Option<string>("--reports") { Description = "Folder for run results (default reports)", DefaultValueFactory = _ => "reports" };
-        var lexical = new Option<bool>("--lexical") { Description = "Judge reply meaning lexically only" };
-        var allure = new Option<bool>("--allure") { Description = "Also render the Allure HTML report (needs the npm package 'allure')" };
-        var command = new Command("demo", "Start the embedded sample stacks (old v1; new v2, nondeterministic, with planted faults) and their sandboxes on loopback, verify the demo scenario plus synthetic conversations, print the summary and the report path. Needs no configuration; exits 0 when the run completes, 3 when it could not judge (stack errors, nothing judged).");
-        command.Options.Add(synthetic);
-        command.Options.Add(faults);
-        command.Options.Add(reports);
-        command.Options.Add(lexical);
-        command.Options.Add(allure);
-        command.SetAction((parse, ct) =>
-        {
-            var planted = SplitList(parse.GetValue(faults));
-            var scenarioPath = EmbeddedStacks.FindRepoFile(Path.Combine("scenarios", "demo.json"))
-                ?? throw new UsageException("scenarios/demo.json not found: run the demo from the DualStack checkout");
-            return RunAsync(
-                new VerifyOptions
-                {
-                    ScenarioPath = scenarioPath,
-                    Synthetic = parse.GetValue(synthetic),
-                    ReportsDir = parse.GetValue(reports)!,
-                    Lexical = parse.GetValue(lexical),
-                    EmbeddedNewFaults = planted.Count == 0 ? ["wrong-skill-args", "skip-memory"] : planted,
-                    Demo = true,
-                    Allure = parse.GetValue(allure),
-                },
-                ct);
-        });
-        return command;
-    }
-
-    private static IReadOnlyList<string> SplitList(string[]? values) =>
+    internal static IReadOnlyList<string> SplitList(string[]? values) =>
         (values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray();
 
     /// <summary>
@@ -149,7 +115,7 @@ internal static class VerifyCommand
     /// stacks from the flags (no scripted conversation, so nothing shop-specific is expected of the agent); with neither,
     /// the demo scenario and the embedded sample stacks.
     /// </summary>
-    private static Scenario LoadScenario(VerifyOptions options)
+    private static Scenario LoadScenario(VerifyOptions options, ISampleStacks samples)
     {
         // --offline calls no stack: its conflict check names the stack flags instead of applying them.
         var overrides = options.Offline is null && options.Stacks.Any ? options.Stacks : null;
@@ -165,14 +131,14 @@ internal static class VerifyCommand
             return ScenarioLoader.FromCommandLine(overrides);
         }
 
-        var demo = EmbeddedStacks.FindRepoFile(Path.Combine("scenarios", "demo.json"))
+        var demo = samples.FindDemoScenario()
             ?? throw new UsageException("--scenario: not given and the default scenarios/demo.json was not found; give --scenario FILE, or --old and --new with --synthetic N or --source FILE");
         return ScenarioLoader.Load(demo);
     }
 
-    private static async Task<int> RunAsync(VerifyOptions options, CancellationToken cancellationToken)
+    internal static async Task<int> RunAsync(VerifyOptions options, ISampleStacks samples, CancellationToken cancellationToken)
     {
-        var scenario = LoadScenario(options);
+        var scenario = LoadScenario(options, samples);
         if (options.Offline is not null)
         {
             return await RunOfflineAsync(options, scenario, cancellationToken);
@@ -226,23 +192,23 @@ internal static class VerifyCommand
             throw new UsageException("--embedded-new-faults applies only to the embedded sample stacks");
         }
 
-        EmbeddedStacks? stacks = null;
+        IRunningSampleStacks? stacks = null;
         try
         {
             if (embedded)
             {
                 try
                 {
-                    stacks = await EmbeddedStacks.StartAsync(new EmbeddedStackOptions { NewFaults = options.EmbeddedNewFaults }, cancellationToken);
+                    stacks = await samples.StartAsync(options.EmbeddedNewFaults, cancellationToken);
                 }
                 catch (ArgumentException ex)
                 {
                     throw new UsageException(ex.Message);
                 }
 
-                oldConfig = oldConfig with { Url = stacks.OldServer.BaseAddress.AbsoluteUri };
-                newConfig = newConfig with { Url = stacks.NewServer.BaseAddress.AbsoluteUri };
-                Console.WriteLine($"embedded stacks: old = sample agent v1 at {oldConfig.Url}; new = sample agent v2 (nondeterministic{(options.EmbeddedNewFaults.Count > 0 ? ", faults: " + string.Join(", ", options.EmbeddedNewFaults) : string.Empty)}) at {newConfig.Url}");
+                oldConfig = oldConfig with { Url = stacks.Old.AbsoluteUri };
+                newConfig = newConfig with { Url = stacks.New.AbsoluteUri };
+                Console.WriteLine($"embedded stacks: {stacks.Description}");
             }
 
             using var oldStack = Create("old", oldConfig, scenario);

@@ -248,6 +248,7 @@ internal sealed class FailureLogPump : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly PeriodicTimer _timer;
     private readonly Task _loop;
+    private int _disposed;
 
     public FailureLogPump(IReadOnlyList<IFailureTicker> tickers, TimeProvider time)
     {
@@ -286,6 +287,12 @@ internal sealed class FailureLogPump : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // The host's container disposes the parts it built after the server has, in order: the second call does nothing.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stop.CancelAsync().ConfigureAwait(false);
         _timer.Dispose();
         await _loop.ConfigureAwait(false);

@@ -122,7 +122,7 @@ public sealed partial class ProxyServer
             }
         }
 
-        if (_retention is { } retention)
+        if (_stores.Retention is { } retention)
         {
             Metrics.Counter("dualstack_capture_retention_deleted_total", "Captures deleted by retention (--retain).", () => retention.Deleted);
             Metrics.Counter("dualstack_capture_retention_failures_total", "Retention rounds that failed (retried).", () => retention.Failures);

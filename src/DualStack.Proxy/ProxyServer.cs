@@ -35,28 +35,26 @@ public sealed partial class ProxyServer : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time = TimeProvider.System;
     private readonly string _destination;
-    private ICaptureStore? _store;
-    private IShadowResultStore? _shadowResults;
-    private AdminEndpoints? _admin;
-    private CaptureRetention? _retention;
-    private CaptureStoreMonitor? _storeMonitor;
-    private HealthCheckService _health = null!;
-    private readonly HttpMessageInvoker _healthClient = OldStackHealthCheck.CreateClient();
+    private readonly ProxyStores _stores;
+    private readonly HealthCheckService _health;
     private readonly ForwardFailures _forwardFailures;
+    private AdminEndpoints? _admin;
     private long _bodyCopies;
 
-    private ProxyServer(WebApplication app, ProxyOptions options)
+    private ProxyServer(WebApplication app, ProxyOptions options, ProxyStores stores)
     {
         _app = app;
         _options = options;
+        _stores = stores;
         _forwarder = app.Services.GetRequiredService<IHttpForwarder>();
-        _logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("DualStack.Proxy");
+        _logger = ProxyServices.Logger(app.Services);
+        _health = app.Services.GetRequiredService<HealthCheckService>();
         _keys = new ConversationKeyExtractor(options.Keys);
         _destination = options.Old.AbsoluteUri;
         _requestConfig = new ForwarderRequestConfig { ActivityTimeout = options.ForwardTimeout };
-        _forwardFailures = new ForwardFailures(_logger, options.FailureLogInterval);
+        _forwardFailures = app.Services.GetRequiredService<ForwardFailures>();
+        Metrics = app.Services.GetRequiredService<ProxyMetrics>();
         var meters = app.Services.GetRequiredService<IMeterFactory>();
-        Metrics = new ProxyMetrics(meters);
         _client = new HttpMessageInvoker(new SocketsHttpHandler
         {
             // Forwards count on this proxy's http_client_* series, not on a meter shared by the whole process.
@@ -103,113 +101,62 @@ public sealed partial class ProxyServer : IAsyncDisposable
         // One redactor for everything this process writes: captures, shadow comparisons and log lines, so a value
         // gets the same token in all of them.
         var redactor = new Redactor(options.Capture.RedactPatterns);
-        // The proxy takes no appsettings.json reloads: with reload on, a file watcher watches the working folder and
-        // everything under it, and wakes for every write of a capture store kept there (2 % of the proxy's CPU).
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
-        builder.Logging.ClearProviders();
-        ProxyTelemetry.AddConsole(builder.Logging, options.LogFormat);
-        RedactLogs(builder.Services, redactor);
-        builder.Logging.SetMinimumLevel(minimumLevel);
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        // YARP logs every failed or client-aborted forward at warning level with a stack trace (a flood when the backend
-        // is down); the proxy's own rate-limited failure log reports them instead.
-        builder.Logging.AddFilter("Yarp", LogLevel.Error);
-        if (options.LogSink is { } sink)
-        {
-            // Redacted like the console: an embedding host's sink must not see what the captures may not hold.
-            builder.Logging.AddProvider(new RedactingLoggerProvider(sink, redactor));
-        }
-        builder.WebHost.UseUrls(options.Listen.GetLeftPart(UriPartial.Authority));
-        builder.WebHost.ConfigureKestrel(k =>
-        {
-            k.Limits.MaxRequestBodySize = null;
-            k.AddServerHeader = false;
-        });
-        builder.Services.AddHttpForwarder();
+        var stores = await ProxyStores.OpenAsync(options, cancellationToken).ConfigureAwait(false);
+        WebApplication app;
         IMeterFactory? meterFactory = null;
-        ProxyTelemetry.AddMetrics(builder.Services, () => meterFactory, options.Tracing);
-        // Checks are created per run from the server's parts, which exist only after Build.
-        ProxyServer? self = null;
-        var checks = builder.Services.AddHealthChecks();
-        if (options.StorePath is not null)
-        {
-            checks.Add(new HealthCheckRegistration(ProxyHealth.CaptureStore, _ => new CaptureStoreHealthCheck(self!.Writer!, self._storeMonitor!), HealthStatus.Unhealthy, null));
-        }
-
-        var probe = new Uri(options.Old, options.OldHealthPath);
-        checks.Add(new HealthCheckRegistration(ProxyHealth.OldStack, _ => new OldStackHealthCheck(self!._healthClient, probe, TimeSpan.FromSeconds(2)), HealthStatus.Unhealthy, null));
-        if (options.Shadow is not null)
-        {
-            checks.Add(new HealthCheckRegistration(ProxyHealth.ShadowStack, _ => new ShadowHealthCheck(self!.Shadow!, self.Metrics), HealthStatus.Degraded, null));
-        }
-
-        if (options.New is not null)
-        {
-            checks.Add(new HealthCheckRegistration(ProxyHealth.Split, _ => new SplitHealthCheck(self!.Split!), HealthStatus.Degraded, null));
-        }
-
-        var app = builder.Build();
-        meterFactory = app.Services.GetRequiredService<IMeterFactory>();
-        var server = new ProxyServer(app, options);
-        self = server;
-        server._health = app.Services.GetRequiredService<HealthCheckService>();
         try
         {
-            if (options.StorePath is { } path)
+            Validate(options, stores);
+            // The proxy takes no appsettings.json reloads: with reload on, a file watcher watches the working folder and
+            // everything under it, and wakes for every write of a capture store kept there (2 % of the proxy's CPU).
+            var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
+            builder.Logging.ClearProviders();
+            ProxyTelemetry.AddConsole(builder.Logging, options.LogFormat);
+            RedactLogs(builder.Services, redactor);
+            builder.Logging.SetMinimumLevel(minimumLevel);
+            builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+            // YARP logs every failed or client-aborted forward at warning level with a stack trace (a flood when the backend
+            // is down); the proxy's own rate-limited failure log reports them instead.
+            builder.Logging.AddFilter("Yarp", LogLevel.Error);
+            if (options.LogSink is { } sink)
             {
-                server._store = await CaptureStores.OpenAsync(path, cancellationToken).ConfigureAwait(false);
-                server.Writer = new CaptureWriter(server._store, options.Capture, redactor, options.Time);
-                server._storeMonitor = new CaptureStoreMonitor(server.Writer, server._logger, options.FailureLogInterval);
-                if (options.Retain is { } retain)
-                {
-                    server._retention = new CaptureRetention(server._store, retain);
-                }
-
-                if (options.Shadow is not null)
-                {
-                    server._shadowResults = await ShadowResultStores.OpenAsync(path, cancellationToken).ConfigureAwait(false);
-                }
+                // Redacted like the console: an embedding host's sink must not see what the captures may not hold.
+                builder.Logging.AddProvider(new RedactingLoggerProvider(sink, redactor));
             }
 
-            if (options.Shadow is not null && options.ShadowJudge == ShadowJudgeMode.Store && server._shadowResults is null)
+            builder.WebHost.UseUrls(options.Listen.GetLeftPart(UriPartial.Authority));
+            builder.WebHost.ConfigureKestrel(k =>
             {
-                throw new ArgumentException("shadow pairs are judged out of process from the store: give a store (--store), or judge in this process with --shadow-judge inproc");
+                k.Limits.MaxRequestBodySize = null;
+                k.AddServerHeader = false;
+            });
+            builder.Services.AddHttpForwarder();
+            ProxyTelemetry.AddMetrics(builder.Services, () => meterFactory, options.Tracing);
+            builder.Services.AddProxyParts(options, redactor, stores);
+            app = builder.Build();
+        }
+        catch
+        {
+            await stores.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        meterFactory = app.Services.GetRequiredService<IMeterFactory>();
+        var server = new ProxyServer(app, options, stores);
+        try
+        {
+            // Resolved in this order on purpose: each part starts its own loop as it is built.
+            var services = app.Services;
+            server.Writer = services.GetService<CaptureWriter>();
+            server.Shadow = services.GetService<ShadowMirror>();
+            server.Split = services.GetService<SplitRouter>();
+            if (server.Split is not null && options.Split.Shared is { } shared)
+            {
+                await server.Split.ShareAsync(shared, options.Split.PinIdleTimeout, server._time, cancellationToken).ConfigureAwait(false);
             }
 
-            if (options.Shadow is not null)
-            {
-                server.Shadow = new ShadowMirror(options, server._shadowResults, server.Metrics, server._logger, redactor);
-            }
-
-            if (options.New is not null)
-            {
-                if (string.IsNullOrEmpty(options.Split.AdminToken))
-                {
-                    throw new ArgumentException("split mode needs an admin token (--token-env or --token-file)");
-                }
-
-                server.Split = new SplitRouter(options, server._time, server._logger);
-                if (options.Split.Shared is { } shared)
-                {
-                    await server.Split.ShareAsync(shared, options.Split.PinIdleTimeout, server._time, cancellationToken).ConfigureAwait(false);
-                }
-
-                server._admin = new AdminEndpoints(server.Split, options.Split.AdminToken, server._logger, options.Split.AdminSessionLifetime, server.Metrics);
-            }
-
-            var tickers = new List<IFailureTicker> { server._forwardFailures };
-            if (server._storeMonitor is not null)
-            {
-                tickers.Add(server._storeMonitor);
-            }
-
-            if (server.Shadow is not null)
-            {
-                tickers.Add(server.Shadow.Failures);
-                tickers.Add(server.Shadow.StoreFailures);
-            }
-
-            server.FailureLogs = new FailureLogPump(tickers, options.Time);
+            server._admin = services.GetService<AdminEndpoints>();
+            server.FailureLogs = services.GetRequiredService<FailureLogPump>();
             server.ObserveParts();
             ProxyTelemetry.UseMetricsEndpoint(app);
             app.Run(server.HandleAsync);
@@ -222,6 +169,19 @@ public sealed partial class ProxyServer : IAsyncDisposable
         {
             await server.DisposeAsync().ConfigureAwait(false);
             throw;
+        }
+    }
+
+    private static void Validate(ProxyOptions options, ProxyStores stores)
+    {
+        if (options.Shadow is not null && options.ShadowJudge == ShadowJudgeMode.Store && stores.ShadowResults is null)
+        {
+            throw new ArgumentException("shadow pairs are judged out of process from the store: give a store (--store), or judge in this process with --shadow-judge inproc");
+        }
+
+        if (options.New is not null && string.IsNullOrEmpty(options.Split.AdminToken))
+        {
+            throw new ArgumentException("split mode needs an admin token (--token-env or --token-file)");
         }
     }
 
@@ -373,6 +333,8 @@ public sealed partial class ProxyServer : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        // No new requests, then the parts that write (split, shadow, capture), the failure log's last look, then the
+        // stores they wrote to. The container then disposes what it built (those parts again, which does nothing).
         await _app.StopAsync().ConfigureAwait(false);
         if (Split is not null)
         {
@@ -394,23 +356,8 @@ public sealed partial class ProxyServer : IAsyncDisposable
             await FailureLogs.DisposeAsync().ConfigureAwait(false);
         }
 
-        if (_retention is not null)
-        {
-            await _retention.DisposeAsync().ConfigureAwait(false);
-        }
-
-        if (_store is not null)
-        {
-            await _store.DisposeAsync().ConfigureAwait(false);
-        }
-
-        if (_shadowResults is not null)
-        {
-            await _shadowResults.DisposeAsync().ConfigureAwait(false);
-        }
-
+        await _stores.DisposeAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
         _client.Dispose();
-        _healthClient.Dispose();
     }
 }

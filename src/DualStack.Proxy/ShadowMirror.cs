@@ -41,6 +41,7 @@ internal sealed class ShadowMirror : IAsyncDisposable
     private readonly ConcurrentDictionary<string, int> _turns = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _outOfStep = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
+    private int _disposed;
 
     /// <param name="redactor">The capture writer's redactor: every stored comparison goes through it.</param>
     public ShadowMirror(ProxyOptions options, IShadowResultStore? results, ProxyMetrics metrics, ILogger logger, Redactor redactor)
@@ -299,6 +300,12 @@ internal sealed class ShadowMirror : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // The host's container disposes the parts it built after the server has, in order: the second call does nothing.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await DrainAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         await _stopping.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(_workers).ConfigureAwait(false);

@@ -24,6 +24,7 @@ internal sealed class SplitRouter : IAsyncDisposable
     private long _requestsToNew;
     private long _webhooksToOld;
     private long _webhooksToNew;
+    private int _disposed;
 
     public SplitRouter(ProxyOptions options, TimeProvider time, ILogger logger)
     {
@@ -208,6 +209,12 @@ internal sealed class SplitRouter : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // The host's container disposes the parts it built after the server has, in order: the second call does nothing.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await _stop.CancelAsync().ConfigureAwait(false);
         await _ticker.ConfigureAwait(false);
         if (Shared is not null)

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Text;
+using DualStack.TestUtils;
 
 namespace DualStack.Cli.Tests;
 
@@ -11,64 +11,33 @@ internal static class CliRunner
         public override string ToString() => $"exit {ExitCode}\n--- stdout ---\n{Stdout}\n--- stderr ---\n{Stderr}";
     }
 
-    public static string RepoRoot { get; } = FindRepoRoot();
+    public static string RepoRoot => RepoPaths.Root;
 
     public static async Task<CliResult> RunAsync(string workingDirectory, params string[] args) =>
         await RunAsync(workingDirectory, onStdoutLine: null, args);
 
-    public static async Task<CliResult> RunAsync(string workingDirectory, Action<Process, string>? onStdoutLine, params string[] args)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "dualstack.dll");
-        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(dll);
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        info.Environment.Remove("DUALSTACK_DEBUG");
-        return await RunProcessAsync(info, TimeSpan.FromMinutes(3), onStdoutLine);
-    }
+    public static async Task<CliResult> RunAsync(string workingDirectory, Action<Process, string>? onStdoutLine, params string[] args) =>
+        await RunProcessAsync(DualStackProcess.StartInfo(workingDirectory, args), TimeSpan.FromMinutes(3), onStdoutLine);
 
     /// <summary>
-    /// Runs a prepared process to its end, capturing both streams line by line; <paramref name="guard"/> kills a hung
-    /// child (a guard, not a timing assertion).
+    /// Runs a prepared process to its end, capturing both streams line by line (<see cref="ProcessOutput"/>);
+    /// <paramref name="guard"/> kills a hung child (a guard, not a timing assertion).
     /// </summary>
     public static async Task<CliResult> RunProcessAsync(ProcessStartInfo info, TimeSpan guard, Action<Process, string>? onStdoutLine = null)
     {
-        using var process = Process.Start(info)!;
-        var stdout = new StringBuilder();
-        var stderr = new StringBuilder();
-        process.OutputDataReceived += (_, e) =>
+        using var process = new Process { StartInfo = info };
+        var output = new ProcessOutput(process, onStdoutLine is null ? null : (line, stdout) =>
         {
-            if (e.Data is null)
+            if (stdout)
             {
-                return;
+                onStdoutLine(process, line);
             }
-
-            lock (stdout)
-            {
-                stdout.AppendLine(e.Data);
-            }
-
-            onStdoutLine?.Invoke(process, e.Data);
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                lock (stderr)
-                {
-                    stderr.AppendLine(e.Data);
-                }
-            }
-        };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        });
+        output.Start();
         using var timeout = new CancellationTokenSource(guard);
         try
         {
-            await process.WaitForExitAsync(timeout.Token);
+            await output.WaitForExitAsync(timeout.Token);
         }
         catch (OperationCanceledException)
         {
@@ -76,20 +45,6 @@ internal static class CliRunner
             throw;
         }
 
-        process.WaitForExit();
-        return new CliResult(process.ExitCode, stdout.ToString(), stderr.ToString());
-    }
-
-    private static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "DualStack.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("DualStack.sln not found above " + AppContext.BaseDirectory);
+        return new CliResult(process.ExitCode, output.Stdout, output.Stderr);
     }
 }

@@ -241,7 +241,8 @@ public sealed partial class ExitCodeTableTests
         var section = readme[readme.IndexOf("\n## Exit codes", StringComparison.Ordinal)..];
         section = section[..section.IndexOf("\n## ", 5, StringComparison.Ordinal)];
         var documented = CommandRow().Matches(section).Select(m => m.Groups[1].Value).ToHashSet(StringComparer.Ordinal);
-        var commands = Commands(CliApp.BuildRoot(), prefix: string.Empty).ToHashSet(StringComparer.Ordinal);
+        using var services = Program.CreateServices();
+        var commands = Commands(CliApp.BuildRoot(services), prefix: string.Empty).ToHashSet(StringComparer.Ordinal);
 
         Assert.That(documented, Is.EquivalentTo(commands), "the README 'Exit codes' table has one row per command, named as `dualstack <command>` is typed");
         Assert.That(Table().Select(t => (string)t.Arguments[0]!).Where(c => c != "(any)").ToHashSet(), Is.EquivalentTo(commands), "every command is in the exit-code test table");

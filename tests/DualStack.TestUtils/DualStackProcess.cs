@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using NUnit.Framework;
 
 namespace DualStack.TestUtils;
@@ -12,10 +11,16 @@ namespace DualStack.TestUtils;
 public sealed class DualStackProcess : IAsyncDisposable
 {
     private readonly Process _process;
-    private readonly StringBuilder _output = new();
+    private readonly Lock _lock = new();
     private readonly List<(Func<string, bool> Match, TaskCompletionSource<string> Seen)> _waiters = [];
+    private readonly ProcessOutput _output;
 
-    private DualStackProcess(Process process) => _process = process;
+    private DualStackProcess(Process process)
+    {
+        _process = process;
+        _output = new ProcessOutput(process, (line, _) => Received(line));
+        process.Exited += (_, _) => Exited();
+    }
 
     /// <summary>Process id.</summary>
     public int Id => _process.Id;
@@ -27,19 +32,21 @@ public sealed class DualStackProcess : IAsyncDisposable
     public bool HasExited => _process.HasExited;
 
     /// <summary>Standard output and error so far, one line each, in arrival order.</summary>
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _output.Output;
 
     /// <summary>Starts <c>dualstack ARGS</c> in <paramref name="workingDirectory"/>.</summary>
     public static DualStackProcess Start(string workingDirectory, params string[] args)
+    {
+        var started = new DualStackProcess(new Process { StartInfo = StartInfo(workingDirectory, args), EnableRaisingEvents = true });
+        started._output.Start();
+        return started;
+    }
+
+    /// <summary>
+    /// How <c>dualstack ARGS</c> is started in <paramref name="workingDirectory"/>: <c>dotnet dualstack.dll</c> from beside
+    /// the test binaries, without <c>DUALSTACK_DEBUG</c> (stack traces are only shown when asked for).
+    /// </summary>
+    public static ProcessStartInfo StartInfo(string workingDirectory, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "dualstack.dll"));
@@ -49,14 +56,7 @@ public sealed class DualStackProcess : IAsyncDisposable
         }
 
         info.Environment.Remove("DUALSTACK_DEBUG");
-        var started = new DualStackProcess(new Process { StartInfo = info, EnableRaisingEvents = true });
-        started._process.OutputDataReceived += (_, e) => started.Received(e.Data);
-        started._process.ErrorDataReceived += (_, e) => started.Received(e.Data);
-        started._process.Exited += (_, _) => started.Exited();
-        started._process.Start();
-        started._process.BeginOutputReadLine();
-        started._process.BeginErrorReadLine();
-        return started;
+        return info;
     }
 
     /// <summary>
@@ -66,9 +66,9 @@ public sealed class DualStackProcess : IAsyncDisposable
     public async Task<string> WaitForLineAsync(Func<string, bool> match, TimeSpan? timeout = null)
     {
         var seen = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_output)
+        lock (_lock)
         {
-            var earlier = _output.ToString().Split('\n').Select(l => l.TrimEnd('\r')).FirstOrDefault(match);
+            var earlier = Output.Split('\n').Select(l => l.TrimEnd('\r')).FirstOrDefault(match);
             if (earlier is not null)
             {
                 return earlier;
@@ -76,7 +76,7 @@ public sealed class DualStackProcess : IAsyncDisposable
 
             if (_process.HasExited)
             {
-                Assert.Fail($"dualstack exited {_process.ExitCode} before printing the line awaited:\n{_output}");
+                Assert.Fail($"dualstack exited {_process.ExitCode} before printing the line awaited:\n{Output}");
             }
 
             _waiters.Add((match, seen));
@@ -121,11 +121,7 @@ public sealed class DualStackProcess : IAsyncDisposable
     }
 
     /// <summary>Waits for the exit and for the last output line.</summary>
-    public async Task WaitForExitAsync()
-    {
-        await _process.WaitForExitAsync();
-        _process.WaitForExit();
-    }
+    public Task WaitForExitAsync() => _output.WaitForExitAsync();
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
@@ -134,16 +130,11 @@ public sealed class DualStackProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private void Received(string? line)
+    // Each line is in Output before it gets here; a waiter registered in between found it there.
+    private void Received(string line)
     {
-        if (line is null)
+        lock (_lock)
         {
-            return;
-        }
-
-        lock (_output)
-        {
-            _output.AppendLine(line);
             foreach (var waiter in _waiters.Where(w => w.Match(line)).ToArray())
             {
                 _waiters.Remove(waiter);
@@ -156,11 +147,11 @@ public sealed class DualStackProcess : IAsyncDisposable
     {
         // Output still in flight is read by WaitForExit(); whoever waits for a line it did not print fails with it all.
         _process.WaitForExit();
-        lock (_output)
+        lock (_lock)
         {
             foreach (var waiter in _waiters)
             {
-                waiter.Seen.TrySetException(new InvalidOperationException($"dualstack exited {_process.ExitCode} before printing the line awaited:\n{_output}"));
+                waiter.Seen.TrySetException(new InvalidOperationException($"dualstack exited {_process.ExitCode} before printing the line awaited:\n{Output}"));
             }
 
             _waiters.Clear();
