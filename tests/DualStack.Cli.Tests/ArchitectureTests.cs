@@ -1,5 +1,4 @@
-using Mono.Cecil;
-using Mono.Cecil.Cil;
+using DualStack.TestUtils;
 
 namespace DualStack.Cli.Tests;
 
@@ -14,9 +13,7 @@ public sealed class ArchitectureTests
 
     private static readonly string[] SampleAgent = ["DualStack.Sandbox", "DualStack.SampleAgent"];
 
-    // Mono.Cecil comes with NetArchTest.Rules. NetArchTest itself is not used here: it misses types used only inside a
-    // lambda's async state machine (nested two deep, as in every command's SetAction), so it would pass a command that
-    // starts the sample stacks in its action.
+    // Read from the IL with TestUtils' IlTypeUses, which sees inside closures and state machines (NetArchTest does not).
     private static readonly Lazy<Dictionary<string, HashSet<string>>> Uses = new(ReadUses);
 
     [Test]
@@ -66,122 +63,10 @@ public sealed class ArchitectureTests
     private static bool InNamespace(string typeName, string ns) =>
         typeName.StartsWith(ns + ".", StringComparison.Ordinal);
 
-    /// <summary>Every top-level CLI type and the types it uses, its nested types (closures, state machines) included.</summary>
     private static Dictionary<string, HashSet<string>> ReadUses()
     {
-        using var module = ModuleDefinition.ReadModule(typeof(CliApp).Assembly.Location);
-        var uses = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
-        foreach (var type in module.Types.Where(t => t.Name != "<Module>"))
-        {
-            var used = new HashSet<string>(StringComparer.Ordinal);
-            Collect(type, used);
-            used.Remove(type.FullName);
-            uses[type.FullName] = used;
-        }
-
+        var uses = IlTypeUses.Read(typeof(CliApp).Assembly.Location);
         Assert.That(uses.Keys, Does.Contain(typeof(CliApp).FullName), "the CLI's types were read");
         return uses;
-    }
-
-    private static void Collect(TypeDefinition type, HashSet<string> used)
-    {
-        Add(type.BaseType, used);
-        foreach (var item in type.Interfaces)
-        {
-            Add(item.InterfaceType, used);
-        }
-
-        foreach (var field in type.Fields)
-        {
-            Add(field.FieldType, used);
-        }
-
-        foreach (var property in type.Properties)
-        {
-            Add(property.PropertyType, used);
-        }
-
-        foreach (var method in type.Methods)
-        {
-            Add(method.ReturnType, used);
-            foreach (var parameter in method.Parameters)
-            {
-                Add(parameter.ParameterType, used);
-            }
-
-            if (!method.HasBody)
-            {
-                continue;
-            }
-
-            foreach (var variable in method.Body.Variables)
-            {
-                Add(variable.VariableType, used);
-            }
-
-            foreach (var instruction in method.Body.Instructions)
-            {
-                switch (instruction.Operand)
-                {
-                    case TypeReference operand:
-                        Add(operand, used);
-                        break;
-                    case MethodReference operand:
-                        Add(operand.DeclaringType, used);
-                        Add(operand.ReturnType, used);
-                        foreach (var parameter in operand.Parameters)
-                        {
-                            Add(parameter.ParameterType, used);
-                        }
-
-                        if (operand is GenericInstanceMethod generic)
-                        {
-                            foreach (var argument in generic.GenericArguments)
-                            {
-                                Add(argument, used);
-                            }
-                        }
-
-                        break;
-                    case FieldReference operand:
-                        Add(operand.DeclaringType, used);
-                        Add(operand.FieldType, used);
-                        break;
-                }
-            }
-        }
-
-        foreach (var nested in type.NestedTypes)
-        {
-            Collect(nested, used);
-        }
-    }
-
-    // A type by its outermost declaring type (where its namespace is), with element and generic argument types.
-    private static void Add(TypeReference? type, HashSet<string> used)
-    {
-        switch (type)
-        {
-            case null or GenericParameter:
-                return;
-            case GenericInstanceType generic:
-                Add(generic.ElementType, used);
-                foreach (var argument in generic.GenericArguments)
-                {
-                    Add(argument, used);
-                }
-
-                return;
-            case TypeSpecification specification:
-                Add(specification.ElementType, used);
-                return;
-        }
-
-        while (type.DeclaringType is not null)
-        {
-            type = type.DeclaringType;
-        }
-
-        used.Add(type.FullName);
     }
 }
