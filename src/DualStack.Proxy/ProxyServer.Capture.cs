@@ -86,7 +86,7 @@ public sealed partial class ProxyServer
             ?? (request.Headers.TryGetValue(_options.Split.FallbackKeyHeader, out var fallback) && fallback.Count > 0 ? "req:" + fallback : "req:" + context.TraceIdentifier);
     }
 
-    /// <summary>YARP's kinds for "the client cancelled or its connection failed", as opposed to the destination.</summary>
+    /// <summary>The headers as received, names and values, for the capture writer (which applies the header rules).</summary>
     private static List<KeyValuePair<string, string>> Headers(IHeaderDictionary headers)
     {
         var list = new List<KeyValuePair<string, string>>(headers.Count);
@@ -140,6 +140,4 @@ public sealed partial class ProxyServer
             Metrics.Counter("dualstack_shared_pins_dropped_total", "Conversation pins not shared (queue full or database unreachable).", () => shared.PinsDropped);
         }
     }
-
-    /// <summary>Waits until captured exchanges queued so far are written (or dropped) and queued shadow turns are compared.</summary>
 }

@@ -317,11 +317,13 @@ public sealed partial class ProxyServer : IAsyncDisposable
         }
     }
 
+    /// <summary>YARP's kinds for "the client cancelled or its connection failed", as opposed to the destination.</summary>
     internal static bool IsClientAbort(ForwarderError error) => error is ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled
         or ForwarderError.RequestBodyClient or ForwarderError.ResponseBodyCanceled or ForwarderError.ResponseBodyClient
         or ForwarderError.UpgradeRequestCanceled or ForwarderError.UpgradeRequestClient or ForwarderError.UpgradeResponseCanceled
         or ForwarderError.UpgradeResponseClient;
 
+    /// <summary>Waits until the captured exchanges queued so far are written (or dropped).</summary>
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
         if (Writer is not null)
