@@ -25,6 +25,12 @@ if (args is ["capture-cpu", ..])
     return;
 }
 
+if (args is ["shadow-cpu", var stub, ..])
+{
+    await ShadowCpu.RunAsync(new Uri(stub), args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 3);
+    return;
+}
+
 if (args is ["cpu", ..])
 {
     // Throughput per CPU-second on one thread: on a shared 2-core machine wall-clock figures measure the neighbours,

@@ -32,7 +32,7 @@ internal sealed class ShadowMirror : IAsyncDisposable
     private readonly Task[] _workers;
     private readonly IAgentStack _shadow;
     private readonly VerdictEngine? _engine;
-    private readonly BatchWriter<ShadowTurn, ShadowTurn>? _store;
+    private readonly BatchWriter<StoredShadowTurn, StoredShadowTurn>? _store;
     private readonly ProxyMetrics _metrics;
     private readonly ILogger _logger;
     private readonly Redactor _redactor;
@@ -59,7 +59,7 @@ internal sealed class ShadowMirror : IAsyncDisposable
         {
             // Pairs are already redacted (on the workers); the writer only batches them. The same batch size and
             // linger as the capture writer (same file, same commit cost); the queue as deep as the shadow queue.
-            _store = new BatchWriter<ShadowTurn, ShadowTurn>(
+            _store = new BatchWriter<StoredShadowTurn, StoredShadowTurn>(
                 results.AppendAsync,
                 static turn => turn,
                 new BatchWriterOptions(Math.Max(1, options.ShadowQueueCapacity), options.Capture.BatchSize, options.Capture.BatchLinger),
@@ -89,7 +89,7 @@ internal sealed class ShadowMirror : IAsyncDisposable
     public FailureLog StoreFailures { get; }
 
     /// <summary>The batching writer of stored pairs; null without a store (in-process judging only).</summary>
-    public BatchWriter<ShadowTurn, ShadowTurn>? Store => _store;
+    public BatchWriter<StoredShadowTurn, StoredShadowTurn>? Store => _store;
 
     /// <summary>Shadow conversation id for a live key: the lane suffix the comparers mask.</summary>
     public string ShadowId(string id) => $"{id}~b~{_tag}";
@@ -267,7 +267,7 @@ internal sealed class ShadowMirror : IAsyncDisposable
     }
 
     // Runs on the store writer's loop once a batch committed: "stored" means committed.
-    private void OnStored(IReadOnlyList<ShadowTurn> batch)
+    private void OnStored(IReadOnlyList<StoredShadowTurn> batch)
     {
         _metrics.ShadowStoredAdd(batch.Count);
         if (_engine is null && _logger.IsEnabled(LogLevel.Information))

@@ -190,15 +190,15 @@ public sealed class ShadowStoreWriterTests : TempDirectoryTest
     /// <summary>Shadow pairs in memory; each append waits for one release of <see cref="Gate"/> when set.</summary>
     private sealed class MemoryShadowStore : IShadowResultStore
     {
-        private readonly ConcurrentQueue<ShadowTurn> _stored = new();
+        private readonly ConcurrentQueue<StoredShadowTurn> _stored = new();
 
         public SemaphoreSlim? Gate { get; init; }
 
         public ConcurrentQueue<int> Batches { get; } = new();
 
-        public IReadOnlyList<ShadowTurn> Stored => [.. _stored];
+        public IReadOnlyList<StoredShadowTurn> Stored => [.. _stored];
 
-        public async Task AppendAsync(IReadOnlyList<ShadowTurn> batch, CancellationToken cancellationToken)
+        public async Task AppendAsync(IReadOnlyList<StoredShadowTurn> batch, CancellationToken cancellationToken)
         {
             if (Gate is not null)
             {
@@ -217,7 +217,7 @@ public sealed class ShadowStoreWriterTests : TempDirectoryTest
             await Task.Yield();
             foreach (var turn in _stored)
             {
-                yield return turn;
+                yield return turn.Read();
             }
         }
 

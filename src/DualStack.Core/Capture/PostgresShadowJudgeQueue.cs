@@ -109,14 +109,14 @@ internal sealed class PostgresShadowJudgeQueue : IShadowJudgeQueue
         await using var rows = await read.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await rows.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            pairs.Add(new ShadowPair(rows.GetInt64(0), new ShadowTurn(
+            pairs.Add(new ShadowPair(rows.GetInt64(0), new StoredShadowTurn(
                 rows.GetString(1),
                 rows.GetInt32(2),
                 new DateTimeOffset(rows.GetDateTime(3), TimeSpan.Zero),
                 rows.GetString(4),
                 rows.GetString(5),
-                JsonSerializer.Deserialize<StackObservation>(rows.GetString(6), DualStackJson.Options)!,
-                JsonSerializer.Deserialize<StackObservation>(rows.GetString(7), DualStackJson.Options)!)));
+                rows.GetString(6),
+                rows.GetString(7)).Read()));
         }
 
         return pairs;

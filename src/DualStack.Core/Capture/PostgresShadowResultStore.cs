@@ -51,7 +51,7 @@ internal sealed class PostgresShadowResultStore : IShadowResultStore
     }
 
     /// <inheritdoc />
-    public async Task AppendAsync(IReadOnlyList<ShadowTurn> batch, CancellationToken cancellationToken)
+    public async Task AppendAsync(IReadOnlyList<StoredShadowTurn> batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
         if (batch.Count == 0)
@@ -77,8 +77,8 @@ internal sealed class PostgresShadowResultStore : IShadowResultStore
                     await importer.WriteAsync(turn.TurnIndex, NpgsqlDbType.Integer, cancellationToken).ConfigureAwait(false);
                     await importer.WriteAsync(PostgresCaptureStore.Text(turn.UserId), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
                     await importer.WriteAsync(PostgresCaptureStore.Text(turn.Message), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-                    await importer.WriteAsync(JsonSerializer.Serialize(turn.Primary, DualStackJson.Options), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-                    await importer.WriteAsync(JsonSerializer.Serialize(turn.Shadow, DualStackJson.Options), NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                    await importer.WriteAsync(turn.PrimaryJson, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                    await importer.WriteAsync(turn.ShadowJson, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
                 }
 
                 await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
@@ -94,14 +94,14 @@ internal sealed class PostgresShadowResultStore : IShadowResultStore
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            yield return new ShadowTurn(
+            yield return new StoredShadowTurn(
                 reader.GetString(0),
                 reader.GetInt32(1),
                 new DateTimeOffset(reader.GetDateTime(2), TimeSpan.Zero),
                 reader.GetString(3),
                 reader.GetString(4),
-                JsonSerializer.Deserialize<StackObservation>(reader.GetString(5), DualStackJson.Options)!,
-                JsonSerializer.Deserialize<StackObservation>(reader.GetString(6), DualStackJson.Options)!);
+                reader.GetString(5),
+                reader.GetString(6)).Read();
         }
     }
 

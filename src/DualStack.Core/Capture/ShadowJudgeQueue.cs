@@ -180,14 +180,14 @@ internal sealed class SqliteShadowJudgeQueue : IShadowJudgeQueue
                 await using var reader = await read.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    pairs.Add(new ShadowPair(reader.GetInt64(0), new ShadowTurn(
+                    pairs.Add(new ShadowPair(reader.GetInt64(0), new StoredShadowTurn(
                         reader.GetString(1),
                         reader.GetInt32(2),
                         DateTimeOffset.Parse(reader.GetString(3), CultureInfo.InvariantCulture),
                         reader.GetString(4),
                         reader.GetString(5),
-                        JsonSerializer.Deserialize<StackObservation>(reader.GetString(6), DualStackJson.Options)!,
-                        JsonSerializer.Deserialize<StackObservation>(reader.GetString(7), DualStackJson.Options)!)));
+                        reader.GetString(6),
+                        reader.GetString(7)).Read()));
                 }
             }
 

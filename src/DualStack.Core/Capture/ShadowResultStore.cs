@@ -1,4 +1,5 @@
 using DualStack.Core.Privacy;
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using DualStack.Core.Model;
@@ -17,22 +18,60 @@ namespace DualStack.Core.Capture;
 public sealed record ShadowTurn(string ConversationKey, int TurnIndex, DateTimeOffset Timestamp, string Message, string UserId, StackObservation Primary, StackObservation Shadow)
 {
     /// <summary>
-    /// This turn with the key, message, user and both observations redacted by <paramref name="redactor"/> (the
-    /// capture writer's, so a value gets the same token here as in the captures table).
+    /// This turn as it is stored: the key, message, user and both observations redacted by <paramref name="redactor"/>
+    /// (the capture writer's, so a value gets the same token here as in the captures table), each observation written
+    /// as JSON once, here, and stored as that text.
     /// </summary>
-    /// <exception cref="System.Text.Json.JsonException">An observation could not be redacted (see <see cref="Redactor.RedactJson{T}"/>).</exception>
-    public ShadowTurn Redact(Redactor redactor)
+    /// <exception cref="JsonException">A redacted observation is no longer valid JSON (it would not read back).</exception>
+    public StoredShadowTurn Redact(Redactor redactor)
     {
         ArgumentNullException.ThrowIfNull(redactor);
-        return this with
-        {
-            ConversationKey = redactor.Redact(ConversationKey),
-            Message = redactor.Redact(Message),
-            UserId = redactor.Redact(UserId),
-            Primary = redactor.RedactJson(Primary, DualStackJson.Options),
-            Shadow = redactor.RedactJson(Shadow, DualStackJson.Options),
-        };
+        return new StoredShadowTurn(
+            redactor.Redact(ConversationKey),
+            TurnIndex,
+            Timestamp,
+            redactor.Redact(Message),
+            redactor.Redact(UserId),
+            RedactedJson(Primary, redactor),
+            RedactedJson(Shadow, redactor));
     }
+
+    private static string RedactedJson(StackObservation observation, Redactor redactor)
+    {
+        var json = JsonSerializer.Serialize(observation, DualStackJson.Options);
+        var redacted = redactor.Redact(json);
+        if (!ReferenceEquals(json, redacted))
+        {
+            // Checked only when something was replaced: a store the judge cannot read back would lose the pair there.
+            using var check = JsonDocument.Parse(redacted);
+        }
+
+        return redacted;
+    }
+}
+
+/// <summary>
+/// A shadow pair as the stores write it: redacted (<see cref="ShadowTurn.Redact"/>), each observation as the JSON text
+/// kept in its column. Read back as a <see cref="ShadowTurn"/>.
+/// </summary>
+/// <param name="ConversationKey">Conversation key of the live traffic, redacted.</param>
+/// <param name="TurnIndex">Zero-based turn index within the conversation, in capture order.</param>
+/// <param name="Timestamp">When the live turn happened.</param>
+/// <param name="Message">What the user said, redacted.</param>
+/// <param name="UserId">The user, redacted.</param>
+/// <param name="PrimaryJson">The old stack's answer, a <see cref="StackObservation"/> as JSON.</param>
+/// <param name="ShadowJson">The new stack's answer, a <see cref="StackObservation"/> as JSON.</param>
+public sealed record StoredShadowTurn(string ConversationKey, int TurnIndex, DateTimeOffset Timestamp, string Message, string UserId, string PrimaryJson, string ShadowJson)
+{
+    /// <summary>The pair as the judge reads it, both observations parsed.</summary>
+    public ShadowTurn Read() => new(
+        ConversationKey,
+        TurnIndex,
+        Timestamp,
+        Message,
+        UserId,
+        JsonSerializer.Deserialize<StackObservation>(PrimaryJson, DualStackJson.Options)!,
+        JsonSerializer.Deserialize<StackObservation>(ShadowJson, DualStackJson.Options)!);
 }
 
 /// <summary>Where shadow comparisons are kept (beside the captures), read back by <c>dualstack report --source</c>.</summary>
@@ -42,7 +81,7 @@ public interface IShadowResultStore : IAsyncDisposable
     /// Appends a batch of comparisons in one transaction, in list order (row ids follow it, so the turns of a
     /// conversation keep their order); all or nothing: throws when the batch was not stored.
     /// </summary>
-    Task AppendAsync(IReadOnlyList<ShadowTurn> batch, CancellationToken cancellationToken);
+    Task AppendAsync(IReadOnlyList<StoredShadowTurn> batch, CancellationToken cancellationToken);
 
     /// <summary>Streams every stored comparison ordered by conversation, then turn.</summary>
     IAsyncEnumerable<ShadowTurn> ReadAsync(CancellationToken cancellationToken);
@@ -67,6 +106,7 @@ internal sealed class ShadowResultStore : IShadowResultStore
 {
     private readonly SqliteConnection _connection;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private SqliteInsert? _insert;
 
     private ShadowResultStore(SqliteConnection connection)
     {
@@ -108,7 +148,7 @@ internal sealed class ShadowResultStore : IShadowResultStore
     }
 
     /// <inheritdoc />
-    public async Task AppendAsync(IReadOnlyList<ShadowTurn> batch, CancellationToken cancellationToken)
+    public async Task AppendAsync(IReadOnlyList<StoredShadowTurn> batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
         if (batch.Count == 0)
@@ -121,29 +161,37 @@ internal sealed class ShadowResultStore : IShadowResultStore
         {
             // One transaction per batch: one WAL commit (and, with the capture writer on the same file, one turn at
             // the write lock) for the whole batch instead of one per pair.
-            await using var transaction = (SqliteTransaction)await _connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await using var command = _connection.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = "INSERT INTO shadow_turns (ts, conversation_key, turn_index, user_id, message, primary_json, shadow_json) VALUES ($ts, $key, $index, $user, $message, $primary, $shadow)";
-            var p = command.Parameters;
-            foreach (var name in (string[])["$ts", "$key", "$index", "$user", "$message", "$primary", "$shadow"])
-            {
-                p.Add(new SqliteParameter { ParameterName = name });
-            }
-
+            using var transaction = _connection.BeginTransaction();
+            _insert ??= new SqliteInsert(_connection, "INSERT INTO shadow_turns (ts, conversation_key, turn_index, user_id, message, primary_json, shadow_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+            Span<char> timestamp = stackalloc char[40];
             foreach (var turn in batch)
             {
-                p[0].Value = turn.Timestamp.ToString("O");
-                p[1].Value = turn.ConversationKey;
-                p[2].Value = turn.TurnIndex;
-                p[3].Value = turn.UserId;
-                p[4].Value = turn.Message;
-                p[5].Value = JsonSerializer.Serialize(turn.Primary, DualStackJson.Options);
-                p[6].Value = JsonSerializer.Serialize(turn.Shadow, DualStackJson.Options);
-                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested();
+                try
+                {
+                    // The round-trip format ("O") the reader parses, offset included.
+                    if (!turn.Timestamp.TryFormat(timestamp, out var written, "O", CultureInfo.InvariantCulture))
+                    {
+                        throw new FormatException($"timestamp {turn.Timestamp:O} does not fit the stored format");
+                    }
+
+                    _insert.Text(1, timestamp[..written]);
+                    _insert.Text(2, turn.ConversationKey);
+                    _insert.Int(3, turn.TurnIndex);
+                    _insert.Text(4, turn.UserId);
+                    _insert.Text(5, turn.Message);
+                    _insert.Text(6, turn.PrimaryJson);
+                    _insert.Text(7, turn.ShadowJson);
+                    _insert.Execute();
+                }
+                catch
+                {
+                    _insert.Reset();
+                    throw;
+                }
             }
 
-            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            transaction.Commit();
         }
         finally
         {
@@ -159,20 +207,21 @@ internal sealed class ShadowResultStore : IShadowResultStore
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            yield return new ShadowTurn(
+            yield return new StoredShadowTurn(
                 reader.GetString(0),
                 reader.GetInt32(1),
                 DateTimeOffset.Parse(reader.GetString(2), System.Globalization.CultureInfo.InvariantCulture),
                 reader.GetString(3),
                 reader.GetString(4),
-                JsonSerializer.Deserialize<StackObservation>(reader.GetString(5), DualStackJson.Options)!,
-                JsonSerializer.Deserialize<StackObservation>(reader.GetString(6), DualStackJson.Options)!);
+                reader.GetString(5),
+                reader.GetString(6)).Read();
         }
     }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        _insert?.Dispose();
         await _connection.DisposeAsync().ConfigureAwait(false);
         _gate.Dispose();
     }

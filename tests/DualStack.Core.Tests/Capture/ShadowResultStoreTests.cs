@@ -1,3 +1,4 @@
+using DualStack.Core.Privacy;
 using DualStack.Core.Capture;
 using DualStack.Core.Model;
 using DualStack.TestUtils;
@@ -23,6 +24,11 @@ public sealed class ShadowResultStoreTests
         new StackObservation { Stack = "old", ConversationId = key, TurnIndex = index, HttpStatus = 200, Reply = $"old reply {index}" },
         new StackObservation { Stack = "new", ConversationId = key + "~b~x", TurnIndex = index, HttpStatus = 200, Reply = $"new reply {index}" });
 
+    private static readonly Redactor NoSecrets = new([]);
+
+    // As the shadow mirror hands them to the store: redacted, observations as JSON.
+    private static StoredShadowTurn[] Stored(params IEnumerable<ShadowTurn> turns) => [.. turns.Select(t => t.Redact(NoSecrets))];
+
     // Interleaved conversations, as the store writer's queue holds them.
     private static ShadowTurn[] Interleaved(int conversations, int turns) =>
         [.. Enumerable.Range(0, turns).SelectMany(t => Enumerable.Range(0, conversations).Select(c => Turn($"c-{c}", t)))];
@@ -34,8 +40,8 @@ public sealed class ShadowResultStoreTests
         await using var store = await ShadowResultStore.OpenAsync(temp.File("captures.db"), CancellationToken.None);
         var turns = Interleaved(conversations: 3, turns: 4);
 
-        await store.AppendAsync(turns[..5], CancellationToken.None);
-        await store.AppendAsync(turns[5..], CancellationToken.None);
+        await store.AppendAsync(Stored(turns[..5]), CancellationToken.None);
+        await store.AppendAsync(Stored(turns[5..]), CancellationToken.None);
 
         var read = await ReadAll(store);
         Assert.That(read.Select(t => (t.ConversationKey, t.TurnIndex)), Is.EqualTo(turns.Select(t => (t.ConversationKey, t.TurnIndex)).Order()));
@@ -44,16 +50,39 @@ public sealed class ShadowResultStoreTests
     }
 
     [Test]
+    public void Redact_SecretsInMessageAndBothAnswers_StoredTextHoldsOnlyTokensAndReadsBack()
+    {
+        var redactor = new Redactor([@"sk-[A-Za-z0-9]{10,}"]);
+        var turn = Turn("c-1", 0, "my key is sk-abcdefghijkl") with
+        {
+            Primary = new StackObservation { Stack = "old", ConversationId = "c-1", HttpStatus = 200, Reply = "Keep \"sk-abcdefghijkl\" safe.\nDone." },
+            Shadow = new StackObservation { Stack = "new", ConversationId = "c-1~b~x", HttpStatus = 200, Reply = "Card 4111 1111 1111 1111 noted." },
+        };
+
+        var stored = turn.Redact(redactor);
+
+        var text = string.Join("\n", stored.Message, stored.UserId, stored.ConversationKey, stored.PrimaryJson, stored.ShadowJson);
+        Assert.That(text, Does.Not.Contain("sk-abcdefghijkl").And.Not.Contain("4111 1111"));
+        var read = stored.Read();
+        var token = System.Text.RegularExpressions.Regex.Match(read.Message, "<[a-z]+:[0-9a-f]{8}>").Value;
+        Assert.That(token, Is.Not.Empty, read.Message);
+        Assert.That(read.Primary.Reply, Is.EqualTo($"Keep \"{token}\" safe.\nDone."), "the same token as in the message, the JSON around it intact");
+        Assert.That(read.Shadow.Reply, Does.Match("^Card <card:[0-9a-f]{8}> noted[.]$"));
+        Assert.That((read.Primary.HttpStatus, read.Shadow.ConversationId), Is.EqualTo((200, "c-1~b~x")));
+    }
+
+    [Test]
     public async Task AppendAsync_SqliteRowFailsMidBatch_NoPairOfThatBatchStored()
     {
         using var temp = new TempDirectory();
         await using var store = await ShadowResultStore.OpenAsync(temp.File("captures.db"), CancellationToken.None);
-        await store.AppendAsync([Turn("c-0", 0)], CancellationToken.None);
+        await store.AppendAsync(Stored(Turn("c-0", 0)), CancellationToken.None);
 
         // The third row cannot be written (no message): the two before it must not stay behind.
-        ShadowTurn[] batch = [Turn("c-1", 0), Turn("c-1", 1), Turn("c-1", 2) with { Message = null! }, Turn("c-1", 3)];
+        var batch = Stored(Turn("c-1", 0), Turn("c-1", 1), Turn("c-1", 2), Turn("c-1", 3));
+        batch[2] = batch[2] with { Message = null! };
         Assert.That(async () => await store.AppendAsync(batch, CancellationToken.None), Throws.Exception);
-        await store.AppendAsync([Turn("c-2", 0)], CancellationToken.None);
+        await store.AppendAsync(Stored(Turn("c-2", 0)), CancellationToken.None);
 
         var read = await ReadAll(store);
         Assert.That(read.Select(t => t.ConversationKey), Is.EqualTo(new[] { "c-0", "c-2" }), "all of the failed batch or none of it");
@@ -68,8 +97,8 @@ public sealed class ShadowResultStoreTests
         var turns = Interleaved(conversations: 3, turns: 4);
         turns[1] = turns[1] with { Message = "nul\0inside" };
 
-        await store.AppendAsync(turns[..5], CancellationToken.None);
-        await store.AppendAsync(turns[5..], CancellationToken.None);
+        await store.AppendAsync(Stored(turns[..5]), CancellationToken.None);
+        await store.AppendAsync(Stored(turns[5..]), CancellationToken.None);
 
         var read = await ReadAll(store);
         Assert.That(read.Select(t => (t.ConversationKey, t.TurnIndex)), Is.EqualTo(turns.Select(t => (t.ConversationKey, t.TurnIndex)).Order()));
@@ -96,11 +125,12 @@ public sealed class ShadowResultStoreTests
     {
         var database = await PostgresCluster.NewDatabaseAsync("shadowstore");
         await using var store = await PostgresShadowResultStore.OpenAsync(database, "--store", CancellationToken.None);
-        await store.AppendAsync([Turn("c-0", 0)], CancellationToken.None);
+        await store.AppendAsync(Stored(Turn("c-0", 0)), CancellationToken.None);
 
-        ShadowTurn[] batch = [Turn("c-1", 0), Turn("c-1", 1), Turn("c-1", 2) with { UserId = null! }, Turn("c-1", 3)];
+        var batch = Stored(Turn("c-1", 0), Turn("c-1", 1), Turn("c-1", 2), Turn("c-1", 3));
+        batch[2] = batch[2] with { UserId = null! };
         Assert.That(async () => await store.AppendAsync(batch, CancellationToken.None), Throws.Exception);
-        await store.AppendAsync([Turn("c-2", 0)], CancellationToken.None);
+        await store.AppendAsync(Stored(Turn("c-2", 0)), CancellationToken.None);
 
         var read = await ReadAll(store);
         Assert.That(read.Select(t => t.ConversationKey), Is.EqualTo(new[] { "c-0", "c-2" }), "all of the failed batch or none of it");

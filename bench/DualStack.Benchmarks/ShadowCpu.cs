@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Text;
+using DualStack.Core.Capture;
+using DualStack.Core.Model;
+using DualStack.Core.Privacy;
+using DualStack.Core.Stacks;
+using DualStack.Proxy;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace DualStack.Benchmarks;
+
+/// <summary>
+/// CPU time per mirrored turn behind the request thread (<c>-- shadow-cpu URL [rounds]</c>), by stage, against a stub
+/// shadow stack at URL (bench/shadow-cost.sh's static nginx answer): the turn sent to the new stack alone (HTTP call,
+/// Refit, the answer mapped to an observation), then the whole mirror (that, plus the primary answer parsed, the pair
+/// redacted and stored in SQLite in batches). Process CPU time, not wall clock: what the proxy's cores spend per turn.
+/// </summary>
+internal static class ShadowCpu
+{
+    private const int PerRound = 20_000;
+    private const int Concurrency = ProxyOptions.DefaultShadowWorkers;
+
+    private static readonly byte[] PrimaryBody = Encoding.UTF8.GetBytes("""{"conversationId":"bench-7","turnIndex":12,"reply":"Hello! How can I help you today? You can ask me about your orders, your account or our opening hours.","skillCalls":[],"memory":{"retrieved":[{"id":"m-1","text":"name is Ada","score":0.9}],"written":[]}}""");
+
+    public static async Task RunAsync(Uri stub, int rounds)
+    {
+        if (Environment.GetEnvironmentVariable("MIRROR_ONLY") is null)
+        using (var raw = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = stub })
+        {
+            await RawRoundAsync(raw, 5_000);
+            for (var round = 0; round < rounds; round++)
+            {
+                var (micros, bytes) = await MeasureAsync(() => RawRoundAsync(raw, PerRound));
+                Console.WriteLine($"round {round + 1}: plain HttpClient POST: {micros:F1} µs CPU per turn, {bytes:N0} bytes allocated per turn");
+            }
+        }
+
+        using var stack = StackFactory.Create("new", new StackConfig { Url = stub.AbsoluteUri });
+        await SendRoundAsync(stack, 5_000);
+        for (var round = 0; round < rounds; round++)
+        {
+            var (micros, bytes) = await MeasureAsync(() => SendRoundAsync(stack, PerRound));
+            Console.WriteLine($"round {round + 1}: send to the new stack: {micros:F1} µs CPU per turn, {bytes:N0} bytes allocated per turn");
+        }
+
+        var dir = Directory.CreateTempSubdirectory("shadow-cpu-").FullName;
+        try
+        {
+            await using var store = await ShadowResultStores.OpenAsync(Path.Combine(dir, "pairs.db"), CancellationToken.None);
+            using var meters = new BenchMeterFactory();
+            var metrics = new ProxyMetrics(meters);
+            var options = new ProxyOptions { Old = new Uri("http://127.0.0.1:1/"), Shadow = stub, ShadowQueueCapacity = 100_000 };
+            await using var mirror = new ShadowMirror(options, store, metrics, NullLogger.Instance, new Redactor([]));
+            var sent = 0L;
+            sent = await MirrorRoundAsync(mirror, metrics, 5_000, sent);
+            for (var round = 0; round < rounds; round++)
+            {
+                var before = sent;
+                var (micros, bytes) = await MeasureAsync(async () => sent = await MirrorRoundAsync(mirror, metrics, PerRound, before));
+                Console.WriteLine($"round {round + 1}: whole mirror (send, parse, redact, store): {micros:F1} µs CPU per turn, {bytes:N0} bytes allocated per turn ({metrics.ShadowStored:N0} stored, {metrics.ShadowDropped} dropped, {metrics.ShadowFailed} failed)");
+            }
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static async Task<(double Micros, double Bytes)> MeasureAsync(Func<Task> round)
+    {
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var allocated = GC.GetTotalAllocatedBytes(precise: true);
+        await round();
+        var micros = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / PerRound;
+        return (micros, (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)PerRound);
+    }
+
+    private static async Task RawRoundAsync(HttpClient client, int count)
+    {
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < count)
+            {
+                using var content = new StringContent("""{"userId":"u-1","message":"Hello there!","channel":"web"}""", Encoding.UTF8, "application/json");
+                using var response = await client.PostAsync("v1/conversations/bench-" + (i % 64) + "/turns", content);
+                await response.Content.ReadAsByteArrayAsync();
+            }
+        }));
+    }
+
+    private static async Task SendRoundAsync(IAgentStack stack, int count)
+    {
+        var next = -1;
+        await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < count)
+            {
+                var observation = await stack.SendTurnAsync(new TurnRequest { ConversationId = "bench-" + (i % 64), UserId = "u-1", Message = "Hello there!", Channel = "web", TurnIndex = i }, CancellationToken.None);
+                if (observation.Error is { } error)
+                {
+                    throw new InvalidOperationException($"stub at the shadow URL failed: {error.Kind}: {error.Message}");
+                }
+            }
+        }));
+    }
+
+    // Queues the turns as the proxy does (the queue holds a whole round) and waits until every one is stored.
+    private static async Task<long> MirrorRoundAsync(ShadowMirror mirror, ProxyMetrics metrics, int count, long stored)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            var key = "bench-" + (i % 64);
+            var work = new ShadowWork(key, DateTimeOffset.UtcNow, Encoding.UTF8.GetBytes($$"""{"userId":"u-{{i % 64}}","message":"Hello there!","channel":"web"}"""), 200, PrimaryBody, 1.2, null);
+            if (!mirror.TryEnqueue(work))
+            {
+                throw new InvalidOperationException("the shadow queue was full: a dropped turn would take its conversation out of step");
+            }
+        }
+
+        var target = stored + count;
+        while (metrics.ShadowStored + metrics.ShadowDropped + metrics.ShadowFailed < target)
+        {
+            await Task.Delay(5);
+        }
+
+        return target;
+    }
+
+    private sealed class BenchMeterFactory : IMeterFactory
+    {
+        private readonly List<Meter> _meters = [];
+
+        public Meter Create(MeterOptions options)
+        {
+            var meter = new Meter(options);
+            _meters.Add(meter);
+            return meter;
+        }
+
+        public void Dispose() => _meters.ForEach(m => m.Dispose());
+    }
+}
