@@ -6,9 +6,10 @@ namespace DualStack.Core.Stacks;
 /// <summary>Agent contract v1 (DESIGN.md §2) as a Refit client.</summary>
 public interface INativeAgentApi
 {
-    /// <summary>Sends one turn.</summary>
+    /// <summary>Sends one turn. The answer is the body as sent (a <see cref="NativeTurnResponse"/> in JSON), read by
+    /// <see cref="NativeContract.ReadTurnResponse"/>, so the observation keeps what the stack really said.</summary>
     [Post("/v1/conversations/{conversationId}/turns")]
-    Task<IApiResponse<NativeTurnResponse>> SendTurnAsync(string conversationId, [Body] NativeTurnRequest request, CancellationToken cancellationToken);
+    Task<IApiResponse<string>> SendTurnAsync(string conversationId, [Body] NativeTurnRequest request, CancellationToken cancellationToken);
 
     /// <summary>Health of the stack.</summary>
     [Get("/v1/health")]

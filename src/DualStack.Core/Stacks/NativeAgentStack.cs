@@ -45,18 +45,13 @@ internal sealed class NativeAgentStack : IAgentStack
             using var response = await _api.SendTurnAsync(request.ConversationId, body, linked.Token).ConfigureAwait(false);
             var latency = _time.GetElapsedTime(started).TotalMilliseconds;
             var timedOut = timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested;
+            var status = (int?)response.StatusCode ?? 0;
             return response.Error switch
             {
-                null => Map(observation with { HttpStatus = (int?)response.StatusCode, LatencyMs = latency }, response.Content),
-                ApiException api => observation with
-                {
-                    HttpStatus = (int)api.StatusCode,
-                    LatencyMs = latency,
-                    RawResponse = ObservationErrors.Truncate(api.Content),
-                    Error = response.IsSuccessStatusCode
-                        ? new ObservationError(ObservationErrorKind.InvalidResponse, "response is not the v1 contract: " + ObservationErrors.Snippet(api.InnerException?.Message ?? api.Message) + BodyHint(api.Content))
-                        : ObservationErrors.FromStatus((int)api.StatusCode, api.Content),
-                },
+                null or ApiException => NativeContract.ReadTurnResponse(
+                    observation with { HttpStatus = status, LatencyMs = latency },
+                    status,
+                    response.Error is ApiException api ? api.Content : response.Content),
                 var other => observation with { LatencyMs = latency, Error = ObservationErrors.FromException(other.InnerException ?? other, timedOut, TurnTimeout) },
             };
         }
@@ -112,7 +107,7 @@ internal sealed class NativeAgentStack : IAgentStack
             return observation with
             {
                 Error = new ObservationError(ObservationErrorKind.InvalidResponse, "response has no 'reply' field"),
-                RawResponse = response is null ? null : JsonSerializer.Serialize(response, DualStackJson.Options),
+                RawResponse = observation.RawResponse ?? (response is null ? null : JsonSerializer.Serialize(response, DualStackJson.Options)),
             };
         }
 
@@ -131,7 +126,8 @@ internal sealed class NativeAgentStack : IAgentStack
             Reply = response.Reply,
             SkillCalls = skills,
             Memory = memory,
-            RawResponse = ObservationErrors.Truncate(JsonSerializer.Serialize(response, DualStackJson.Options)),
+            // The body as the stack sent it when there is one; a re-serialisation only for a response built in code.
+            RawResponse = observation.RawResponse ?? ObservationErrors.Truncate(JsonSerializer.Serialize(response, DualStackJson.Options)),
         };
     }
 

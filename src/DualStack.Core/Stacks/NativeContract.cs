@@ -26,12 +26,20 @@ public static class NativeContract
     /// </summary>
     public static StackObservation ParseTurnResponse(string stack, string conversationId, int turnIndex, int status, string? body, double latencyMs, string? transportError = null)
     {
-        var observation = new StackObservation { Stack = stack, ConversationId = conversationId, TurnIndex = turnIndex, HttpStatus = status == 0 ? null : status, LatencyMs = latencyMs, RawResponse = ObservationErrors.Truncate(body) };
-        if (transportError is not null)
-        {
-            return observation with { Error = new ObservationError(ObservationErrorKind.Connection, transportError) };
-        }
+        var observation = new StackObservation { Stack = stack, ConversationId = conversationId, TurnIndex = turnIndex, HttpStatus = status == 0 ? null : status, LatencyMs = latencyMs };
+        return transportError is null
+            ? ReadTurnResponse(observation, status, body)
+            : observation with { RawResponse = ObservationErrors.Truncate(body), Error = new ObservationError(ObservationErrorKind.Connection, transportError) };
+    }
 
+    /// <summary>
+    /// <paramref name="observation"/> completed from a v1 turn response's status and body, as the stack sent it: the
+    /// body is kept as <see cref="StackObservation.RawResponse"/> (truncated), an error status or a body that is not
+    /// the contract become an error. The one reading of a turn response, for the native adapter and the proxy alike.
+    /// </summary>
+    public static StackObservation ReadTurnResponse(StackObservation observation, int status, string? body)
+    {
+        observation = observation with { RawResponse = ObservationErrors.Truncate(body) };
         if (status is < 200 or >= 300)
         {
             return observation with { Error = ObservationErrors.FromStatus(status, body) };
@@ -44,7 +52,8 @@ public static class NativeContract
         }
         catch (JsonException ex)
         {
-            return observation with { Error = new ObservationError(ObservationErrorKind.InvalidResponse, "response is not the v1 contract: " + ex.Message) };
+            var hint = string.IsNullOrWhiteSpace(body) ? string.Empty : $" (body starts: {ObservationErrors.Snippet(body, 80)})";
+            return observation with { Error = new ObservationError(ObservationErrorKind.InvalidResponse, "response is not the v1 contract: " + ObservationErrors.Snippet(ex.Message) + hint) };
         }
     }
 }

@@ -63,6 +63,22 @@ public sealed class NativeAgentStackTests : WireMockTest
     }
 
     [Test]
+    public async Task SendTurnAsync_AnswerWithFieldsOutsideTheContract_RawResponseIsTheBodyAsSent()
+    {
+        // What the report shows as the stack's answer is what it sent: fields the contract does not know, and its
+        // own layout, not the harness's re-serialisation of the fields it read.
+        const string body = """{ "reply": "Hi.", "skillCalls": [], "debug": { "model": "v2-mini", "tokens": 12 } }""";
+        StubTurn(200, body);
+        using var stack = CreateStack();
+
+        var observation = await stack.SendTurnAsync(Turn(), CancellationToken.None);
+
+        Assert.That(observation.Error, Is.Null);
+        Assert.That(observation.Reply, Is.EqualTo("Hi."));
+        Assert.That(observation.RawResponse, Is.EqualTo(body));
+    }
+
+    [Test]
     public async Task SendTurnAsync_Request_CarriesUserIdMessageChannelAndMetadata()
     {
         StubTurn(200, """{ "reply": "ok" }""");
