@@ -6,10 +6,11 @@ namespace DualStack.Core.Stacks;
 /// <summary>Agent contract v1 (DESIGN.md §2) as a Refit client.</summary>
 public interface INativeAgentApi
 {
-    /// <summary>Sends one turn. The answer is the body as sent (a <see cref="NativeTurnResponse"/> in JSON), read by
-    /// <see cref="NativeContract.ReadTurnResponse"/>, so the observation keeps what the stack really said.</summary>
+    /// <summary>Sends one turn. The answer is the response as sent, whatever its status (a <see
+    /// cref="NativeTurnResponse"/> in JSON when it worked), read by <see cref="NativeContract.ReadTurnResponse"/>, so
+    /// the observation keeps what the stack really said.</summary>
     [Post("/v1/conversations/{conversationId}/turns")]
-    Task<IApiResponse<string>> SendTurnAsync(string conversationId, [Body] NativeTurnRequest request, CancellationToken cancellationToken);
+    Task<HttpResponseMessage> SendTurnAsync(string conversationId, [Body] NativeTurnRequest request, CancellationToken cancellationToken);
 
     /// <summary>Health of the stack.</summary>
     [Get("/v1/health")]

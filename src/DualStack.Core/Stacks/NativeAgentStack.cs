@@ -43,17 +43,9 @@ internal sealed class NativeAgentStack : IAgentStack
         {
             var body = new NativeTurnRequest(request.UserId, request.Message, request.Channel, request.Metadata);
             using var response = await _api.SendTurnAsync(request.ConversationId, body, linked.Token).ConfigureAwait(false);
-            var latency = _time.GetElapsedTime(started).TotalMilliseconds;
-            var timedOut = timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested;
-            var status = (int?)response.StatusCode ?? 0;
-            return response.Error switch
-            {
-                null or ApiException => NativeContract.ReadTurnResponse(
-                    observation with { HttpStatus = status, LatencyMs = latency },
-                    status,
-                    response.Error is ApiException api ? api.Content : response.Content),
-                var other => observation with { LatencyMs = latency, Error = ObservationErrors.FromException(other.InnerException ?? other, timedOut, TurnTimeout) },
-            };
+            var text = await response.Content.ReadAsStringAsync(linked.Token).ConfigureAwait(false);
+            var status = (int)response.StatusCode;
+            return NativeContract.ReadTurnResponse(observation with { HttpStatus = status, LatencyMs = _time.GetElapsedTime(started).TotalMilliseconds }, status, text);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
