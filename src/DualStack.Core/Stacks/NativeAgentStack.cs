@@ -1,4 +1,3 @@
-using System.Text.Json;
 using DualStack.Core.Model;
 using Refit;
 
@@ -72,7 +71,7 @@ internal sealed class NativeAgentStack : IAgentStack
             switch (response.Error)
             {
                 case ApiException api:
-                    return new StackHealth(false, response.IsSuccessStatusCode ? "health answer is not JSON" + BodyHint(api.Content) : $"HTTP {(int)api.StatusCode}" + BodyHint(api.Content), null, latency);
+                    return new StackHealth(false, response.IsSuccessStatusCode ? "health answer is not JSON" + ObservationErrors.BodyHint(api.Content) : $"HTTP {(int)api.StatusCode}" + ObservationErrors.BodyHint(api.Content), null, latency);
                 case { } other:
                     var failure = ObservationErrors.FromException(other.InnerException ?? other, timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested, TimeSpan.FromSeconds(10));
                     return new StackHealth(false, failure.Message, null, latency);
@@ -89,39 +88,4 @@ internal sealed class NativeAgentStack : IAgentStack
     }
 
     public void Dispose() => _client.Dispose();
-
-    private static string BodyHint(string? body) => string.IsNullOrWhiteSpace(body) ? string.Empty : $" (body starts: {ObservationErrors.Snippet(body, 80)})";
-
-    internal static StackObservation Map(StackObservation observation, NativeTurnResponse? response)
-    {
-        if (response?.Reply is null)
-        {
-            return observation with
-            {
-                Error = new ObservationError(ObservationErrorKind.InvalidResponse, "response has no 'reply' field"),
-                RawResponse = observation.RawResponse ?? (response is null ? null : JsonSerializer.Serialize(response, DualStackJson.Options)),
-            };
-        }
-
-        var skills = response.SkillCalls?
-            .Select(s => new SkillCall { Name = s.Name ?? "(unnamed)", Arguments = s.Arguments, Status = s.Status, Result = s.Result })
-            .ToArray();
-        var memory = response.Memory is null
-            ? null
-            : new MemoryObservation
-            {
-                Retrieved = response.Memory.Retrieved?.Select(ToHit).ToArray(),
-                Written = response.Memory.Written?.Select(ToHit).ToArray(),
-            };
-        return observation with
-        {
-            Reply = response.Reply,
-            SkillCalls = skills,
-            Memory = memory,
-            // The body as the stack sent it when there is one; a re-serialisation only for a response built in code.
-            RawResponse = observation.RawResponse ?? ObservationErrors.Truncate(JsonSerializer.Serialize(response, DualStackJson.Options)),
-        };
-    }
-
-    private static MemoryHit ToHit(NativeMemoryHit hit) => new() { Id = hit.Id, Text = hit.Text ?? string.Empty, Score = hit.Score };
 }

@@ -48,12 +48,41 @@ public static class NativeContract
         try
         {
             var response = JsonSerializer.Deserialize<NativeTurnResponse>(body ?? string.Empty, DualStackJson.Options);
-            return NativeAgentStack.Map(observation, response);
+            return Map(observation, response);
         }
         catch (JsonException ex)
         {
-            var hint = string.IsNullOrWhiteSpace(body) ? string.Empty : $" (body starts: {ObservationErrors.Snippet(body, 80)})";
-            return observation with { Error = new ObservationError(ObservationErrorKind.InvalidResponse, "response is not the v1 contract: " + ObservationErrors.Snippet(ex.Message) + hint) };
+            return observation with { Error = new ObservationError(ObservationErrorKind.InvalidResponse, "response is not the v1 contract: " + ObservationErrors.Snippet(ex.Message) + ObservationErrors.BodyHint(body)) };
         }
     }
+
+    private static StackObservation Map(StackObservation observation, NativeTurnResponse? response)
+    {
+        if (response?.Reply is null)
+        {
+            return observation with
+            {
+                Error = new ObservationError(ObservationErrorKind.InvalidResponse, "response has no 'reply' field"),
+            };
+        }
+
+        var skills = response.SkillCalls?
+            .Select(s => new SkillCall { Name = s.Name ?? "(unnamed)", Arguments = s.Arguments, Status = s.Status, Result = s.Result })
+            .ToArray();
+        var memory = response.Memory is null
+            ? null
+            : new MemoryObservation
+            {
+                Retrieved = response.Memory.Retrieved?.Select(ToHit).ToArray(),
+                Written = response.Memory.Written?.Select(ToHit).ToArray(),
+            };
+        return observation with
+        {
+            Reply = response.Reply,
+            SkillCalls = skills,
+            Memory = memory,
+        };
+    }
+
+    private static MemoryHit ToHit(NativeMemoryHit hit) => new() { Id = hit.Id, Text = hit.Text ?? string.Empty, Score = hit.Score };
 }

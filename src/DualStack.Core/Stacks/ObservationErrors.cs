@@ -21,6 +21,9 @@ internal static class ObservationErrors
     public static ObservationError FromStatus(int status, string? body) =>
         new(ObservationErrorKind.HttpStatus, $"HTTP {status}" + (string.IsNullOrWhiteSpace(body) ? string.Empty : ": " + Snippet(body)));
 
+    /// <summary>" (body starts: …)" with the first 80 characters of a body, or nothing for an empty one.</summary>
+    public static string BodyHint(string? body) => string.IsNullOrWhiteSpace(body) ? string.Empty : $" (body starts: {Snippet(body, 80)})";
+
     public static string Snippet(string text, int max = 200)
     {
         var oneLine = text.ReplaceLineEndings(" ").Trim();

@@ -178,7 +178,7 @@ internal sealed class OpenAiAgentStack : IAgentStack
         }
         catch (JsonException ex)
         {
-            return new ParsedCompletion(null, null, body, "response is not valid JSON: " + ex.Message + $" (body starts: {ObservationErrors.Snippet(body, 80)})");
+            return new ParsedCompletion(null, null, body, "response is not valid JSON: " + ex.Message + ObservationErrors.BodyHint(body));
         }
     }
 
