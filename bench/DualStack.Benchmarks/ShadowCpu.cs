@@ -6,6 +6,7 @@ using DualStack.Core.Model;
 using DualStack.Core.Privacy;
 using DualStack.Core.Stacks;
 using DualStack.Proxy;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace DualStack.Benchmarks;
@@ -49,8 +50,8 @@ internal static class ShadowCpu
         try
         {
             await using var store = await ShadowResultStores.OpenAsync(Path.Combine(dir, "pairs.db"), CancellationToken.None);
-            using var meters = new BenchMeterFactory();
-            var metrics = new ProxyMetrics(meters);
+            await using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+            var metrics = new ProxyMetrics(services.GetRequiredService<IMeterFactory>());
             var options = new ProxyOptions { Old = new Uri("http://127.0.0.1:1/"), Shadow = stub, ShadowQueueCapacity = 100_000 };
             await using var mirror = new ShadowMirror(options, store, metrics, NullLogger.Instance, new Redactor([]));
             var sent = 0L;
@@ -130,19 +131,5 @@ internal static class ShadowCpu
         }
 
         return target;
-    }
-
-    private sealed class BenchMeterFactory : IMeterFactory
-    {
-        private readonly List<Meter> _meters = [];
-
-        public Meter Create(MeterOptions options)
-        {
-            var meter = new Meter(options);
-            _meters.Add(meter);
-            return meter;
-        }
-
-        public void Dispose() => _meters.ForEach(m => m.Dispose());
     }
 }
