@@ -20,9 +20,8 @@ public sealed record ShadowTurn(string ConversationKey, int TurnIndex, DateTimeO
     /// <summary>
     /// This turn as it is stored: the key, message, user and both observations redacted by <paramref name="redactor"/>
     /// (the capture writer's, so a value gets the same token here as in the captures table), each observation written
-    /// as JSON once, here, and stored as that text.
+    /// as JSON once, here, and stored as that text, which stays JSON whatever the patterns (<see cref="Redactor.RedactJsonText"/>).
     /// </summary>
-    /// <exception cref="JsonException">A redacted observation is no longer valid JSON (it would not read back).</exception>
     public StoredShadowTurn Redact(Redactor redactor)
     {
         ArgumentNullException.ThrowIfNull(redactor);
@@ -36,18 +35,8 @@ public sealed record ShadowTurn(string ConversationKey, int TurnIndex, DateTimeO
             RedactedJson(Shadow, redactor));
     }
 
-    private static string RedactedJson(StackObservation observation, Redactor redactor)
-    {
-        var json = JsonSerializer.Serialize(observation, DualStackJson.Options);
-        var redacted = redactor.Redact(json);
-        if (!ReferenceEquals(json, redacted))
-        {
-            // Checked only when something was replaced: a store the judge cannot read back would lose the pair there.
-            using var check = JsonDocument.Parse(redacted);
-        }
-
-        return redacted;
-    }
+    private static string RedactedJson(StackObservation observation, Redactor redactor) =>
+        redactor.RedactJsonText(JsonSerializer.Serialize(observation, DualStackJson.Options));
 }
 
 /// <summary>

@@ -97,8 +97,78 @@ public sealed partial class Redactor
     {
         ArgumentNullException.ThrowIfNull(value);
         var json = JsonSerializer.Serialize(value, options);
-        var redacted = Redact(json);
+        var redacted = RedactJsonText(json);
         return ReferenceEquals(json, redacted) ? value : JsonSerializer.Deserialize<T>(redacted, options) ?? throw new JsonException("redacted value read back as null");
+    }
+
+    /// <summary>
+    /// <paramref name="json"/> redacted as <see cref="Redact(string)"/> does, with its structure kept: when anything
+    /// matched, each string value, property name and number is redacted on its own and the document written again. A
+    /// pattern run over the whole text can take structure with it (<c>password=\S+</c> over
+    /// <c>{"reply":"password=abc","skillCalls":[]}</c> eats the closing quote and every field after it, and the result
+    /// can even still parse, with fields missing). Text that is not JSON (a truncated body), and JSON a pattern matches
+    /// across values, are redacted as text. The same instance when nothing matched.
+    /// </summary>
+    public string RedactJsonText(string json)
+    {
+        var whole = Redact(json);
+        if (ReferenceEquals(whole, json))
+        {
+            return json;
+        }
+
+        string each;
+        try
+        {
+            each = RedactEachValue(json);
+        }
+        catch (JsonException)
+        {
+            return whole; // not JSON to begin with: no structure to keep
+        }
+
+        // A pattern written for the JSON text itself ("password":\s*"[^"]*") spans a name and its value, which no single
+        // value holds: when anything still matches, the text-wide result stands. Nothing a pattern finds is ever kept.
+        return ReferenceEquals(Redact(each), each) ? each : whole;
+    }
+
+    private string RedactEachValue(string json)
+    {
+        var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(json));
+        var output = new ArrayBufferWriter<byte>(json.Length + 64);
+        using (var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            while (reader.Read())
+            {
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.StartObject: writer.WriteStartObject(); break;
+                    case JsonTokenType.EndObject: writer.WriteEndObject(); break;
+                    case JsonTokenType.StartArray: writer.WriteStartArray(); break;
+                    case JsonTokenType.EndArray: writer.WriteEndArray(); break;
+                    case JsonTokenType.PropertyName: writer.WritePropertyName(Redact(reader.GetString()!)); break;
+                    case JsonTokenType.String: writer.WriteStringValue(Redact(reader.GetString()!)); break;
+                    case JsonTokenType.Number:
+                        var number = Encoding.UTF8.GetString(reader.ValueSpan);
+                        var redacted = Redact(number);
+                        if (ReferenceEquals(number, redacted))
+                        {
+                            writer.WriteRawValue(reader.ValueSpan, skipInputValidation: true);
+                        }
+                        else
+                        {
+                            writer.WriteStringValue(redacted); // a card-shaped number becomes its token, as a string
+                        }
+
+                        break;
+                    case JsonTokenType.True: writer.WriteBooleanValue(true); break;
+                    case JsonTokenType.False: writer.WriteBooleanValue(false); break;
+                    case JsonTokenType.Null: writer.WriteNullValue(); break;
+                }
+            }
+        }
+
+        return Encoding.UTF8.GetString(output.WrittenSpan);
     }
 
     private string Redact(string text, bool plusIsSpace)

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using DualStack.Core.Privacy;
 using System.Text;
 using DualStack.Core.Capture;
@@ -272,5 +273,23 @@ public sealed class CaptureWriterTests
         var keys = store.Stored.Select(e => e.ConversationKey).ToArray();
         Assert.That(keys[0], Does.Match("^<email:[0-9a-f]{8}>$"));
         Assert.That(keys[1], Is.EqualTo(keys[0]));
+    }
+
+    [Test]
+    public async Task TryEnqueue_CustomPatternRunningPastAJsonValue_BodyStaysJsonWithEveryFieldAndNoSecret()
+    {
+        // "token=\S+" is how people write a token pattern; over JSON text it would also take the closing quote and
+        // every field after it, and a request body that no longer parses cannot be exported or replayed.
+        var store = new MemoryCaptureStore();
+        await using (var writer = new CaptureWriter(store, new CaptureOptions(), new Redactor([@"token=\S+"])))
+        {
+            writer.TryEnqueue(Pending(1, body: """{"userId":"u-1","message":"my token=abc123xyz","channel":"web"}"""));
+        }
+
+        var body = store.Stored.Single().RequestBody!;
+        Assert.That(body, Does.Not.Contain("abc123xyz"));
+        using var json = JsonDocument.Parse(body);
+        Assert.That(json.RootElement.GetProperty("message").GetString(), Does.Match("^my <secret:[0-9a-f]{8}>$"));
+        Assert.That((json.RootElement.GetProperty("userId").GetString(), json.RootElement.GetProperty("channel").GetString()), Is.EqualTo(("u-1", "web")));
     }
 }

@@ -72,6 +72,25 @@ public sealed class ShadowResultStoreTests
     }
 
     [Test]
+    public void Redact_PatternRunningPastTheReply_PairStillReadsBackWithItsSkillCalls()
+    {
+        // Redacted as one text, "password=\S+" would take the reply's closing quote and every field after it: the
+        // pair would be lost in the proxy, or judged with its skill calls missing.
+        var turn = Turn("c-1", 0) with
+        {
+            Primary = new StackObservation { Stack = "old", ConversationId = "c-1", HttpStatus = 200, Reply = "Your password=abc123", SkillCalls = [new SkillCall { Name = "reset_password", Status = "ok" }] },
+        };
+
+        var stored = turn.Redact(new Redactor([@"password=\S+"]));
+
+        Assert.That(stored.PrimaryJson, Does.Not.Contain("abc123"));
+        var read = stored.Read();
+        Assert.That(read.Primary.Reply, Does.Match("^Your <secret:[0-9a-f]{8}>$"));
+        Assert.That(read.Primary.SkillCalls!.Single().Name, Is.EqualTo("reset_password"));
+        Assert.That(read.Primary.HttpStatus, Is.EqualTo(200));
+    }
+
+    [Test]
     public async Task AppendAsync_SqliteRowFailsMidBatch_NoPairOfThatBatchStored()
     {
         using var temp = new TempDirectory();

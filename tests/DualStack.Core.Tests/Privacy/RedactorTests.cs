@@ -265,4 +265,52 @@ public sealed class RedactorTests
     {
         Assert.That(Redactor.IsLuhnValid(digits), Is.EqualTo(expected));
     }
+
+    [Test]
+    public void RedactJsonText_PatternRunningPastTheValue_RedactsTheValueAndKeepsEveryField()
+    {
+        var redactor = Create(@"password=\S+");
+        const string json = """{"reply":"password=abc123","skillCalls":[{"name":"reset","status":"ok"}],"latencyMs":12.5,"ok":true,"note":null}""";
+
+        var result = redactor.RedactJsonText(json);
+
+        Assert.That(result, Does.Not.Contain("abc123"));
+        Assert.That(redactor.Redact(json), Does.Not.Contain("skillCalls"), "as text, the pattern takes the fields after the value with it");
+        using var document = JsonDocument.Parse(result);
+        var root = document.RootElement;
+        Assert.That(root.GetProperty("reply").GetString(), Does.Match("^<secret:[0-9a-f]{8}>$"));
+        Assert.That(root.GetProperty("skillCalls")[0].GetProperty("name").GetString(), Is.EqualTo("reset"));
+        Assert.That(root.GetProperty("latencyMs").GetDouble(), Is.EqualTo(12.5));
+        Assert.That((root.GetProperty("ok").GetBoolean(), root.GetProperty("note").ValueKind), Is.EqualTo((true, JsonValueKind.Null)));
+    }
+
+    [Test]
+    public void RedactJsonText_PatternSpanningANameAndItsValue_NothingItMatchesIsKept()
+    {
+        // Written against the JSON text: no single value holds what it matches, so the text-wide result stands.
+        var redactor = Create("\"password\":\\s*\"[^\"]*\"");
+        const string json = """{"user":"ada","password": "hunter2"}""";
+
+        var result = redactor.RedactJsonText(json);
+
+        Assert.That(result, Does.Not.Contain("hunter2"));
+        Assert.That(result, Is.EqualTo(redactor.Redact(json)));
+    }
+
+    [TestCase("""{"reply":"password=abc123","x":""")]
+    [TestCase("data: {\"reply\":\"password=abc123\"}\n\n")]
+    public void RedactJsonText_NotJson_RedactedAsText(string text)
+    {
+        var redactor = Create(@"password=\S+");
+
+        Assert.That(redactor.RedactJsonText(text), Is.EqualTo(redactor.Redact(text)).And.Not.Contain("abc123"));
+    }
+
+    [Test]
+    public void RedactJsonText_NothingToRedact_ReturnsSameInstance()
+    {
+        const string json = """{"reply":"Order 4411 ships on 2026-12-05.","latencyMs":0.4111111111111111}""";
+
+        Assert.That(Create(@"password=\S+").RedactJsonText(json), Is.SameAs(json));
+    }
 }
