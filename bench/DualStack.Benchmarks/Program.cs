@@ -31,6 +31,12 @@ if (args is ["shadow-cpu", var stub, ..])
     return;
 }
 
+if (args is ["bare-forward", var listen, var old])
+{
+    await BareForward.RunAsync(new Uri(listen), new Uri(old));
+    return;
+}
+
 if (args is ["cpu", ..])
 {
     // Throughput per CPU-second on one thread: on a shared 2-core machine wall-clock figures measure the neighbours,

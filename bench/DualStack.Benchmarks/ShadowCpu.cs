@@ -14,7 +14,8 @@ namespace DualStack.Benchmarks;
 /// <summary>
 /// CPU time per mirrored turn behind the request thread (<c>-- shadow-cpu URL [rounds]</c>), by stage, against a stub
 /// shadow stack at URL (bench/shadow-cost.sh's static nginx answer): a plain HttpClient POST of the same body (the
-/// floor any mirror pays), the turn sent through the native adapter (Refit, the answer read into an observation), then
+/// floor any mirror pays), the pair work with no send in it (both answers read, the pair redacted), the store writer
+/// alone (redacted pairs into SQLite in batches), the turn sent through the native adapter (Refit, the answer read into an observation), then
 /// the whole mirror (that, plus the primary answer parsed, the pair redacted and stored in SQLite in batches). Process
 /// CPU time, not wall clock: what the proxy's cores spend per turn. Tiered JIT settles over the first rounds: compare
 /// the later ones, side by side with another build.
@@ -33,6 +34,8 @@ internal static class ShadowCpu
             await StageAsync("plain HttpClient POST", rounds, count => RawRoundAsync(raw, count));
         }
 
+        await StageAsync("pair work without a send (parse both answers, redact)", rounds, count => PairRoundAsync(count));
+
         using var stack = StackFactory.Create("new", new StackConfig { Url = stub.AbsoluteUri });
         await StageAsync("send to the new stack", rounds, count => SendRoundAsync(stack, count));
 
@@ -40,6 +43,11 @@ internal static class ShadowCpu
         try
         {
             await using var store = await ShadowResultStores.OpenAsync(Path.Combine(dir, "pairs.db"), CancellationToken.None);
+            await using (var alone = await ShadowResultStores.OpenAsync(Path.Combine(dir, "store-only.db"), CancellationToken.None))
+            {
+                await StageAsync("store only (redacted pairs through the batch writer into SQLite)", rounds, count => StoreRoundAsync(alone, count));
+            }
+
             await using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
             var metrics = new ProxyMetrics(services.GetRequiredService<IMeterFactory>());
             var options = new ProxyOptions { Old = new Uri("http://127.0.0.1:1/"), Shadow = stub, ShadowQueueCapacity = 100_000 };
@@ -104,6 +112,45 @@ internal static class ShadowCpu
                 }
             }
         }));
+    }
+
+    // What a worker does for a turn besides the send, on one thread: the request and both answers read, the pair
+    // redacted into its stored form. The part of a mirrored turn that is ours, with no network in it.
+    private static Task PairRoundAsync(int count)
+    {
+        var redactor = new Redactor([]);
+        for (var i = 0; i < count; i++)
+        {
+            GC.KeepAlive(Pair(redactor, i));
+        }
+
+        return Task.CompletedTask;
+    }
+
+    // The store writer alone, fed pairs already in their stored form, as the proxy's workers hand them over.
+    private static async Task StoreRoundAsync(IShadowResultStore store, int count)
+    {
+        var pair = Pair(new Redactor([]), 0);
+        var options = new ProxyOptions { Old = new Uri("http://127.0.0.1:1/") };
+        await using var writer = new BatchWriter<StoredShadowTurn, StoredShadowTurn>(store.AppendAsync, static turn => turn, new BatchWriterOptions(count, options.Capture.BatchSize, options.Capture.BatchLinger), "shadow", "pair(s)");
+        for (var i = 0; i < count; i++)
+        {
+            if (!writer.TryEnqueue(pair with { TurnIndex = i }))
+            {
+                throw new InvalidOperationException("the store queue was full");
+            }
+        }
+
+        await writer.FlushAsync(CancellationToken.None);
+    }
+
+    private static StoredShadowTurn Pair(Redactor redactor, int i)
+    {
+        var request = NativeContract.TryParseTurnRequest(Encoding.UTF8.GetBytes($$"""{"userId":"u-{{i % 64}}","message":"Hello there!","channel":"web"}"""))!;
+        var key = "bench-" + (i % 64);
+        var primary = NativeContract.ParseTurnResponse("old", key, i, 200, Encoding.UTF8.GetString(PrimaryBody), 1.2);
+        var shadow = NativeContract.ParseTurnResponse("new", key + "~b~abcdef", i, 200, Encoding.UTF8.GetString(PrimaryBody), 1.3);
+        return new ShadowTurn(key, i, DateTimeOffset.UtcNow, request.Message, request.UserId, primary, shadow).Redact(redactor);
     }
 
     // Queues the turns as the proxy does (the queue holds a whole round) and waits until every one is stored.
