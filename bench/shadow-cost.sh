@@ -98,7 +98,9 @@ done
 echo
 echo "| target | req/s | × capture | p99 ms | × capture p99 | peak RSS MB | bytes allocated / request |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
-awk -F'\t' 'FNR==NR { alloc[$1]=$2; next } { n[$2]++; r[$2]+=$3; p[$2]+=$4; if (!($2 in seen)) { seen[$2]=1; order[++k]=$2 } }
+# FILENAME, not FNR==NR: without dotnet-counters the allocation file is empty, and FNR==NR would then hold for every
+# line of the results, leaving the table empty.
+awk -F'\t' 'FILENAME == ARGV[1] { alloc[$1]=$2; next } { n[$2]++; r[$2]+=$3; p[$2]+=$4; if (!($2 in seen)) { seen[$2]=1; order[++k]=$2 } }
   END { for (i=1;i<=k;i++) { t=order[i]; base=(t ~ /^before:/) ? "before:capture" : "capture"; rr=r[t]/n[t]; pp=p[t]/n[t];
         rc=r[base]/n[base]; pc=p[base]/n[base]; printf "%s\t%.0f\t%.2f\t%.2f\t%.2f\t%s\n", t, rr, rr/rc, pp, pp/pc, (t in alloc) ? alloc[t] : "-" } }' "$WORK/alloc.tsv" "$RESULTS" |
 while IFS=$'\t' read -r t rr ratio pp pratio al; do
