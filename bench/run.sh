@@ -30,23 +30,11 @@ AGENT="$ROOT/src/DualStack.SampleAgent/bin/Release/net10.0/DualStack.SampleAgent
 OLD=5401; NEW=5402; NGINX=5410; CAPTURE=5411; SHADOW=5412; FORWARD=5413; SPLIT=5414; SHADOW10=5415; BARE=5416
 dotnet "$AGENT" --urls "http://127.0.0.1:$OLD" >"$WORK/old.log" 2>&1 & PIDS+=($!)
 dotnet "$AGENT" --urls "http://127.0.0.1:$NEW" --profile v2 >"$WORK/new.log" 2>&1 & PIDS+=($!)
-mkdir -p "$WORK/nginx/logs"
-cat >"$WORK/nginx.conf" <<CONF
-worker_processes 1;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/nginx; proxy_temp_path $WORK/nginx; fastcgi_temp_path $WORK/nginx; uwsgi_temp_path $WORK/nginx; scgi_temp_path $WORK/nginx;
-  upstream old { server 127.0.0.1:$OLD; keepalive 64; }
-  server {
+source bench/nginx.sh
+nginx_start "server {
     listen 127.0.0.1:$NGINX;
-    location / { proxy_pass http://old; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering off; }
-  }
-}
-CONF
-nginx -p "$WORK/nginx" -c "$WORK/nginx.conf"
+    location / { proxy_pass http://old; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_buffering off; }
+  }" "upstream old { server 127.0.0.1:$OLD; keepalive 64; }"
 dotnet "$CLI" capture --listen "http://127.0.0.1:$CAPTURE" --old "http://127.0.0.1:$OLD" --store "$WORK/capture.db" >"$WORK/capture.log" 2>&1 & PIDS+=($!); CAPTURE_PID=$!
 dotnet "$BENCH" bare-forward "http://127.0.0.1:$BARE" "http://127.0.0.1:$OLD" >"$WORK/bare.log" 2>&1 & PIDS+=($!)
 dotnet "$CLI" capture --listen "http://127.0.0.1:$FORWARD" --old "http://127.0.0.1:$OLD" --no-capture >"$WORK/forward.log" 2>&1 & PIDS+=($!)

@@ -20,22 +20,8 @@ AFTER=${AFTER:-$ROOT/src/DualStack.Cli/bin/Release/net10.0}
 AGENT="$ROOT/src/DualStack.SampleAgent/bin/Release/net10.0/DualStack.SampleAgent.dll"
 OLD=5501; STUB=5502
 dotnet "$AGENT" --urls "http://127.0.0.1:$OLD" >"$WORK/old.log" 2>&1 & PIDS+=($!)
-mkdir -p "$WORK/nginx/logs"
-cat >"$WORK/nginx.conf" <<CONF
-worker_processes 1;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/nginx; proxy_temp_path $WORK/nginx; fastcgi_temp_path $WORK/nginx; uwsgi_temp_path $WORK/nginx; scgi_temp_path $WORK/nginx;
-  server {
-    listen 127.0.0.1:$STUB;
-    location / { default_type application/json; return 200 '{"conversationId":"stub","turnIndex":0,"reply":"Hello! How can I help you today?","skillCalls":[],"memory":{"retrieved":[],"written":[]}}'; }
-  }
-}
-CONF
-nginx -p "$WORK/nginx" -c "$WORK/nginx.conf"
+source bench/nginx.sh
+nginx_stub "$STUB"
 
 declare -A PORT PID_OF
 ORDER=()

@@ -1,4 +1,4 @@
-using System.Net;
+using DualStack.Proxy;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -9,8 +9,8 @@ namespace DualStack.Benchmarks;
 
 /// <summary>
 /// The floor under the proxy's × nginx figures: YARP's direct forwarding on a slim Kestrel host and nothing else (no
-/// metrics, no timing transformer, no health or admin routes, no capture), with the same client settings as
-/// <c>dualstack capture</c>. <c>bench/run.sh</c> measures it side by side with nginx and the proxy: what forward-only
+/// metrics, no timing transformer, no health or admin routes, no capture), with the client <c>dualstack capture</c> forwards
+/// through (<see cref="ProxyServer.ForwardClient"/>). <c>bench/run.sh</c> measures it side by side with nginx and the proxy: what forward-only
 /// loses to it is the proxy's own per-request work; what it loses to nginx is YARP and Kestrel on this machine.
 /// </summary>
 internal static class BareForward
@@ -27,18 +27,7 @@ internal static class BareForward
         });
         builder.Services.AddHttpForwarder();
         await using var app = builder.Build();
-        using var client = new HttpMessageInvoker(new SocketsHttpHandler
-        {
-            UseProxy = false,
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            UseCookies = false,
-            EnableMultipleHttp2Connections = true,
-            ActivityHeadersPropagator = null,
-            ConnectTimeout = TimeSpan.FromSeconds(15),
-            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
-            MaxConnectionsPerServer = int.MaxValue,
-        });
+        using var client = ProxyServer.ForwardClient(meters: null, propagator: null);
         var forwarder = app.Services.GetRequiredService<IHttpForwarder>();
         var config = new ForwarderRequestConfig { ActivityTimeout = TimeSpan.FromSeconds(100) };
         var prefix = destination.AbsoluteUri;

@@ -55,22 +55,30 @@ public sealed partial class ProxyServer : IAsyncDisposable
         _forwardFailures = app.Services.GetRequiredService<ForwardFailures>();
         Metrics = app.Services.GetRequiredService<ProxyMetrics>();
         var meters = app.Services.GetRequiredService<IMeterFactory>();
-        _client = new HttpMessageInvoker(new SocketsHttpHandler
-        {
-            // Forwards count on this proxy's http_client_* series, not on a meter shared by the whole process.
-            MeterFactory = meters,
-            UseProxy = false,
-            AllowAutoRedirect = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            UseCookies = false,
-            EnableMultipleHttp2Connections = true,
-            // The old stack sees the client's trace headers unchanged; with tracing on, the forward span's context instead.
-            ActivityHeadersPropagator = options.Tracing is null ? null : DistributedContextPropagator.Current,
-            ConnectTimeout = TimeSpan.FromSeconds(15),
-            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
-            MaxConnectionsPerServer = int.MaxValue,
-        });
+        // The old stack sees the client's trace headers unchanged; with tracing on, the forward span's context instead.
+        _client = ForwardClient(meters, options.Tracing is null ? null : DistributedContextPropagator.Current);
     }
+
+    /// <summary>
+    /// The client every forward goes through: no proxy, redirects, decompression or cookies of its own (the client's
+    /// request and the stack's answer pass unchanged), connections without limit. Also the bare-YARP benchmark's.
+    /// </summary>
+    /// <param name="meters">The host's meter factory: forwards count on this proxy's http_client_* series, not on a
+    /// meter shared by the whole process; null for the runtime's shared meter.</param>
+    /// <param name="propagator">Trace headers written on forwards; null leaves the client's own headers unchanged.</param>
+    internal static HttpMessageInvoker ForwardClient(IMeterFactory? meters, DistributedContextPropagator? propagator) => new(new SocketsHttpHandler
+    {
+        MeterFactory = meters,
+        UseProxy = false,
+        AllowAutoRedirect = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        UseCookies = false,
+        EnableMultipleHttp2Connections = true,
+        ActivityHeadersPropagator = propagator,
+        ConnectTimeout = TimeSpan.FromSeconds(15),
+        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+        MaxConnectionsPerServer = int.MaxValue,
+    });
 
     /// <summary>Response header naming the stack that served a request in split mode (<c>old</c> or <c>new</c>).</summary>
     public const string StackHeader = "X-DualStack-Stack";

@@ -1,0 +1,27 @@
+# Sourced by the load benchmarks: nginx from a private prefix under $WORK (no system config, no root), one worker,
+# no access log. The caller's cleanup kills "$WORK/nginx.pid".
+#   nginx_start 'server { … }' ['upstream … { … }']   starts it with that server block (and upstream, if any)
+#   nginx_stub PORT                                  a static shadow stack: every request gets the same native-contract turn answer
+nginx_start() {
+  mkdir -p "$WORK/nginx/logs"
+  cat >"$WORK/nginx.conf" <<CONF
+worker_processes 1;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/nginx; proxy_temp_path $WORK/nginx; fastcgi_temp_path $WORK/nginx; uwsgi_temp_path $WORK/nginx; scgi_temp_path $WORK/nginx;
+  ${2:-}
+  $1
+}
+CONF
+  nginx -p "$WORK/nginx" -c "$WORK/nginx.conf"
+}
+
+nginx_stub() {
+  nginx_start "server {
+    listen 127.0.0.1:$1;
+    location / { default_type application/json; return 200 '{\"conversationId\":\"stub\",\"turnIndex\":0,\"reply\":\"Hello! How can I help you today?\",\"skillCalls\":[],\"memory\":{\"retrieved\":[],\"written\":[]}}'; }
+  }"
+}
