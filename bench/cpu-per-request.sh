@@ -46,7 +46,7 @@ for name in "${ORDER[@]}"; do echo "warming up $name…" >&2; settle "${PORT[$na
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }                      # utime + stime, in clock ticks
 machine() { awk '/^cpu / {busy=0; for (i=2;i<=NF;i++) if (i!=5 && i!=6) busy+=$i; print busy}' /proc/stat; } # all but idle and iowait
 switches() { awk '/^ctxt/ {print $2}' /proc/stat; }
-sent() { curl -fs "http://127.0.0.1:$1/metrics" | sed 's/{} / /' | awk '/^dualstack_shadow_sent_total / {print $2} END {print 0}' | head -1; }
+sent() { curl -fs "http://127.0.0.1:$1/metrics" | sed 's/{} / /' | awk '/^dualstack_shadow_sent_total / {v=$2} END {print v+0}'; } # 0 without shadow
 HZ=$(getconf CLK_TCK)
 RESULTS="$WORK/results.tsv"; : >"$RESULTS"
 for round in $(seq 1 "$ROUNDS"); do

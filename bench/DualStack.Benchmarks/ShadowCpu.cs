@@ -131,8 +131,9 @@ internal static class ShadowCpu
     private static async Task StoreRoundAsync(IShadowResultStore store, int count)
     {
         var pair = Pair(new Redactor([]), 0);
-        var options = new ProxyOptions { Old = new Uri("http://127.0.0.1:1/") };
-        await using var writer = new BatchWriter<StoredShadowTurn, StoredShadowTurn>(store.AppendAsync, static turn => turn, new BatchWriterOptions(count, options.Capture.BatchSize, options.Capture.BatchLinger), "shadow", "pair(s)");
+        // The batch size and linger the proxy's shadow writer takes (its capture options' defaults).
+        var capture = new CaptureOptions();
+        await using var writer = new BatchWriter<StoredShadowTurn, StoredShadowTurn>(store.AppendAsync, static turn => turn, new BatchWriterOptions(count, capture.BatchSize, capture.BatchLinger), "shadow", "pair(s)");
         for (var i = 0; i < count; i++)
         {
             if (!writer.TryEnqueue(pair with { TurnIndex = i }))
