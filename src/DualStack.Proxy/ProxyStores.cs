@@ -37,7 +37,7 @@ internal sealed class ProxyStores : IAsyncDisposable
         var retention = options.Retain is { } retain ? new CaptureRetention(capture, retain) : null;
         try
         {
-            var shadowResults = options.Shadow is null ? null : await ShadowResultStores.OpenAsync(path, cancellationToken).ConfigureAwait(false);
+            var shadowResults = options.Shadow is null ? null : await ShadowResultStores.OpenBesideAsync(capture, path, cancellationToken).ConfigureAwait(false);
             return new ProxyStores(capture, retention, shadowResults);
         }
         catch
@@ -55,14 +55,15 @@ internal sealed class ProxyStores : IAsyncDisposable
             await Retention.DisposeAsync().ConfigureAwait(false);
         }
 
-        if (Capture is not null)
-        {
-            await Capture.DisposeAsync().ConfigureAwait(false);
-        }
-
+        // The shadow store may write through the capture store's connection (one SQLite file): it goes first.
         if (ShadowResults is not null)
         {
             await ShadowResults.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (Capture is not null)
+        {
+            await Capture.DisposeAsync().ConfigureAwait(false);
         }
     }
 }

@@ -84,134 +84,95 @@ public static class ShadowResultStores
         Postgres.PostgresConnection.IsPostgres(value)
             ? await PostgresShadowResultStore.OpenAsync(value, option, cancellationToken).ConfigureAwait(false)
             : await ShadowResultStore.OpenAsync(value, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>
+    /// The shadow result store beside an open capture store on the same <paramref name="value"/>, as the proxy keeps
+    /// them. A SQLite file gets one writer for both (<see cref="ShadowResultStore.Beside"/>); the result does not own
+    /// <paramref name="captures"/>, which its owner disposes after it. PostgreSQL opens its own, as <see cref="OpenAsync"/>.
+    /// </summary>
+    public static async Task<IShadowResultStore> OpenBesideAsync(ICaptureStore captures, string value, CancellationToken cancellationToken, string option = "--store")
+    {
+        ArgumentNullException.ThrowIfNull(captures);
+        return captures is SqliteCaptureStore file
+            ? await ShadowResultStore.Beside(file, ownsFile: false, cancellationToken).ConfigureAwait(false)
+            : await OpenAsync(value, cancellationToken, option).ConfigureAwait(false);
+    }
 }
 
 /// <summary>
 /// Shadow comparisons in the SQLite capture database (table <c>shadow_turns</c>), read back by <c>dualstack report
-/// --source</c>. Like the capture store it commits with <c>synchronous=NORMAL</c>: with the default FULL every
-/// comparison fsynced the WAL the capture writer shares, which cost the primary path about 40 % of its p99.
+/// --source</c> and <c>shadow judge</c>. Pairs are written through the capture store's one write connection, gate and
+/// deleted-file check (<see cref="SqliteCaptureStore.AppendShadowAsync"/>): two connections writing one file emptied
+/// each other's page cache at every commit. Commits use <c>synchronous=NORMAL</c>, like every capture: with FULL each
+/// comparison fsynced the shared WAL, which cost the primary path about 40 % of its p99.
 /// </summary>
 internal sealed class ShadowResultStore : IShadowResultStore
 {
-    private readonly SqliteConnection _connection;
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private SqliteInsert? _insert;
+    private readonly SqliteCaptureStore _file;
+    private readonly bool _ownsFile;
 
-    private ShadowResultStore(SqliteConnection connection)
+    private ShadowResultStore(SqliteCaptureStore file, bool ownsFile)
     {
-        _connection = connection;
+        _file = file;
+        _ownsFile = ownsFile;
     }
 
-    /// <summary>Opens (creating when missing) the shadow table in the SQLite file at <paramref name="path"/>.</summary>
+    /// <summary>Opens (creating when missing) the capture database at <paramref name="path"/> and its shadow table.</summary>
     public static async Task<ShadowResultStore> OpenAsync(string path, CancellationToken cancellationToken)
     {
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        var file = await SqliteCaptureStore.OpenAsync(path, cancellationToken).ConfigureAwait(false);
+        return await Beside(file, ownsFile: true, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The shadow pairs of an open capture store, created when the file lacks the table; disposes <paramref name="file"/> on failure when it owns it.</summary>
+    public static async Task<ShadowResultStore> Beside(SqliteCaptureStore file, bool ownsFile, CancellationToken cancellationToken)
+    {
         try
         {
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            await using var command = connection.CreateCommand();
-            command.CommandText = """
-                PRAGMA journal_mode=WAL;
-                PRAGMA synchronous=NORMAL;
-                PRAGMA busy_timeout=5000;
-                CREATE TABLE IF NOT EXISTS shadow_turns (
-                  id INTEGER PRIMARY KEY AUTOINCREMENT,
-                  ts TEXT NOT NULL,
-                  conversation_key TEXT NOT NULL,
-                  turn_index INTEGER NOT NULL,
-                  user_id TEXT NOT NULL,
-                  message TEXT NOT NULL,
-                  primary_json TEXT NOT NULL,
-                  shadow_json TEXT NOT NULL);
-                CREATE INDEX IF NOT EXISTS ix_shadow_conversation ON shadow_turns(conversation_key, turn_index);
-                CREATE INDEX IF NOT EXISTS ix_shadow_turns_ts ON shadow_turns(ts);
-                """;
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            return new ShadowResultStore(connection);
+            await file.EnsureShadowTableAsync(cancellationToken).ConfigureAwait(false);
+            return new ShadowResultStore(file, ownsFile);
         }
         catch (SqliteException ex)
         {
-            await connection.DisposeAsync().ConfigureAwait(false);
-            throw new InvalidDataException($"{path}: cannot open as a capture database: {ex.Message}", ex);
+            await DisposeOwnedAsync(file, ownsFile).ConfigureAwait(false);
+            throw new InvalidDataException($"{file.Path}: cannot open as a capture database: {ex.Message}", ex);
+        }
+        catch
+        {
+            await DisposeOwnedAsync(file, ownsFile).ConfigureAwait(false);
+            throw;
         }
     }
 
     /// <inheritdoc />
-    public async Task AppendAsync(IReadOnlyList<StoredShadowTurn> batch, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(batch);
-        if (batch.Count == 0)
-        {
-            return;
-        }
-
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            // One transaction per batch: one WAL commit (and, with the capture writer on the same file, one turn at
-            // the write lock) for the whole batch instead of one per pair.
-            using var transaction = _connection.BeginTransaction();
-            _insert ??= new SqliteInsert(_connection, "INSERT INTO shadow_turns (ts, conversation_key, turn_index, user_id, message, primary_json, shadow_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-            Span<char> timestamp = stackalloc char[40];
-            foreach (var turn in batch)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                try
-                {
-                    // The round-trip format ("O") the reader parses, offset included.
-                    if (!turn.Timestamp.TryFormat(timestamp, out var written, "O", CultureInfo.InvariantCulture))
-                    {
-                        throw new FormatException($"timestamp {turn.Timestamp:O} does not fit the stored format");
-                    }
-
-                    _insert.Text(1, timestamp[..written]);
-                    _insert.Text(2, turn.ConversationKey);
-                    _insert.Int(3, turn.TurnIndex);
-                    _insert.Text(4, turn.UserId);
-                    _insert.Text(5, turn.Message);
-                    _insert.Text(6, turn.PrimaryJson);
-                    _insert.Text(7, turn.ShadowJson);
-                    _insert.Execute();
-                }
-                catch
-                {
-                    _insert.Reset();
-                    throw;
-                }
-            }
-
-            transaction.Commit();
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
+    public Task AppendAsync(IReadOnlyList<StoredShadowTurn> batch, CancellationToken cancellationToken) =>
+        _file.AppendShadowAsync(batch, cancellationToken);
 
     /// <summary>Streams every stored comparison ordered by conversation, then turn.</summary>
     public async IAsyncEnumerable<ShadowTurn> ReadAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await using var command = _connection.CreateCommand();
-        command.CommandText = "SELECT conversation_key, turn_index, ts, message, user_id, primary_json, shadow_json FROM shadow_turns ORDER BY conversation_key, turn_index, id";
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        var connection = await _file.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
         {
-            yield return new StoredShadowTurn(
-                reader.GetString(0),
-                reader.GetInt32(1),
-                DateTimeOffset.Parse(reader.GetString(2), System.Globalization.CultureInfo.InvariantCulture),
-                reader.GetString(3),
-                reader.GetString(4),
-                reader.GetString(5),
-                reader.GetString(6)).Read();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT conversation_key, turn_index, ts, message, user_id, primary_json, shadow_json FROM shadow_turns ORDER BY conversation_key, turn_index, id";
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                yield return new StoredShadowTurn(
+                    reader.GetString(0),
+                    reader.GetInt32(1),
+                    DateTimeOffset.Parse(reader.GetString(2), CultureInfo.InvariantCulture),
+                    reader.GetString(3),
+                    reader.GetString(4),
+                    reader.GetString(5),
+                    reader.GetString(6)).Read();
+            }
         }
     }
 
     /// <inheritdoc />
-    public async ValueTask DisposeAsync()
-    {
-        _insert?.Dispose();
-        await _connection.DisposeAsync().ConfigureAwait(false);
-        _gate.Dispose();
-    }
+    public ValueTask DisposeAsync() => DisposeOwnedAsync(_file, _ownsFile);
+
+    private static ValueTask DisposeOwnedAsync(SqliteCaptureStore file, bool owned) => owned ? file.DisposeAsync() : ValueTask.CompletedTask;
 }

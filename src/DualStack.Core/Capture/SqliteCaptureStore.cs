@@ -78,15 +78,31 @@ public sealed partial class SqliteCaptureStore : ICaptureStore
     }
 
     /// <inheritdoc />
-    public async Task AppendAsync(IReadOnlyList<CapturedExchange> batch, CancellationToken cancellationToken)
+    public Task AppendAsync(IReadOnlyList<CapturedExchange> batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        if (batch.Count == 0)
-        {
-            return;
-        }
+        return batch.Count == 0 ? Task.CompletedTask : WriteAsync(batch, static (writer, rows, ct) => writer.Insert(rows, ct), cancellationToken);
+    }
 
+    /// <summary>
+    /// Appends shadow pairs to this file's <c>shadow_turns</c> table through the same write connection and gate as
+    /// the captures (see <see cref="ShadowResultStore"/>): one transaction, list order, all or nothing.
+    /// </summary>
+    internal Task AppendShadowAsync(IReadOnlyList<StoredShadowTurn> batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        return batch.Count == 0 ? Task.CompletedTask : WriteAsync(batch, static (writer, rows, ct) => writer.InsertShadow(rows, ct), cancellationToken);
+    }
+
+    /// <summary>Creates the <c>shadow_turns</c> table when the file lacks it, so readers find it before the first pair.</summary>
+    internal Task EnsureShadowTableAsync(CancellationToken cancellationToken) =>
+        WriteAsync(0, static (writer, _, _) => writer.EnsureShadowTable(), cancellationToken);
+
+    // One write at a time on the one write connection. A file deleted under the store fails the batch that finds it
+    // gone and is created anew by the next one.
+    private async Task WriteAsync<TState>(TState state, Action<Writer, TState, CancellationToken> write, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -114,7 +130,7 @@ public sealed partial class SqliteCaptureStore : ICaptureStore
                 throw new IOException($"capture store '{Path}' was deleted; this batch is lost, the next one creates a new file");
             }
 
-            _writer.Insert(batch, cancellationToken);
+            write(_writer, state, cancellationToken);
         }
         finally
         {
@@ -225,7 +241,8 @@ public sealed partial class SqliteCaptureStore : ICaptureStore
         }
     }
 
-    private async Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
+    /// <summary>A read connection of its own (WAL: reads run beside the writer); the caller disposes it.</summary>
+    internal async Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(_readConnectionString);
         try

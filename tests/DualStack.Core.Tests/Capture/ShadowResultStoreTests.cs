@@ -155,6 +155,72 @@ public sealed class ShadowResultStoreTests
         Assert.That(read.Select(t => t.ConversationKey), Is.EqualTo(new[] { "c-0", "c-2" }), "all of the failed batch or none of it");
     }
 
+    [Test]
+    public async Task OpenBesideAsync_CapturesAndPairsWrittenAtOnce_EveryRowStoredAndCaptureStoreOutlivesPairStore()
+    {
+        // As in the proxy: the capture writer and the shadow store writer append to one file at the same time, through
+        // the capture store's one write connection.
+        using var temp = new TempDirectory();
+        var path = temp.File("captures.db");
+        await using var captures = await SqliteCaptureStore.OpenAsync(path, CancellationToken.None);
+        var pairs = await ShadowResultStores.OpenBesideAsync(captures, path, CancellationToken.None);
+        var turns = Interleaved(conversations: 4, turns: 25);
+
+        var captureWriter = Task.Run(async () =>
+        {
+            for (var i = 0; i < 100; i += 5)
+            {
+                await captures.AppendAsync([.. Enumerable.Range(i, 5).Select(Exchange)], CancellationToken.None);
+            }
+        });
+        var pairWriter = Task.Run(async () =>
+        {
+            foreach (var chunk in turns.Chunk(5))
+            {
+                await pairs.AppendAsync(Stored(chunk), CancellationToken.None);
+            }
+        });
+        await Task.WhenAll(captureWriter, pairWriter);
+
+        Assert.That(await ReadAll(pairs), Has.Count.EqualTo(100));
+        await pairs.DisposeAsync();
+        await captures.AppendAsync([Exchange(100)], CancellationToken.None);
+        Assert.That((await captures.GetStatsAsync(CancellationToken.None)).Exchanges, Is.EqualTo(101), "the pair store does not close the capture store it writes through");
+    }
+
+    [Test]
+    public async Task AppendAsync_CaptureFileDeletedUnderIt_PairBatchFailsNamingFileThenNextCreatesNewFile()
+    {
+        // With a connection of its own, the pair store went on writing into the unlinked file: every later pair lost
+        // without a word. It now shares the capture store's check.
+        using var temp = new TempDirectory();
+        var path = temp.File("captures.db");
+        await using var captures = await SqliteCaptureStore.OpenAsync(path, CancellationToken.None);
+        await using var pairs = await ShadowResultStores.OpenBesideAsync(captures, path, CancellationToken.None);
+        await pairs.AppendAsync(Stored(Turn("c-0", 0)), CancellationToken.None);
+        File.Delete(path);
+
+        var ex = Assert.ThrowsAsync<IOException>(() => pairs.AppendAsync(Stored(Turn("c-1", 0)), CancellationToken.None));
+        await pairs.AppendAsync(Stored(Turn("c-2", 0)), CancellationToken.None);
+        await captures.AppendAsync([Exchange(1)], CancellationToken.None);
+
+        Assert.That(ex!.Message, Does.Contain(path));
+        Assert.That((await ReadAll(pairs)).Select(t => t.ConversationKey), Is.EqualTo(new[] { "c-2" }), "the new file holds the pair stored after the failure");
+        Assert.That((await captures.GetStatsAsync(CancellationToken.None)).Exchanges, Is.EqualTo(1));
+    }
+
+    private static CapturedExchange Exchange(int n) => new()
+    {
+        Timestamp = T0.AddSeconds(n),
+        Method = "POST",
+        Path = $"/v1/conversations/c-{n % 4}/turns",
+        ConversationKey = $"c-{n % 4}",
+        RequestBody = $$"""{"userId":"u-1","message":"turn {{n}}"}""",
+        Status = 200,
+        ResponseBody = """{"reply":"ok"}""",
+        DurationMs = 10,
+    };
+
     private static bool SameTurn(ShadowTurn a, ShadowTurn b) =>
         a.ConversationKey == b.ConversationKey && a.TurnIndex == b.TurnIndex && a.Timestamp == b.Timestamp && a.Message == b.Message
         && a.UserId == b.UserId && a.Primary.Reply == b.Primary.Reply && a.Shadow.Reply == b.Shadow.Reply
