@@ -8,8 +8,10 @@
 # Writes reports/bench/cpu-per-request.md.
 #   bash bench/cpu-per-request.sh [duration-seconds=8] [rounds=3] [connections=16]
 set -euo pipefail
-command -v nginx >/dev/null && command -v wrk >/dev/null || { command -v apt-get >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx wrk >/dev/null 2>&1; } || { echo "nginx and wrk are required (apt-get install nginx wrk)" >&2; exit 2; }
 cd "$(dirname "$0")/.."
+source bench/need.sh
+need nginx
+need wrk
 ROOT=$(pwd)
 DURATION=${1:-8}; ROUNDS=${2:-3}; CONNECTIONS=${3:-16}
 WORK=$(mktemp -d /tmp/dualstack-cpu.XXXXXX)

@@ -16,9 +16,9 @@ PIDS=()
 cleanup() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true; }
 trap cleanup EXIT
 
-need() { command -v "$1" >/dev/null 2>&1 || { command -v apt-get >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null 2>&1; } || { echo "$1 is required (apt-get install $2)" >&2; exit 2; }; }
-need wrk wrk
-need nginx nginx
+source bench/need.sh
+need wrk
+need nginx
 
 echo "building Release…" >&2
 dotnet build src/DualStack.Cli -c Release -nologo -v q -clp:ErrorsOnly >&2

@@ -6,8 +6,10 @@
 # p99, peak RSS (VmHWM) and bytes allocated per request (GC total allocated, read with dotnet-counters when installed).
 #   BEFORE=/tmp/old-build bash bench/shadow-cost.sh [duration-seconds=8] [rounds=2] [connections=16]
 set -euo pipefail
-command -v nginx >/dev/null || { command -v apt-get >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null 2>&1; } || { echo "nginx is required (apt-get install nginx)" >&2; exit 2; }
 cd "$(dirname "$0")/.."
+source bench/need.sh
+need nginx
+need wrk
 ROOT=$(pwd)
 DURATION=${1:-8}; ROUNDS=${2:-2}; CONNECTIONS=${3:-16}
 WORK=$(mktemp -d /tmp/dualstack-shadowcost.XXXXXX)

@@ -39,8 +39,8 @@ cleanup() {
   [ -f "$WORK/new.pid" ] && kill "$(cat "$WORK/new.pid")" 2>/dev/null || true
 }
 trap cleanup EXIT
-command -v wrk >/dev/null 2>&1 || { command -v apt-get >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null 2>&1; } \
-  || { echo "wrk is required (apt-get install wrk)" >&2; exit 2; }
+source bench/need.sh
+need wrk
 
 BASE=${SOAK_PORT_BASE:-5421}
 OLD=$BASE; NEW=$((BASE + 1)); PROXY=$((BASE + 2))
