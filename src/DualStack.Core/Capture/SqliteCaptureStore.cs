@@ -11,7 +11,8 @@ namespace DualStack.Core.Capture;
 
 /// <summary>
 /// A capture store in one SQLite file (WAL mode, <c>synchronous=NORMAL</c>). Appends run one at a time on a single
-/// write connection; reads and stats open their own connection, so they run beside the writer.
+/// write connection, the shadow pairs' too (<see cref="ShadowResultStore"/>); reads and stats open their own
+/// connection, so they run beside the writer.
 /// </summary>
 public sealed partial class SqliteCaptureStore : ICaptureStore
 {
