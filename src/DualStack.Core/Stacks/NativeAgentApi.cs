@@ -3,15 +3,13 @@ using Refit;
 
 namespace DualStack.Core.Stacks;
 
-/// <summary>Agent contract v1 (DESIGN.md §2) as a Refit client.</summary>
+/// <summary>
+/// Agent contract v1 (DESIGN.md §2) as a Refit client: health and memory. The turn itself
+/// (<c>POST /v1/conversations/{id}/turns</c>) is sent by <see cref="NativeAgentStack"/> on the same HttpClient without
+/// Refit, being the adapter's hot path.
+/// </summary>
 public interface INativeAgentApi
 {
-    /// <summary>Sends one turn. The answer is the response as sent, whatever its status (a <see
-    /// cref="NativeTurnResponse"/> in JSON when it worked), read by <see cref="NativeContract.ReadTurnResponse"/>, so
-    /// the observation keeps what the stack really said.</summary>
-    [Post("/v1/conversations/{conversationId}/turns")]
-    Task<HttpResponseMessage> SendTurnAsync(string conversationId, [Body] NativeTurnRequest request, CancellationToken cancellationToken);
-
     /// <summary>Health of the stack.</summary>
     [Get("/v1/health")]
     Task<IApiResponse<NativeHealth>> GetHealthAsync(CancellationToken cancellationToken);

@@ -1,3 +1,5 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
 using DualStack.Core.Model;
 using Refit;
 
@@ -40,8 +42,15 @@ internal sealed class NativeAgentStack : IAgentStack
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
         {
-            var body = new NativeTurnRequest(request.UserId, request.Message, request.Channel, request.Metadata);
-            using var response = await _api.SendTurnAsync(request.ConversationId, body, linked.Token).ConfigureAwait(false);
+            // The turn, the adapter's hot path (replay, shadow), is sent without Refit: the body serialised once into
+            // bytes sent with their length (Refit streamed it chunked through JsonContent and built the request by
+            // reflection on every call), the conversation id escaped in the path as Refit escaped it.
+            var body = JsonSerializer.SerializeToUtf8Bytes(new NativeTurnRequest(request.UserId, request.Message, request.Channel, request.Metadata), DualStackJson.Options);
+            using var message = new HttpRequestMessage(HttpMethod.Post, "v1/conversations/" + Uri.EscapeDataString(request.ConversationId) + "/turns")
+            {
+                Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/json", "utf-8") } },
+            };
+            using var response = await _client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
             var text = await response.Content.ReadAsStringAsync(linked.Token).ConfigureAwait(false);
             var status = (int)response.StatusCode;
             return NativeContract.ReadTurnResponse(observation with { HttpStatus = status, LatencyMs = _time.GetElapsedTime(started).TotalMilliseconds }, status, text);
@@ -52,9 +61,7 @@ internal sealed class NativeAgentStack : IAgentStack
             return observation with
             {
                 LatencyMs = _time.GetElapsedTime(started).TotalMilliseconds,
-                Error = ex is ApiException api
-                    ? ObservationErrors.FromStatus((int)api.StatusCode, api.Content)
-                    : ObservationErrors.FromException(ex is ApiExceptionBase { InnerException: { } inner } ? inner : ex, timedOut, TurnTimeout),
+                Error = ObservationErrors.FromException(ex, timedOut, TurnTimeout),
             };
         }
     }

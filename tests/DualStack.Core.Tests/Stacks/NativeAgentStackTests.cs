@@ -97,6 +97,25 @@ public sealed class NativeAgentStackTests : WireMockTest
     }
 
     [Test]
+    public async Task SendTurnAsync_Request_SentWithItsLengthNotChunkedAndTheIdEscapedInThePath()
+    {
+        // An agent behind a server that refuses chunked uploads (411 Length Required) must still get every turn; an
+        // id with a space, a slash or a non-ASCII letter must stay one path segment.
+        Server.Given(Request.Create().UsingPost()).RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/json").WithBody("""{ "reply": "ok" }"""));
+        using var stack = CreateStack();
+
+        var observation = await stack.SendTurnAsync(Turn() with { ConversationId = "c 1/ü" }, CancellationToken.None);
+
+        var request = Server.LogEntries.Single().RequestMessage!;
+        Assert.That(observation.Error, Is.Null);
+        // The server decodes every escape but the slash's: the id stayed one segment.
+        Assert.That(request.Url, Does.EndWith("/v1/conversations/c 1%2Fü/turns"));
+        Assert.That(request.Headers!.Keys, Does.Not.Contain("Transfer-Encoding"));
+        Assert.That(request.Headers["Content-Length"].Single(), Is.EqualTo(System.Text.Encoding.UTF8.GetByteCount(request.Body!).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.That(request.Headers["Content-Type"].Single(), Does.StartWith("application/json"));
+    }
+
+    [Test]
     public async Task SendTurnAsync_AnswerWithoutSkillCallsOrMemory_ReportsThemNotObserved()
     {
         StubTurn(200, """{ "conversationId": "c-1", "turnIndex": 0, "reply": "Hello!" }""");
