@@ -43,6 +43,7 @@ public sealed partial class SqliteCaptureStore
         private SqliteInsert? _shadowInsert;
         private readonly ArrayBufferWriter<byte> _headers = new(512);
         private readonly Utf8JsonWriter _json;
+        private readonly char[] _timestamp = new char[40]; // either stored format, formatted in place
 
         private Writer(SqliteConnection connection)
         {
@@ -81,48 +82,8 @@ public sealed partial class SqliteCaptureStore
         }
 
         /// <summary>Inserts the batch in one transaction; rolls back and throws on any failure.</summary>
-        public void Insert(IReadOnlyList<CapturedExchange> batch, CancellationToken cancellationToken)
-        {
-            using var transaction = _connection.BeginTransaction();
-            Span<char> timestamp = stackalloc char[TimestampFormat.Length];
-            foreach (var exchange in batch)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                try
-                {
-                    if (!exchange.Timestamp.UtcDateTime.TryFormat(timestamp, out var written, TimestampFormat, CultureInfo.InvariantCulture))
-                    {
-                        throw new FormatException($"timestamp {exchange.Timestamp:O} does not fit the stored format");
-                    }
-
-                    _insert.Text(1, timestamp[..written]);
-                    _insert.Text(2, exchange.Method);
-                    _insert.Text(3, exchange.Path);
-                    _insert.Text(4, exchange.Query ?? string.Empty);
-                    _insert.Text(5, exchange.ConversationKey);
-                    WriteHeaders(exchange.RequestHeaders, _headers, _json);
-                    _insert.Utf8(6, _headers.WrittenSpan);
-                    _insert.Text(7, exchange.RequestBody);
-                    _insert.Int(8, exchange.RequestTruncated ? 1 : 0);
-                    _insert.Int(9, exchange.Status);
-                    WriteHeaders(exchange.ResponseHeaders, _headers, _json);
-                    _insert.Utf8(10, _headers.WrittenSpan);
-                    _insert.Text(11, exchange.ResponseBody);
-                    _insert.Int(12, exchange.ResponseTruncated ? 1 : 0);
-                    _insert.Double(13, exchange.DurationMs);
-                    _insert.Text(14, exchange.Error);
-                    _insert.Execute();
-                }
-                catch
-                {
-                    // No row's text stays bound after a failed bind.
-                    _insert.Reset();
-                    throw;
-                }
-            }
-
-            transaction.Commit();
-        }
+        public void Insert(IReadOnlyList<CapturedExchange> batch, CancellationToken cancellationToken) =>
+            InsertAll(_insert, batch, BindExchange, cancellationToken);
 
         /// <summary>Creates the shadow pair table when this file lacks it and prepares its insert, once per connection.</summary>
         public void EnsureShadowTable()
@@ -146,27 +107,20 @@ public sealed partial class SqliteCaptureStore
         {
             // After a reopen (the file was deleted) the new file gets the table on its first batch.
             EnsureShadowTable();
-            var insert = _shadowInsert!;
+            InsertAll(_shadowInsert!, batch, BindShadowTurn, cancellationToken);
+        }
+
+        // One transaction for the batch, rows in list order. A row that fails to bind or insert leaves nothing bound
+        // (no row's text stays bound after a failed bind) and rolls the whole batch back.
+        private void InsertAll<T>(SqliteInsert insert, IReadOnlyList<T> rows, Action<T> bind, CancellationToken cancellationToken)
+        {
             using var transaction = _connection.BeginTransaction();
-            Span<char> timestamp = stackalloc char[40];
-            foreach (var turn in batch)
+            foreach (var row in rows)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 try
                 {
-                    // The round-trip format ("O") the readers parse, offset included.
-                    if (!turn.Timestamp.TryFormat(timestamp, out var written, "O", CultureInfo.InvariantCulture))
-                    {
-                        throw new FormatException($"timestamp {turn.Timestamp:O} does not fit the stored format");
-                    }
-
-                    insert.Text(1, timestamp[..written]);
-                    insert.Text(2, turn.ConversationKey);
-                    insert.Int(3, turn.TurnIndex);
-                    insert.Text(4, turn.UserId);
-                    insert.Text(5, turn.Message);
-                    insert.Text(6, turn.PrimaryJson);
-                    insert.Text(7, turn.ShadowJson);
+                    bind(row);
                     insert.Execute();
                 }
                 catch
@@ -177,6 +131,49 @@ public sealed partial class SqliteCaptureStore
             }
 
             transaction.Commit();
+        }
+
+        private void BindExchange(CapturedExchange exchange)
+        {
+            if (!exchange.Timestamp.UtcDateTime.TryFormat(_timestamp, out var written, TimestampFormat, CultureInfo.InvariantCulture))
+            {
+                throw new FormatException($"timestamp {exchange.Timestamp:O} does not fit the stored format");
+            }
+
+            _insert.Text(1, _timestamp.AsSpan(0, written));
+            _insert.Text(2, exchange.Method);
+            _insert.Text(3, exchange.Path);
+            _insert.Text(4, exchange.Query ?? string.Empty);
+            _insert.Text(5, exchange.ConversationKey);
+            WriteHeaders(exchange.RequestHeaders, _headers, _json);
+            _insert.Utf8(6, _headers.WrittenSpan);
+            _insert.Text(7, exchange.RequestBody);
+            _insert.Int(8, exchange.RequestTruncated ? 1 : 0);
+            _insert.Int(9, exchange.Status);
+            WriteHeaders(exchange.ResponseHeaders, _headers, _json);
+            _insert.Utf8(10, _headers.WrittenSpan);
+            _insert.Text(11, exchange.ResponseBody);
+            _insert.Int(12, exchange.ResponseTruncated ? 1 : 0);
+            _insert.Double(13, exchange.DurationMs);
+            _insert.Text(14, exchange.Error);
+        }
+
+        private void BindShadowTurn(StoredShadowTurn turn)
+        {
+            // The round-trip format ("O") the readers parse, offset included.
+            if (!turn.Timestamp.TryFormat(_timestamp, out var written, "O", CultureInfo.InvariantCulture))
+            {
+                throw new FormatException($"timestamp {turn.Timestamp:O} does not fit the stored format");
+            }
+
+            var insert = _shadowInsert!;
+            insert.Text(1, _timestamp.AsSpan(0, written));
+            insert.Text(2, turn.ConversationKey);
+            insert.Int(3, turn.TurnIndex);
+            insert.Text(4, turn.UserId);
+            insert.Text(5, turn.Message);
+            insert.Text(6, turn.PrimaryJson);
+            insert.Text(7, turn.ShadowJson);
         }
 
         public async ValueTask DisposeAsync()
