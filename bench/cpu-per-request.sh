@@ -9,22 +9,16 @@
 #   bash bench/cpu-per-request.sh [duration-seconds=8] [rounds=3] [connections=16]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source bench/need.sh
-need nginx
-need wrk
+source bench/nginx.sh
+nginx_bench cpu
 ROOT=$(pwd)
 DURATION=${1:-8}; ROUNDS=${2:-3}; CONNECTIONS=${3:-16}
-WORK=$(mktemp -d /tmp/dualstack-cpu.XXXXXX)
-PIDS=()
-cleanup() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true; }
-trap cleanup EXIT
 
 dotnet build src/DualStack.Cli -c Release -nologo -v q -clp:ErrorsOnly >&2
 CLI="$ROOT/src/DualStack.Cli/bin/Release/net10.0/dualstack.dll"
 AGENT="$ROOT/src/DualStack.SampleAgent/bin/Release/net10.0/DualStack.SampleAgent.dll"
 OLD=5531; STUB=5532
 dotnet "$AGENT" --urls "http://127.0.0.1:$OLD" >"$WORK/old.log" 2>&1 & PIDS+=($!); AGENT_PID=$!
-source bench/nginx.sh
 nginx_stub "$STUB"
 
 declare -A PORT PID_OF

@@ -1,7 +1,22 @@
 # Sourced by the load benchmarks: nginx from a private prefix under $WORK (no system config, no root), one worker,
-# no access log. The caller's cleanup kills "$WORK/nginx.pid".
+# no access log.
+#   nginx_bench NAME                                 the set-up they share: wrk and nginx installed when missing
+#                                                    (need.sh), WORK=/tmp/dualstack-NAME.XXXXXX, PIDS=(), and on exit
+#                                                    every pid in PIDS and the nginx killed
 #   nginx_start 'server { … }' ['upstream … { … }']   starts it with that server block (and upstream, if any)
 #   nginx_stub PORT                                  a static shadow stack: every request gets the same native-contract turn answer
+nginx_bench() {
+  source bench/need.sh
+  need wrk
+  need nginx
+  WORK=$(mktemp -d "/tmp/dualstack-$1.XXXXXX")
+  PIDS=()
+  trap nginx_bench_cleanup EXIT
+}
+nginx_bench_cleanup() {
+  for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done
+  if [ -f "$WORK/nginx.pid" ]; then kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true; fi
+}
 nginx_start() {
   mkdir -p "$WORK/nginx/logs"
   cat >"$WORK/nginx.conf" <<CONF

@@ -11,14 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 DURATION=${1:-10}; ROUNDS=${2:-2}; CONNECTIONS=${3:-16}
-WORK=$(mktemp -d /tmp/dualstack-bench.XXXXXX)
-PIDS=()
-cleanup() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true; }
-trap cleanup EXIT
-
-source bench/need.sh
-need wrk
-need nginx
+source bench/nginx.sh
+nginx_bench bench
 
 echo "building Release…" >&2
 dotnet build src/DualStack.Cli -c Release -nologo -v q -clp:ErrorsOnly >&2
@@ -30,7 +24,6 @@ AGENT="$ROOT/src/DualStack.SampleAgent/bin/Release/net10.0/DualStack.SampleAgent
 OLD=5401; NEW=5402; NGINX=5410; CAPTURE=5411; SHADOW=5412; FORWARD=5413; SPLIT=5414; SHADOW10=5415; BARE=5416
 dotnet "$AGENT" --urls "http://127.0.0.1:$OLD" >"$WORK/old.log" 2>&1 & PIDS+=($!)
 dotnet "$AGENT" --urls "http://127.0.0.1:$NEW" --profile v2 >"$WORK/new.log" 2>&1 & PIDS+=($!)
-source bench/nginx.sh
 nginx_start "server {
     listen 127.0.0.1:$NGINX;
     location / { proxy_pass http://old; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_buffering off; }

@@ -7,22 +7,16 @@
 #   BEFORE=/tmp/old-build bash bench/shadow-cost.sh [duration-seconds=8] [rounds=2] [connections=16]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source bench/need.sh
-need nginx
-need wrk
+source bench/nginx.sh
+nginx_bench shadowcost
 ROOT=$(pwd)
 DURATION=${1:-8}; ROUNDS=${2:-2}; CONNECTIONS=${3:-16}
-WORK=$(mktemp -d /tmp/dualstack-shadowcost.XXXXXX)
-PIDS=()
-cleanup() { for p in "${PIDS[@]:-}"; do kill "$p" 2>/dev/null || true; done; [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true; }
-trap cleanup EXIT
 
 AFTER=${AFTER:-$ROOT/src/DualStack.Cli/bin/Release/net10.0}
 [ -n "${SKIP_BUILD:-}" ] || dotnet build src/DualStack.Cli -c Release -nologo -v q -clp:ErrorsOnly >&2
 AGENT="$ROOT/src/DualStack.SampleAgent/bin/Release/net10.0/DualStack.SampleAgent.dll"
 OLD=5501; STUB=5502
 dotnet "$AGENT" --urls "http://127.0.0.1:$OLD" >"$WORK/old.log" 2>&1 & PIDS+=($!)
-source bench/nginx.sh
 nginx_stub "$STUB"
 
 declare -A PORT PID_OF
