@@ -118,6 +118,8 @@ public class ProxyPathBenchmarks
     private readonly byte[] _body = Encoding.UTF8.GetBytes("""{"conversationId":"conv-123456","userId":"u-1","message":"Where is my order #4411?"}""");
     private const string Clean = """{"userId":"u-1","message":"Where is my order #4411? It should arrive on 2026-12-03 for 59.90 USD."}""";
     private const string Personal = """{"userId":"u-1","message":"Mail jane.doe@example.com or call +44 20 7946 0958, card 4111 1111 1111 1111"}""";
+    // An answer as the shadow store keeps it: a reply with line breaks, and the body as received in a JSON string.
+    private const string Escaped = """{"stack":"old","conversationId":"bench-7","turnIndex":1,"httpStatus":200,"latencyMs":1.2,"reply":"Your order 4411 has shipped.\nIt should arrive on 2026-12-03.\n\nAnything else?","skillCalls":[],"rawResponse":"{\"conversationId\":\"bench-7\",\"turnIndex\":12,\"reply\":\"Your order 4411 has shipped.\\nIt should arrive on 2026-12-03.\\n\\nAnything else?\",\"skillCalls\":[],\"memory\":{\"retrieved\":[{\"id\":\"m-1\",\"text\":\"name is Ada\",\"score\":0.9}],\"written\":[]}}"}""";
     private int _i;
 
     [GlobalSetup]
@@ -144,6 +146,9 @@ public class ProxyPathBenchmarks
 
     [Benchmark(Description = "redaction, e-mail + phone + card")]
     public string RedactPersonal() => _redactor.Redact(Personal);
+
+    [Benchmark(Description = "redaction, JSON-escaped answer, nothing to redact")]
+    public string RedactEscaped() => _redactor.Redact(Escaped);
 }
 
 /// <summary>The Allure writer on a 50-conversation run.</summary>

@@ -69,8 +69,26 @@ public sealed partial class Redactor
         Span<byte> bytes = stackalloc byte[4];
         Span<char> chars = stackalloc char[2];
         var i = 0;
+        var specials = plusIsSpace ? EncodingStartsWithPlus : EncodingStarts;
         while (i < source.Length)
         {
+            // The run of plain characters up to the next '\\', '%' (or '+'), copied in bulk: most of a body.
+            var run = source[i..].IndexOfAny(specials);
+            run = run < 0 ? source.Length - i : run;
+            if (run > 0)
+            {
+                source.Slice(i, run).CopyTo(destination[n..]);
+                MapRun(sourceStarts, i, starts.Slice(n, run), 0);
+                MapRun(sourceEnds, i, ends.Slice(n, run), 1);
+
+                n += run;
+                i += run;
+                if (i >= source.Length)
+                {
+                    break;
+                }
+            }
+
             var consumed = 1;
             var written = 1;
             chars[0] = source[i];
@@ -136,6 +154,22 @@ public sealed partial class Redactor
         }
 
         return n;
+    }
+
+    // The map of a run of plain characters at source position i: copied from the source's map, or (source is the
+    // original) the positions themselves, plus offset (1 for ends: a character ends where the next one starts).
+    private static void MapRun(int[]? sourceMap, int i, Span<int> map, int offset)
+    {
+        if (sourceMap is not null)
+        {
+            sourceMap.AsSpan(i, map.Length).CopyTo(map);
+            return;
+        }
+
+        for (var k = 0; k < map.Length; k++)
+        {
+            map[k] = i + k + offset;
+        }
     }
 
     private static byte HexByte(ReadOnlySpan<char> text, int i) => (byte)((HexValue(text[i]) << 4) | HexValue(text[i + 1]));

@@ -180,6 +180,19 @@ public sealed class RedactorTests
         }
     }
 
+    [TestCase(@"{""reply"":""line one\nline two"",""args"":""{\""email\"":\""bob\\u0040corp.example\"",\""n\"":1}"",""tail"":""50% done\t!""}", @"bob\\u0040corp.example")]
+    [TestCase(@"{""reply"":""see https://x.example/a%20b?to=bob%40corp.example&x=1 \u00e9""}", "bob%40corp.example")]
+    [TestCase(@"plain text first, then bob\u0040corp.example, then plain text again", @"bob\u0040corp.example")]
+    public void Redact_EncodedValueAmongPlainText_OnlyItsEncodedSpanReplaced(string text, string encodedValue)
+    {
+        var redactor = Create();
+
+        var result = redactor.Redact(text);
+
+        // Everything around the value stays byte for byte: the decoded view maps each character back to its span.
+        Assert.That(result, Is.EqualTo(text.Replace(encodedValue, redactor.Redact("bob@corp.example"), StringComparison.Ordinal)));
+    }
+
     [Test]
     public void RedactQuery_PlusForSpace_ReplacedByToken()
     {
