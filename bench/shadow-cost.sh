@@ -90,6 +90,17 @@ while IFS=$'\t' read -r t rr ratio pp pratio al; do
   echo "| $t | $rr | $ratio | $pp | $pratio | $rss | $al |"
 done
 echo
+# The same ratios round by round (each target against its capture in the same round): how far one round can stray,
+# so a line such as "≥ 0.9× capture" can be read as "met in k of n rounds" rather than from one mean.
+echo "| target | req/s × capture, per round | rounds ≥ 0.9× | p99 × capture, per round | rounds ≤ 1.1× |"
+echo "|---|---|---:|---|---:|"
+awk -F'\t' '{ r[$1 "|" $2]=$3; p[$1 "|" $2]=$4; if ($1 > last) last=$1; if (!($2 in seen)) { seen[$2]=1; order[++k]=$2 } }
+  END { for (i=1;i<=k;i++) { t=order[i]; if (t ~ /capture$/) continue; base=(t ~ /^before:/) ? "before:capture" : "capture";
+        rl=""; pl=""; rn=0; pn=0; n=0
+        for (round=1; round<=last; round++) { n++; rr=r[round "|" t]/r[round "|" base]; pp=p[round "|" t]/p[round "|" base];
+          rl=rl sprintf("%s%.2f", rl=="" ? "" : ", ", rr); pl=pl sprintf("%s%.2f", pl=="" ? "" : ", ", pp); rn+=(rr>=0.9); pn+=(pp<=1.1) }
+        printf "| %s | %s | %d of %d | %s | %d of %d |\n", t, rl, rn, n, pl, pn, n } }' "$RESULTS"
+echo
 echo "(wrk -t1 -c$CONNECTIONS, ${DURATION}s × $ROUNDS rounds, alternating order, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); shadow stack: static nginx stub)"
 for name in "${ORDER[@]}"; do
   case $name in *shadow*) echo "$name: $(curl -fs "http://127.0.0.1:${PORT[$name]}/metrics" | sed 's/{} / /' | awk '/^dualstack_shadow_(sent|dropped|stored|compared|enqueued|store_batches|store_dropped|store_failures)_total / {printf "%s=%s ", $1, $2}')" ;; esac

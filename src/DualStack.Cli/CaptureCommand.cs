@@ -16,7 +16,7 @@ internal static class CaptureCommand
         var listen = new Option<string>("--listen") { Description = "Address to listen on, e.g. http://0.0.0.0:8080 (default http://127.0.0.1:8080)", DefaultValueFactory = _ => "http://127.0.0.1:8080" };
         var old = new Option<string>("--old") { Description = "The old (primary) stack every request is forwarded to", Required = true };
         var store = new Option<string?>("--store") { Description = "Capture store: a SQLite file (default captures.db) or PostgreSQL (postgres://user@host/db or Host=…;Database=…; password from PGPASSWORD or the string); --no-capture to only forward/shadow", DefaultValueFactory = _ => "captures.db" };
-        var retain = new Option<string?>("--retain") { Description = "Delete captures older than this (e.g. 14d, 36h); checked at start and then periodically (default: keep)" };
+        var retain = new Option<string?>("--retain") { Description = "Delete captures and shadow pairs older than this (e.g. 14d, 36h); checked at start and then periodically (default: keep)" };
         var noCapture = new Option<bool>("--no-capture") { Description = "Do not record exchanges" };
         var shadow = new Option<string?>("--shadow") { Description = "New stack to mirror turns to (answers stored as pairs for `dualstack shadow judge`, never returned)" };
         var shadowJudge = new Option<string>("--shadow-judge") { Description = "Where shadow pairs are judged: store (default: the proxy only stores them; run `dualstack shadow judge --source STORE`) or inproc (single-box trials: this process also judges them, loading MiniLM unless --lexical)", DefaultValueFactory = _ => "store" };
@@ -209,7 +209,7 @@ internal static class CaptureCommand
             return ExitCodes.Ok;
         });
 
-        var prune = new Command("prune", "Delete captures older than --retain (the same rule `capture --retain` applies periodically). Exit 0 ok, 2 store missing or unusable, or bad --retain.");
+        var prune = new Command("prune", "Delete captures and shadow pairs older than --retain (the same rule `capture --retain` applies periodically). Exit 0 ok, 2 store missing or unusable, or bad --retain.");
         var pruneStore = storeOption();
         var pruneRetain = new Option<string>("--retain") { Description = "Keep this much, e.g. 14d, 36h, 2w", Required = true };
         prune.Options.Add(pruneStore);
@@ -221,7 +221,7 @@ internal static class CaptureCommand
             // One reading of the clock: the cut-off reported is the one applied.
             var cutoff = TimeProvider.System.GetUtcNow() - keep;
             var deleted = await store.DeleteBeforeAsync(cutoff, ct);
-            Console.WriteLine($"deleted {deleted} exchanges recorded before {cutoff:O}");
+            Console.WriteLine($"deleted {deleted.Exchanges} exchanges and {deleted.ShadowPairs} shadow pairs recorded before {cutoff:O}");
             return ExitCodes.Ok;
         });
 

@@ -20,7 +20,7 @@ internal static class SplitCommand
         var percent = new Option<string>("--percent") { Description = "Initial share of conversations on the new stack (default 0%)", DefaultValueFactory = _ => "0" };
         var ramp = new Option<string?>("--ramp") { Description = "Ramp plan (e.g. scenarios/ramp.json): steps, hold, gates; advances and rolls back automatically" };
         var store = new Option<string?>("--store") { Description = "Also capture exchanges to this store: a SQLite file or a PostgreSQL connection string" };
-        var retain = new Option<string?>("--retain") { Description = "Delete captures older than this (e.g. 14d)" };
+        var retain = new Option<string?>("--retain") { Description = "Delete captures and shadow pairs older than this (e.g. 14d)" };
         var sharedState = new Option<string?>("--shared-state") { Description = "PostgreSQL connection string: share percentage, ramp step, rollback, pins and the audit log with every instance using the same database" };
         var statePoll = new Option<int>("--state-poll-ms") { Description = "With --shared-state: read the shared state at least this often besides LISTEN/NOTIFY (default 1000)", DefaultValueFactory = _ => 1000 };
         var shadow = new Option<string?>("--shadow") { Description = "Also mirror old-served turns to this stack" };

@@ -125,6 +125,7 @@ public sealed partial class ProxyServer
         if (_stores.Retention is { } retention)
         {
             Metrics.Counter("dualstack_capture_retention_deleted_total", "Captures deleted by retention (--retain).", () => retention.Deleted);
+            Metrics.Counter("dualstack_shadow_retention_deleted_total", "Shadow pairs (with their judgements) deleted by retention (--retain).", () => retention.DeletedShadowPairs);
             Metrics.Counter("dualstack_capture_retention_failures_total", "Retention rounds that failed (retried).", () => retention.Failures);
         }
 

@@ -70,9 +70,17 @@ public interface ICaptureStore : IAsyncDisposable
     /// <summary>Counts.</summary>
     Task<CaptureStats> GetStatsAsync(CancellationToken cancellationToken);
 
-    /// <summary>Deletes exchanges recorded before <paramref name="cutoff"/> (retention); returns how many.</summary>
-    Task<long> DeleteBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken);
+    /// <summary>
+    /// Deletes what was recorded before <paramref name="cutoff"/> (retention): exchanges, and the shadow pairs stored
+    /// beside them (<c>shadow_turns</c>, with their judgements) when the store holds any; returns how many of each.
+    /// </summary>
+    Task<Pruned> DeleteBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken);
 }
+
+/// <summary>What one retention pass deleted.</summary>
+/// <param name="Exchanges">Captured exchanges.</param>
+/// <param name="ShadowPairs">Shadow pairs (old and new answer to one mirrored turn), each with its judgement if it had one.</param>
+public readonly record struct Pruned(long Exchanges, long ShadowPairs);
 
 /// <summary>Capture settings.</summary>
 public sealed record CaptureOptions

@@ -58,6 +58,7 @@ public sealed class CaptureRetention : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
     private long _deleted;
+    private long _deletedPairs;
     private long _failures;
 
     /// <summary>Starts the retention loop over <paramref name="store"/>.</summary>
@@ -72,7 +73,9 @@ public sealed class CaptureRetention : IAsyncDisposable
             {
                 try
                 {
-                    Interlocked.Add(ref _deleted, await store.DeleteBeforeAsync(clock.GetUtcNow() - retain, _stop.Token).ConfigureAwait(false));
+                    var pruned = await store.DeleteBeforeAsync(clock.GetUtcNow() - retain, _stop.Token).ConfigureAwait(false);
+                    Interlocked.Add(ref _deleted, pruned.Exchanges);
+                    Interlocked.Add(ref _deletedPairs, pruned.ShadowPairs);
                 }
                 catch (OperationCanceledException) when (_stop.IsCancellationRequested)
                 {
@@ -98,6 +101,9 @@ public sealed class CaptureRetention : IAsyncDisposable
 
     /// <summary>Exchanges deleted so far.</summary>
     public long Deleted => Interlocked.Read(ref _deleted);
+
+    /// <summary>Shadow pairs deleted so far (with their judgements).</summary>
+    public long DeletedShadowPairs => Interlocked.Read(ref _deletedPairs);
 
     /// <summary>Failed retention rounds.</summary>
     public long Failures => Interlocked.Read(ref _failures);

@@ -195,17 +195,50 @@ public sealed class PostgresCaptureStore : ICaptureStore
     }
 
     /// <inheritdoc />
-    public async Task<long> DeleteBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
+    public async Task<Pruned> DeleteBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        // In slices, so retention never holds a long lock or a huge transaction beside live capture.
+        var exchanges = await DeleteInSlicesAsync(
+            "WITH gone AS (DELETE FROM capture_exchanges WHERE id IN (SELECT id FROM capture_exchanges WHERE ts < @cutoff ORDER BY ts LIMIT 10000) RETURNING id) SELECT count(*) FROM gone",
+            cutoff,
+            cancellationToken).ConfigureAwait(false);
+
+        // The shadow pairs beside them, when a proxy with --shadow made the table; with their judgements, when a judge
+        // made that one (each slice one statement, so a pair never outlives its judgement or the other way round).
+        await using var tables = _dataSource.CreateCommand(
+            "SELECT to_regclass('shadow_turns') IS NOT NULL, to_regclass('shadow_judgements') IS NOT NULL");
+        bool pairs, judgements;
+        await using (var reader = await tables.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            (pairs, judgements) = (reader.GetBoolean(0), reader.GetBoolean(1));
+        }
+
+        if (!pairs)
+        {
+            return new Pruned(exchanges, 0);
+        }
+
+        const string Slice = "DELETE FROM shadow_turns WHERE id IN (SELECT id FROM shadow_turns WHERE ts < @cutoff ORDER BY ts LIMIT 10000) RETURNING id";
+        var shadow = await DeleteInSlicesAsync(
+            judgements
+                ? $"WITH gone AS ({Slice}), judged AS (DELETE FROM shadow_judgements WHERE pair_id IN (SELECT id FROM gone)) SELECT count(*) FROM gone"
+                : $"WITH gone AS ({Slice}) SELECT count(*) FROM gone",
+            cutoff,
+            cancellationToken).ConfigureAwait(false);
+        return new Pruned(exchanges, shadow);
+    }
+
+    // In slices, so retention never holds a long lock or a huge transaction beside live capture; each statement
+    // deletes one slice and returns how many rows it deleted.
+    private async Task<long> DeleteInSlicesAsync(string sql, DateTimeOffset cutoff, CancellationToken cancellationToken)
+    {
         long total = 0;
         while (true)
         {
-            await using var command = _dataSource.CreateCommand(
-                "DELETE FROM capture_exchanges WHERE id IN (SELECT id FROM capture_exchanges WHERE ts < @cutoff ORDER BY ts LIMIT 10000)");
+            await using var command = _dataSource.CreateCommand(sql);
             command.Parameters.AddWithValue("cutoff", cutoff.ToUniversalTime());
-            var deleted = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            var deleted = (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
             total += deleted;
             if (deleted < 10000)
             {

@@ -25,6 +25,8 @@ internal sealed class PostgresShadowResultStore : IShadowResultStore
         );
         CREATE INDEX IF NOT EXISTS ix_shadow_turns_conversation ON shadow_turns (conversation_key, turn_index);
         """,
+        // Retention (capture --retain, captures prune) deletes pairs by time.
+        "CREATE INDEX IF NOT EXISTS ix_shadow_turns_ts ON shadow_turns (ts);",
     ];
 
     private readonly NpgsqlDataSource _dataSource;

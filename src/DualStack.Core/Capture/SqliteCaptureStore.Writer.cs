@@ -160,8 +160,9 @@ public sealed partial class SqliteCaptureStore
 
         private void BindShadowTurn(StoredShadowTurn turn)
         {
-            // The round-trip format ("O") the readers parse, offset included.
-            if (!turn.Timestamp.TryFormat(_timestamp, out var written, "O", CultureInfo.InvariantCulture))
+            // The round-trip format ("O") the readers parse, in UTC, so that the text sorts in time order (the judge's
+            // --since and retention compare it as text).
+            if (!turn.Timestamp.ToUniversalTime().TryFormat(_timestamp, out var written, "O", CultureInfo.InvariantCulture))
             {
                 throw new FormatException($"timestamp {turn.Timestamp:O} does not fit the stored format");
             }

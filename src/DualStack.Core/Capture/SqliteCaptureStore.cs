@@ -197,7 +197,7 @@ public sealed partial class SqliteCaptureStore : ICaptureStore
     }
 
     /// <inheritdoc />
-    public async Task<long> DeleteBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
+    public async Task<Pruned> DeleteBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         // On the write connection, between appends: SQLite has one writer at a time anyway.
@@ -210,12 +210,52 @@ public sealed partial class SqliteCaptureStore : ICaptureStore
                 using var command = connection.CreateCommand();
                 command.CommandText = "DELETE FROM exchanges WHERE ts < $cutoff";
                 command.Parameters.AddWithValue("$cutoff", FormatTimestamp(cutoff));
-                return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                var exchanges = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                return new Pruned(exchanges, await DeleteShadowPairsBeforeAsync(connection, cutoff, cancellationToken).ConfigureAwait(false));
             }
         }
         finally
         {
             _writeGate.Release();
+        }
+    }
+
+    // The pairs (and the judgements of them) recorded before the cut-off, in one transaction; none in a file without the
+    // table (made by a build before shadow pairs, or never written by a proxy since). Their ts is "O" text in UTC.
+    private static async Task<long> DeleteShadowPairsBeforeAsync(SqliteConnection connection, DateTimeOffset cutoff, CancellationToken cancellationToken)
+    {
+        using var tables = connection.CreateCommand();
+        tables.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('shadow_turns', 'shadow_judgements')";
+        var present = new HashSet<string>(StringComparer.Ordinal);
+        using (var reader = await tables.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                present.Add(reader.GetString(0));
+            }
+        }
+
+        if (!present.Contains("shadow_turns"))
+        {
+            return 0;
+        }
+
+        var transaction = connection.BeginTransaction();
+        await using (transaction.ConfigureAwait(false))
+        {
+            using var delete = connection.CreateCommand();
+            delete.Transaction = transaction;
+            delete.Parameters.AddWithValue("$cutoff", cutoff.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture));
+            if (present.Contains("shadow_judgements"))
+            {
+                delete.CommandText = "DELETE FROM shadow_judgements WHERE pair_id IN (SELECT id FROM shadow_turns WHERE ts < $cutoff)";
+                await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            delete.CommandText = "DELETE FROM shadow_turns WHERE ts < $cutoff";
+            var pairs = await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return pairs;
         }
     }
 

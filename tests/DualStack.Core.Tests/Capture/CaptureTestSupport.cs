@@ -86,7 +86,7 @@ internal sealed class MemoryCaptureStore : ICaptureStore
             all.Count(e => e.Error is not null || e.Status == 0)));
     }
 
-    public Task<long> DeleteBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
+    public Task<Pruned> DeleteBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
     {
         var kept = new List<CapturedExchange>();
         long deleted = 0;
@@ -103,7 +103,7 @@ internal sealed class MemoryCaptureStore : ICaptureStore
         }
 
         kept.ForEach(_stored.Enqueue);
-        return Task.FromResult(deleted);
+        return Task.FromResult(new Pruned(deleted, 0));
     }
 
     public void Add(CapturedExchange exchange) => _stored.Enqueue(exchange with { Id = Interlocked.Increment(ref _nextId) });

@@ -209,6 +209,107 @@ public sealed class ShadowResultStoreTests
         Assert.That((await captures.GetStatsAsync(CancellationToken.None)).Exchanges, Is.EqualTo(1));
     }
 
+    [Test]
+    public async Task DeleteBeforeAsync_SqlitePairsAndJudgementsOlderThanTheCutoff_DeletedWithTheExchanges()
+    {
+        // Retention (capture --retain, captures prune) once deleted exchanges only: with --shadow on, the pairs beside
+        // them grew without bound.
+        using var temp = new TempDirectory();
+        var path = temp.File("captures.db");
+        await using var captures = await SqliteCaptureStore.OpenAsync(path, CancellationToken.None);
+        await using var pairs = await ShadowResultStores.OpenBesideAsync(captures, path, CancellationToken.None);
+        await captures.AppendAsync([Exchange(0) with { Timestamp = T0.AddDays(-20) }, Exchange(1)], CancellationToken.None);
+        await pairs.AppendAsync(Stored(Turn("old", 0) with { Timestamp = T0.AddDays(-20) }, Turn("old", 1) with { Timestamp = T0.AddDays(-15) }, Turn("new", 0)), CancellationToken.None);
+        await using (var queue = await ShadowJudgeQueues.OpenAsync(path, "--source", null, CancellationToken.None))
+        {
+            Assert.That(await queue.ClaimAsync("judge-1", null, 0, 10, TimeSpan.FromMinutes(5), CancellationToken.None), Has.Count.EqualTo(3));
+        }
+
+        var pruned = await captures.DeleteBeforeAsync(T0.AddDays(-14), CancellationToken.None);
+
+        Assert.That(pruned, Is.EqualTo(new Pruned(1, 2)));
+        Assert.That((await ReadAll(pairs)).Select(t => t.ConversationKey), Is.EqualTo(new[] { "new" }));
+        Assert.That(await ScalarAsync(path, "SELECT group_concat(coalesce(t.conversation_key, 'orphan')) FROM shadow_judgements j LEFT JOIN shadow_turns t ON t.id = j.pair_id"), Is.EqualTo("new"), "no judgement outlives its pair");
+        Assert.That(await captures.DeleteBeforeAsync(T0.AddDays(-14), CancellationToken.None), Is.EqualTo(new Pruned(0, 0)), "a second pass finds nothing");
+    }
+
+    [Test]
+    public async Task CaptureRetention_PairsOlderThanThePeriod_DeletedAtStartAndCountedApartFromExchanges()
+    {
+        using var temp = new TempDirectory();
+        var path = temp.File("captures.db");
+        await using var captures = await SqliteCaptureStore.OpenAsync(path, CancellationToken.None);
+        await using var pairs = await ShadowResultStores.OpenBesideAsync(captures, path, CancellationToken.None);
+        var now = DateTimeOffset.UtcNow;
+        await captures.AppendAsync([Exchange(0) with { Timestamp = now.AddDays(-20) }, Exchange(1) with { Timestamp = now }], CancellationToken.None);
+        await pairs.AppendAsync(Stored(Turn("old", 0) with { Timestamp = now.AddDays(-20) }, Turn("old", 1) with { Timestamp = now.AddDays(-15) }, Turn("new", 0) with { Timestamp = now }), CancellationToken.None);
+
+        await using (var retention = new CaptureRetention(captures, TimeSpan.FromDays(14)))
+        {
+            // The first pass runs at start; wait for it (bounded), not for a period.
+            for (var i = 0; i < 200 && retention.DeletedShadowPairs == 0; i++)
+            {
+                await Task.Delay(50);
+            }
+
+            Assert.That((retention.Deleted, retention.DeletedShadowPairs), Is.EqualTo((1L, 2L)));
+        }
+
+        Assert.That((await ReadAll(pairs)).Select(t => t.ConversationKey), Is.EqualTo(new[] { "new" }));
+    }
+
+    [Test]
+    public async Task DeleteBeforeAsync_SqliteFileWithoutShadowTables_DeletesExchangesOnly()
+    {
+        using var temp = new TempDirectory();
+        var path = temp.File("captures.db");
+        await using var captures = await SqliteCaptureStore.OpenAsync(path, CancellationToken.None);
+        await captures.AppendAsync([Exchange(0) with { Timestamp = T0.AddDays(-20) }, Exchange(1)], CancellationToken.None);
+        await using (var connection = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            // As a file from a build before shadow pairs.
+            await connection.OpenAsync();
+            await using var drop = connection.CreateCommand();
+            drop.CommandText = "DROP TABLE IF EXISTS shadow_turns";
+            await drop.ExecuteNonQueryAsync();
+        }
+
+        Assert.That(await captures.DeleteBeforeAsync(T0.AddDays(-14), CancellationToken.None), Is.EqualTo(new Pruned(1, 0)));
+    }
+
+    [Test]
+    [Category("postgres")]
+    public async Task DeleteBeforeAsync_PostgresPairsAndJudgementsOlderThanTheCutoff_DeletedWithTheExchanges()
+    {
+        var database = await PostgresCluster.NewDatabaseAsync("shadowstore");
+        await using var captures = await PostgresCaptureStore.OpenAsync(database, CancellationToken.None);
+        await using var pairs = await PostgresShadowResultStore.OpenAsync(database, "--store", CancellationToken.None);
+        await captures.AppendAsync([Exchange(0) with { Timestamp = T0.AddDays(-20) }, Exchange(1)], CancellationToken.None);
+        await pairs.AppendAsync(Stored(Turn("old", 0) with { Timestamp = T0.AddDays(-20) }, Turn("old", 1) with { Timestamp = T0.AddDays(-15) }, Turn("new", 0)), CancellationToken.None);
+        await using (var queue = await ShadowJudgeQueues.OpenAsync(database, "--source", null, CancellationToken.None))
+        {
+            Assert.That(await queue.ClaimAsync("judge-1", null, 0, 10, TimeSpan.FromMinutes(5), CancellationToken.None), Has.Count.EqualTo(3));
+        }
+
+        var pruned = await captures.DeleteBeforeAsync(T0.AddDays(-14), CancellationToken.None);
+
+        Assert.That(pruned, Is.EqualTo(new Pruned(1, 2)));
+        Assert.That((await ReadAll(pairs)).Select(t => t.ConversationKey), Is.EqualTo(new[] { "new" }));
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var judged = new NpgsqlCommand("SELECT string_agg(coalesce(t.conversation_key, 'orphan'), ',') FROM shadow_judgements j LEFT JOIN shadow_turns t ON t.id = j.pair_id", connection);
+        Assert.That(await judged.ExecuteScalarAsync(), Is.EqualTo("new"), "no judgement outlives its pair");
+    }
+
+    private static async Task<object?> ScalarAsync(string path, string sql)
+    {
+        await using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return await command.ExecuteScalarAsync();
+    }
+
     private static CapturedExchange Exchange(int n) => new()
     {
         Timestamp = T0.AddSeconds(n),
