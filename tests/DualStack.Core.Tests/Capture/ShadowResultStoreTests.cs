@@ -234,6 +234,30 @@ public sealed class ShadowResultStoreTests
     }
 
     [Test]
+    public async Task DeleteBeforeAsync_SqliteBacklogOfSeveralSlices_EveryOldRowDeletedAndNoJudgementOrphaned()
+    {
+        // Slices of 10 rows here (10,000 in use): 25 old exchanges and 23 old pairs take three slices each, the last
+        // one partial, while the writers may commit between them.
+        using var temp = new TempDirectory();
+        var path = temp.File("captures.db");
+        await using var captures = await SqliteCaptureStore.OpenAsync(path, CancellationToken.None);
+        await using var pairs = await ShadowResultStores.OpenBesideAsync(captures, path, CancellationToken.None);
+        await captures.AppendAsync([.. Enumerable.Range(0, 25).Select(i => Exchange(i) with { Timestamp = T0.AddDays(-20).AddSeconds(i % 3) }), Exchange(99)], CancellationToken.None);
+        await pairs.AppendAsync(Stored([.. Enumerable.Range(0, 23).Select(i => Turn($"old-{i}", 0) with { Timestamp = T0.AddDays(-20).AddSeconds(i % 3) }), Turn("new", 0)]), CancellationToken.None);
+        await using (var queue = await ShadowJudgeQueues.OpenAsync(path, "--source", null, CancellationToken.None))
+        {
+            Assert.That(await queue.ClaimAsync("judge-1", null, 0, 100, TimeSpan.FromMinutes(5), CancellationToken.None), Has.Count.EqualTo(24));
+        }
+
+        var pruned = await captures.DeleteBeforeAsync(T0.AddDays(-14), slice: 10, CancellationToken.None);
+
+        Assert.That(pruned, Is.EqualTo(new Pruned(25, 23)));
+        Assert.That((await captures.GetStatsAsync(CancellationToken.None)).Exchanges, Is.EqualTo(1));
+        Assert.That((await ReadAll(pairs)).Select(t => t.ConversationKey), Is.EqualTo(new[] { "new" }));
+        Assert.That(await ScalarAsync(path, "SELECT group_concat(coalesce(t.conversation_key, 'orphan')) FROM shadow_judgements j LEFT JOIN shadow_turns t ON t.id = j.pair_id"), Is.EqualTo("new"));
+    }
+
+    [Test]
     public async Task CaptureRetention_PairsOlderThanThePeriod_DeletedAtStartAndCountedApartFromExchanges()
     {
         using var temp = new TempDirectory();
