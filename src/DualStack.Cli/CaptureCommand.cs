@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Diagnostics;
 using System.Text.Json;
 using DualStack.Core.Capture;
 using DualStack.Core.Model;
@@ -220,7 +221,19 @@ internal static class CaptureCommand
             await using var store = await Open(parse.GetValue(pruneStore)!, ct);
             // One reading of the clock: the cut-off reported is the one applied.
             var cutoff = TimeProvider.System.GetUtcNow() - keep;
-            var deleted = await store.DeleteBeforeAsync(cutoff, ct);
+            // A backlog of months takes minutes: the counts so far, at most every 5 s, on standard error.
+            var shown = Stopwatch.StartNew();
+            var deleted = await store.DeleteBeforeAsync(
+                cutoff,
+                new SynchronousProgress<Pruned>(p =>
+                {
+                    if (shown.Elapsed >= TimeSpan.FromSeconds(5))
+                    {
+                        Console.Error.WriteLine($"deleted {p.Exchanges} exchanges and {p.ShadowPairs} shadow pairs so far…");
+                        shown.Restart();
+                    }
+                }),
+                ct);
             Console.WriteLine($"deleted {deleted.Exchanges} exchanges and {deleted.ShadowPairs} shadow pairs recorded before {cutoff:O}");
             return ExitCodes.Ok;
         });

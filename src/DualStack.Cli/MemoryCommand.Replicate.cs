@@ -49,7 +49,7 @@ internal static partial class MemoryCommand
             {
                 Console.WriteLine($"replicate: {source.Name} → {target.Name}; checkpoint {checkpointPath ?? "none (a restart starts from the beginning)"}{(following ? Invariant($"; following every {poll} ms") : string.Empty)}");
                 var wasCaughtUp = false;
-                var progress = new SynchronousProgress(p =>
+                var progress = new SynchronousProgress<MemorySyncProgress>(p =>
                 {
                     if (p.LastError is not null)
                     {

@@ -71,11 +71,11 @@ internal static partial class MemoryCommand
         if (!Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive)
         {
             return await AnsiConsole.Status().StartAsync(title + " …", async context =>
-                await work(new SynchronousProgress(p => context.Status($"{title}: {format(p)}"))));
+                await work(new SynchronousProgress<MemorySyncProgress>(p => context.Status($"{title}: {format(p)}"))));
         }
 
         var last = Stopwatch.StartNew();
-        return await work(new SynchronousProgress(p =>
+        return await work(new SynchronousProgress<MemorySyncProgress>(p =>
         {
             if (!throttle || last.Elapsed >= TimeSpan.FromSeconds(1))
             {
@@ -172,20 +172,6 @@ internal static partial class MemoryCommand
             catch (ArgumentException ex)
             {
                 throw new UsageException($"{tokenOption.Name}: {ex.Message}");
-            }
-        }
-    }
-
-    /// <summary>Reports on the caller's thread (Progress&lt;T&gt; would post to the thread pool and reorder lines).</summary>
-    private sealed class SynchronousProgress(Action<MemorySyncProgress> report) : IProgress<MemorySyncProgress>
-    {
-        private readonly Lock _lock = new();
-
-        public void Report(MemorySyncProgress value)
-        {
-            lock (_lock)
-            {
-                report(value);
             }
         }
     }

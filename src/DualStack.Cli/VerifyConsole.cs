@@ -29,7 +29,7 @@ internal static class VerifyConsole
         }
 
         var step = Math.Max(1, total / 10);
-        var plain = new SynchronousProgress(p =>
+        var plain = new SynchronousProgress<ReplayProgress>(p =>
         {
             if (p.ConversationsDone % step == 0 || p.ConversationsDone == p.ConversationsTotal)
             {
@@ -78,19 +78,5 @@ internal static class VerifyConsole
         Console.WriteLine(reported.Length == 0 ? "no difference key beyond the noise floor" : "difference keys beyond the noise floor: " + string.Join(", ", reported));
         Console.WriteLine($"regressions: {s.Regressions} (critical {s.RegressionsBySeverity.GetValueOrDefault(Severity.Critical)}, major {s.RegressionsBySeverity.GetValueOrDefault(Severity.Major)}, minor {s.RegressionsBySeverity.GetValueOrDefault(Severity.Minor)}); errors: {s.Errors}");
         Console.WriteLine($"results: {resultsPath}");
-    }
-
-    /// <summary>Reports on the caller's thread (Progress&lt;T&gt; would post to the thread pool and reorder lines).</summary>
-    private sealed class SynchronousProgress(Action<ReplayProgress> report) : IProgress<ReplayProgress>
-    {
-        private readonly Lock _lock = new();
-
-        public void Report(ReplayProgress value)
-        {
-            lock (_lock)
-            {
-                report(value);
-            }
-        }
     }
 }

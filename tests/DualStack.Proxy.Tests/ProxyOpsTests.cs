@@ -343,7 +343,7 @@ public sealed class ProxyOpsTests : TempDirectoryTest
 
         public Task<CaptureStats> GetStatsAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
 
-        public Task<Pruned> DeleteBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<Pruned> DeleteBeforeAsync(DateTimeOffset cutoff, IProgress<Pruned>? progress, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }

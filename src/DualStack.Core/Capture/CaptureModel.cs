@@ -73,8 +73,10 @@ public interface ICaptureStore : IAsyncDisposable
     /// <summary>
     /// Deletes what was recorded before <paramref name="cutoff"/> (retention): exchanges, and the shadow pairs stored
     /// beside them (<c>shadow_turns</c>, with their judgements) when the store holds any; returns how many of each.
+    /// A pass over a large backlog takes minutes: <paramref name="progress"/>, when given, gets the counts so far after
+    /// every slice, on the deleting thread.
     /// </summary>
-    Task<Pruned> DeleteBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken);
+    Task<Pruned> DeleteBeforeAsync(DateTimeOffset cutoff, IProgress<Pruned>? progress, CancellationToken cancellationToken);
 }
 
 /// <summary>What one retention pass deleted.</summary>

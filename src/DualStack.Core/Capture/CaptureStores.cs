@@ -73,9 +73,9 @@ public sealed class CaptureRetention : IAsyncDisposable
             {
                 try
                 {
-                    var pruned = await store.DeleteBeforeAsync(clock.GetUtcNow() - retain, _stop.Token).ConfigureAwait(false);
-                    Interlocked.Add(ref _deleted, pruned.Exchanges);
-                    Interlocked.Add(ref _deletedPairs, pruned.ShadowPairs);
+                    // The counters move after every slice, so /metrics shows a long first pass at work.
+                    var pass = new PassCounters(this, Deleted, DeletedShadowPairs);
+                    pass.Report(await store.DeleteBeforeAsync(clock.GetUtcNow() - retain, pass, _stop.Token).ConfigureAwait(false));
                 }
                 catch (OperationCanceledException) when (_stop.IsCancellationRequested)
                 {
@@ -104,6 +104,16 @@ public sealed class CaptureRetention : IAsyncDisposable
 
     /// <summary>Shadow pairs deleted so far (with their judgements).</summary>
     public long DeletedShadowPairs => Interlocked.Read(ref _deletedPairs);
+
+    // A pass's running counts added to what the passes before it deleted (one pass at a time: the loop's).
+    private sealed class PassCounters(CaptureRetention owner, long exchanges, long pairs) : IProgress<Pruned>
+    {
+        public void Report(Pruned value)
+        {
+            Interlocked.Exchange(ref owner._deleted, exchanges + value.Exchanges);
+            Interlocked.Exchange(ref owner._deletedPairs, pairs + value.ShadowPairs);
+        }
+    }
 
     /// <summary>Failed retention rounds.</summary>
     public long Failures => Interlocked.Read(ref _failures);

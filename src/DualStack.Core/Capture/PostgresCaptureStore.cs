@@ -195,12 +195,13 @@ public sealed class PostgresCaptureStore : ICaptureStore
     }
 
     /// <inheritdoc />
-    public async Task<Pruned> DeleteBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
+    public async Task<Pruned> DeleteBeforeAsync(DateTimeOffset cutoff, IProgress<Pruned>? progress, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var exchanges = await DeleteInSlicesAsync(
             "WITH gone AS (DELETE FROM capture_exchanges WHERE id IN (SELECT id FROM capture_exchanges WHERE ts < @cutoff ORDER BY ts LIMIT 10000) RETURNING id) SELECT count(*) FROM gone",
             cutoff,
+            n => progress?.Report(new Pruned(n, 0)),
             cancellationToken).ConfigureAwait(false);
 
         // The shadow pairs beside them, when a proxy with --shadow made the table; with their judgements, when a judge
@@ -225,13 +226,14 @@ public sealed class PostgresCaptureStore : ICaptureStore
                 ? $"WITH gone AS ({Slice}), judged AS (DELETE FROM shadow_judgements WHERE pair_id IN (SELECT id FROM gone)) SELECT count(*) FROM gone"
                 : $"WITH gone AS ({Slice}) SELECT count(*) FROM gone",
             cutoff,
+            n => progress?.Report(new Pruned(exchanges, n)),
             cancellationToken).ConfigureAwait(false);
         return new Pruned(exchanges, shadow);
     }
 
     // In slices, so retention never holds a long lock or a huge transaction beside live capture; each statement
-    // deletes one slice and returns how many rows it deleted.
-    private async Task<long> DeleteInSlicesAsync(string sql, DateTimeOffset cutoff, CancellationToken cancellationToken)
+    // deletes one slice and returns how many rows it deleted; deletedSoFar gets the running total after each slice.
+    private async Task<long> DeleteInSlicesAsync(string sql, DateTimeOffset cutoff, Action<long> deletedSoFar, CancellationToken cancellationToken)
     {
         long total = 0;
         while (true)
@@ -240,6 +242,7 @@ public sealed class PostgresCaptureStore : ICaptureStore
             command.Parameters.AddWithValue("cutoff", cutoff.ToUniversalTime());
             var deleted = (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
             total += deleted;
+            deletedSoFar(total);
             if (deleted < 10000)
             {
                 return total;

@@ -203,8 +203,8 @@ public sealed partial class SqliteCaptureStore : ICaptureStore
     internal const int RetentionSlice = 1_000;
 
     /// <inheritdoc />
-    public Task<Pruned> DeleteBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken) =>
-        DeleteBeforeAsync(cutoff, RetentionSlice, cancellationToken);
+    public Task<Pruned> DeleteBeforeAsync(DateTimeOffset cutoff, IProgress<Pruned>? progress, CancellationToken cancellationToken) =>
+        DeleteBeforeAsync(cutoff, RetentionSlice, progress, cancellationToken);
 
     /// <summary>
     /// Retention in slices of <paramref name="slice"/> rows, each its own transaction under the write lock, each
@@ -213,7 +213,7 @@ public sealed partial class SqliteCaptureStore : ICaptureStore
     /// the capture queue overflowed: 1 million exchanges under load, no capture written for 20 s
     /// (bench/retention-backlog.sh).
     /// </summary>
-    internal async Task<Pruned> DeleteBeforeAsync(DateTimeOffset cutoff, int slice, CancellationToken cancellationToken)
+    internal async Task<Pruned> DeleteBeforeAsync(DateTimeOffset cutoff, int slice, IProgress<Pruned>? progress, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -224,6 +224,7 @@ public sealed partial class SqliteCaptureStore : ICaptureStore
                 ["DELETE FROM exchanges WHERE id IN (SELECT id FROM exchanges WHERE ts < $cutoff ORDER BY ts, id LIMIT $slice)"],
                 FormatTimestamp(cutoff),
                 slice,
+                n => progress?.Report(new Pruned(n, 0)),
                 cancellationToken).ConfigureAwait(false);
 
             // The pairs (and the judgements of them), none in a file without the table (made by a build before shadow
@@ -239,14 +240,20 @@ public sealed partial class SqliteCaptureStore : ICaptureStore
             string[] statements = tables.Contains("shadow_judgements")
                 ? [$"DELETE FROM shadow_judgements WHERE pair_id IN ({Slice})", $"DELETE FROM shadow_turns WHERE id IN ({Slice})"]
                 : [$"DELETE FROM shadow_turns WHERE id IN ({Slice})"];
-            var pairs = await DeleteInSlicesAsync(connection, statements, cutoff.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture), slice, cancellationToken).ConfigureAwait(false);
+            var pairs = await DeleteInSlicesAsync(
+                connection,
+                statements,
+                cutoff.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture),
+                slice,
+                n => progress?.Report(new Pruned(exchanges, n)),
+                cancellationToken).ConfigureAwait(false);
             return new Pruned(exchanges, pairs);
         }
     }
 
     // Runs the statements as one transaction per slice, under the write lock, until a slice deletes fewer rows than it
-    // may; the last statement's count is the slice's.
-    private async Task<long> DeleteInSlicesAsync(SqliteConnection connection, string[] statements, string cutoff, int slice, CancellationToken cancellationToken)
+    // may; the last statement's count is the slice's. deletedSoFar gets the running total after each slice.
+    private async Task<long> DeleteInSlicesAsync(SqliteConnection connection, string[] statements, string cutoff, int slice, Action<long> deletedSoFar, CancellationToken cancellationToken)
     {
         long total = 0;
         while (true)
@@ -280,6 +287,7 @@ public sealed partial class SqliteCaptureStore : ICaptureStore
             }
 
             total += deleted;
+            deletedSoFar(total);
             if (deleted < slice)
             {
                 return total;

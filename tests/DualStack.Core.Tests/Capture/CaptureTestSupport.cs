@@ -86,7 +86,7 @@ internal sealed class MemoryCaptureStore : ICaptureStore
             all.Count(e => e.Error is not null || e.Status == 0)));
     }
 
-    public Task<Pruned> DeleteBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
+    public Task<Pruned> DeleteBeforeAsync(DateTimeOffset cutoff, IProgress<Pruned>? progress, CancellationToken cancellationToken)
     {
         var kept = new List<CapturedExchange>();
         long deleted = 0;

@@ -78,7 +78,7 @@ public sealed class PostgresCaptureStoreTests
         await using var store = await PostgresCaptureStore.OpenAsync(await Database(), CancellationToken.None);
         await store.AppendAsync([Exchange(0, "old", T0.AddDays(-20)), Exchange(1, "old", T0.AddDays(-15)), Exchange(2, "new", T0.AddDays(-13)), Exchange(3, "new", T0)], CancellationToken.None);
 
-        var deleted = await store.DeleteBeforeAsync(T0 - CaptureStores.ParseRetention("14d"), CancellationToken.None);
+        var deleted = await store.DeleteBeforeAsync(T0 - CaptureStores.ParseRetention("14d"), null, CancellationToken.None);
 
         Assert.That(deleted, Is.EqualTo(new Pruned(2, 0)), "no shadow table in this database: no pairs");
         Assert.That((await ReadAll(store)).Select(e => e.ConversationKey), Is.EqualTo(new[] { "new", "new" }));

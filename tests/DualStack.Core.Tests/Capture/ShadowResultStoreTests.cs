@@ -225,12 +225,12 @@ public sealed class ShadowResultStoreTests
             Assert.That(await queue.ClaimAsync("judge-1", null, 0, 10, TimeSpan.FromMinutes(5), CancellationToken.None), Has.Count.EqualTo(3));
         }
 
-        var pruned = await captures.DeleteBeforeAsync(T0.AddDays(-14), CancellationToken.None);
+        var pruned = await captures.DeleteBeforeAsync(T0.AddDays(-14), null, CancellationToken.None);
 
         Assert.That(pruned, Is.EqualTo(new Pruned(1, 2)));
         Assert.That((await ReadAll(pairs)).Select(t => t.ConversationKey), Is.EqualTo(new[] { "new" }));
         Assert.That(await ScalarAsync(path, "SELECT group_concat(coalesce(t.conversation_key, 'orphan')) FROM shadow_judgements j LEFT JOIN shadow_turns t ON t.id = j.pair_id"), Is.EqualTo("new"), "no judgement outlives its pair");
-        Assert.That(await captures.DeleteBeforeAsync(T0.AddDays(-14), CancellationToken.None), Is.EqualTo(new Pruned(0, 0)), "a second pass finds nothing");
+        Assert.That(await captures.DeleteBeforeAsync(T0.AddDays(-14), null, CancellationToken.None), Is.EqualTo(new Pruned(0, 0)), "a second pass finds nothing");
     }
 
     [Test]
@@ -249,9 +249,11 @@ public sealed class ShadowResultStoreTests
             Assert.That(await queue.ClaimAsync("judge-1", null, 0, 100, TimeSpan.FromMinutes(5), CancellationToken.None), Has.Count.EqualTo(24));
         }
 
-        var pruned = await captures.DeleteBeforeAsync(T0.AddDays(-14), slice: 10, CancellationToken.None);
+        var reported = new List<Pruned>();
+        var pruned = await captures.DeleteBeforeAsync(T0.AddDays(-14), slice: 10, new SyncProgress(reported.Add), CancellationToken.None);
 
         Assert.That(pruned, Is.EqualTo(new Pruned(25, 23)));
+        Assert.That(reported, Is.EqualTo(new[] { new Pruned(10, 0), new Pruned(20, 0), new Pruned(25, 0), new Pruned(25, 10), new Pruned(25, 20), new Pruned(25, 23) }), "the counts so far after every slice");
         Assert.That((await captures.GetStatsAsync(CancellationToken.None)).Exchanges, Is.EqualTo(1));
         Assert.That((await ReadAll(pairs)).Select(t => t.ConversationKey), Is.EqualTo(new[] { "new" }));
         Assert.That(await ScalarAsync(path, "SELECT group_concat(coalesce(t.conversation_key, 'orphan')) FROM shadow_judgements j LEFT JOIN shadow_turns t ON t.id = j.pair_id"), Is.EqualTo("new"));
@@ -298,7 +300,7 @@ public sealed class ShadowResultStoreTests
             await drop.ExecuteNonQueryAsync();
         }
 
-        Assert.That(await captures.DeleteBeforeAsync(T0.AddDays(-14), CancellationToken.None), Is.EqualTo(new Pruned(1, 0)));
+        Assert.That(await captures.DeleteBeforeAsync(T0.AddDays(-14), null, CancellationToken.None), Is.EqualTo(new Pruned(1, 0)));
     }
 
     [Test]
@@ -315,7 +317,7 @@ public sealed class ShadowResultStoreTests
             Assert.That(await queue.ClaimAsync("judge-1", null, 0, 10, TimeSpan.FromMinutes(5), CancellationToken.None), Has.Count.EqualTo(3));
         }
 
-        var pruned = await captures.DeleteBeforeAsync(T0.AddDays(-14), CancellationToken.None);
+        var pruned = await captures.DeleteBeforeAsync(T0.AddDays(-14), null, CancellationToken.None);
 
         Assert.That(pruned, Is.EqualTo(new Pruned(1, 2)));
         Assert.That((await ReadAll(pairs)).Select(t => t.ConversationKey), Is.EqualTo(new[] { "new" }));
@@ -323,6 +325,11 @@ public sealed class ShadowResultStoreTests
         await connection.OpenAsync();
         await using var judged = new NpgsqlCommand("SELECT string_agg(coalesce(t.conversation_key, 'orphan'), ',') FROM shadow_judgements j LEFT JOIN shadow_turns t ON t.id = j.pair_id", connection);
         Assert.That(await judged.ExecuteScalarAsync(), Is.EqualTo("new"), "no judgement outlives its pair");
+    }
+
+    private sealed class SyncProgress(Action<Pruned> report) : IProgress<Pruned>
+    {
+        public void Report(Pruned value) => report(value);
     }
 
     private static async Task<object?> ScalarAsync(string path, string sql)
