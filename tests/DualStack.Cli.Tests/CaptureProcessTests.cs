@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text;
 using DualStack.Core.Capture;
+using DualStack.Core.Model;
+using DualStack.Core.Privacy;
 using DualStack.SampleAgent;
 using DualStack.TestUtils;
 using Microsoft.Data.Sqlite;
@@ -66,4 +68,61 @@ public sealed class CaptureProcessTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Test]
+    public async Task CapturesPrune_OldExchangesAndShadowPairs_BothDeletedAndCounted()
+    {
+        var dir = Directory.CreateTempSubdirectory("captures-prune-").FullName;
+        var store = Path.Combine(dir, "captures.db");
+        try
+        {
+            var now = DateTimeOffset.UtcNow;
+            await using (var captures = await SqliteCaptureStore.OpenAsync(store, CancellationToken.None))
+            {
+                await using var pairs = await ShadowResultStores.OpenBesideAsync(captures, store, CancellationToken.None);
+                await captures.AppendAsync([Exchange(now.AddDays(-20)), Exchange(now.AddDays(-15)), Exchange(now)], CancellationToken.None);
+                await pairs.AppendAsync([Pair("old", now.AddDays(-20)), Pair("new", now)], CancellationToken.None);
+            }
+
+            SqliteConnection.ClearAllPools();
+            var result = await CliRunner.RunAsync(dir, "captures", "prune", "--store", store, "--retain", "14d");
+
+            Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
+            Assert.That(result.Stdout, Does.Contain("deleted 2 exchanges and 1 shadow pairs recorded before"), result.ToString());
+            await using var reopened = await ShadowResultStores.OpenAsync(store, CancellationToken.None);
+            var left = new List<string>();
+            await foreach (var pair in reopened.ReadAsync(CancellationToken.None))
+            {
+                left.Add(pair.ConversationKey);
+            }
+
+            Assert.That(left, Is.EqualTo(new[] { "new" }));
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static CapturedExchange Exchange(DateTimeOffset at) => new()
+    {
+        Timestamp = at,
+        Method = "POST",
+        Path = "/v1/conversations/c-1/turns",
+        ConversationKey = "c-1",
+        RequestBody = """{"userId":"u-1","message":"hi"}""",
+        Status = 200,
+        ResponseBody = """{"reply":"ok"}""",
+        DurationMs = 10,
+    };
+
+    private static StoredShadowTurn Pair(string key, DateTimeOffset at) => new ShadowTurn(
+        key,
+        0,
+        at,
+        "hi",
+        "u-1",
+        new StackObservation { Stack = "old", ConversationId = key, HttpStatus = 200, Reply = "ok" },
+        new StackObservation { Stack = "new", ConversationId = key + "~b~x", HttpStatus = 200, Reply = "ok" }).Redact(new Redactor([]));
 }
