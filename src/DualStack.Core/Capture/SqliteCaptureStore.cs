@@ -227,17 +227,13 @@ public sealed partial class SqliteCaptureStore : ICaptureStore
                 n => progress?.Report(new Pruned(n, 0)),
                 cancellationToken).ConfigureAwait(false);
 
-            // The pairs (and the judgements of them), none in a file without the table (made by a build before shadow
-            // pairs); their ts is "O" text in UTC. A slice deletes the judgements of the pairs it then deletes, in one
-            // transaction, so a judgement never outlives its pair.
-            var tables = await TablesAsync(connection, cancellationToken).ConfigureAwait(false);
-            if (!tables.Contains("shadow_turns"))
-            {
-                return new Pruned(exchanges, 0);
-            }
-
+            // The pairs (and the judgements of them). The writer's shadow schema makes sure the table and its ts index
+            // exist (a file from a build before shadow pairs gets them empty), so every slice finds its rows by index;
+            // their ts is "O" text in UTC. A slice deletes the judgements of the pairs it then deletes, in one
+            // transaction, so a judgement never outlives its pair; the judge makes that table.
+            await EnsureShadowTableAsync(cancellationToken).ConfigureAwait(false);
             const string Slice = "SELECT id FROM shadow_turns WHERE ts < $cutoff ORDER BY ts, id LIMIT $slice";
-            string[] statements = tables.Contains("shadow_judgements")
+            string[] statements = await HasTableAsync(connection, "shadow_judgements", cancellationToken).ConfigureAwait(false)
                 ? [$"DELETE FROM shadow_judgements WHERE pair_id IN ({Slice})", $"DELETE FROM shadow_turns WHERE id IN ({Slice})"]
                 : [$"DELETE FROM shadow_turns WHERE id IN ({Slice})"];
             var pairs = await DeleteInSlicesAsync(
@@ -299,18 +295,12 @@ public sealed partial class SqliteCaptureStore : ICaptureStore
         }
     }
 
-    private static async Task<HashSet<string>> TablesAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    private static async Task<bool> HasTableAsync(SqliteConnection connection, string table, CancellationToken cancellationToken)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('shadow_turns', 'shadow_judgements')";
-        var present = new HashSet<string>(StringComparer.Ordinal);
-        using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            present.Add(reader.GetString(0));
-        }
-
-        return present;
+        command.CommandText = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $name";
+        command.Parameters.AddWithValue("$name", table);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null;
     }
 
     /// <summary>Waits for a running append, then closes the write connection. Idempotent.</summary>

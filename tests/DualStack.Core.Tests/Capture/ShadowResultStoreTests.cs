@@ -218,12 +218,7 @@ public sealed class ShadowResultStoreTests
         var path = temp.File("captures.db");
         await using var captures = await SqliteCaptureStore.OpenAsync(path, CancellationToken.None);
         await using var pairs = await ShadowResultStores.OpenBesideAsync(captures, path, CancellationToken.None);
-        await captures.AppendAsync([Exchange(0) with { Timestamp = T0.AddDays(-20) }, Exchange(1)], CancellationToken.None);
-        await pairs.AppendAsync(Stored(Turn("old", 0) with { Timestamp = T0.AddDays(-20) }, Turn("old", 1) with { Timestamp = T0.AddDays(-15) }, Turn("new", 0)), CancellationToken.None);
-        await using (var queue = await ShadowJudgeQueues.OpenAsync(path, "--source", null, CancellationToken.None))
-        {
-            Assert.That(await queue.ClaimAsync("judge-1", null, 0, 10, TimeSpan.FromMinutes(5), CancellationToken.None), Has.Count.EqualTo(3));
-        }
+        await StoreOldAndNewAsync(captures, pairs, path);
 
         var pruned = await captures.DeleteBeforeAsync(T0.AddDays(-14), null, CancellationToken.None);
 
@@ -310,12 +305,7 @@ public sealed class ShadowResultStoreTests
         var database = await PostgresCluster.NewDatabaseAsync("shadowstore");
         await using var captures = await PostgresCaptureStore.OpenAsync(database, CancellationToken.None);
         await using var pairs = await PostgresShadowResultStore.OpenAsync(database, "--store", CancellationToken.None);
-        await captures.AppendAsync([Exchange(0) with { Timestamp = T0.AddDays(-20) }, Exchange(1)], CancellationToken.None);
-        await pairs.AppendAsync(Stored(Turn("old", 0) with { Timestamp = T0.AddDays(-20) }, Turn("old", 1) with { Timestamp = T0.AddDays(-15) }, Turn("new", 0)), CancellationToken.None);
-        await using (var queue = await ShadowJudgeQueues.OpenAsync(database, "--source", null, CancellationToken.None))
-        {
-            Assert.That(await queue.ClaimAsync("judge-1", null, 0, 10, TimeSpan.FromMinutes(5), CancellationToken.None), Has.Count.EqualTo(3));
-        }
+        await StoreOldAndNewAsync(captures, pairs, database);
 
         var pruned = await captures.DeleteBeforeAsync(T0.AddDays(-14), null, CancellationToken.None);
 
@@ -325,6 +315,16 @@ public sealed class ShadowResultStoreTests
         await connection.OpenAsync();
         await using var judged = new NpgsqlCommand("SELECT string_agg(coalesce(t.conversation_key, 'orphan'), ',') FROM shadow_judgements j LEFT JOIN shadow_turns t ON t.id = j.pair_id", connection);
         Assert.That(await judged.ExecuteScalarAsync(), Is.EqualTo("new"), "no judgement outlives its pair");
+    }
+
+    // Retention's fixture on either engine: one exchange and two pairs from before a 14-day cut-off, one of each after
+    // it, and every pair claimed by a judge (so each has a judgement row to delete with it).
+    private static async Task StoreOldAndNewAsync(ICaptureStore captures, IShadowResultStore pairs, string source)
+    {
+        await captures.AppendAsync([Exchange(0) with { Timestamp = T0.AddDays(-20) }, Exchange(1)], CancellationToken.None);
+        await pairs.AppendAsync(Stored(Turn("old", 0) with { Timestamp = T0.AddDays(-20) }, Turn("old", 1) with { Timestamp = T0.AddDays(-15) }, Turn("new", 0)), CancellationToken.None);
+        await using var queue = await ShadowJudgeQueues.OpenAsync(source, "--source", null, CancellationToken.None);
+        Assert.That(await queue.ClaimAsync("judge-1", null, 0, 10, TimeSpan.FromMinutes(5), CancellationToken.None), Has.Count.EqualTo(3));
     }
 
     private sealed class SyncProgress(Action<Pruned> report) : IProgress<Pruned>
