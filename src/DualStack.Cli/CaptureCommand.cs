@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Text.Json;
 using DualStack.Core.Capture;
 using DualStack.Core.Model;
@@ -222,18 +221,7 @@ internal static class CaptureCommand
             // One reading of the clock: the cut-off reported is the one applied.
             var cutoff = TimeProvider.System.GetUtcNow() - keep;
             // A backlog of months takes minutes: the counts so far, at most every 5 s, on standard error.
-            var shown = Stopwatch.StartNew();
-            var deleted = await store.DeleteBeforeAsync(
-                cutoff,
-                new SynchronousProgress<Pruned>(p =>
-                {
-                    if (shown.Elapsed >= TimeSpan.FromSeconds(5))
-                    {
-                        Console.Error.WriteLine($"deleted {p.Exchanges} exchanges and {p.ShadowPairs} shadow pairs so far…");
-                        shown.Restart();
-                    }
-                }),
-                ct);
+            var deleted = await store.DeleteBeforeAsync(cutoff, PruneProgress(Console.Error), ct);
             Console.WriteLine($"deleted {deleted.Exchanges} exchanges and {deleted.ShadowPairs} shadow pairs recorded before {cutoff:O}");
             return ExitCodes.Ok;
         });
@@ -245,6 +233,10 @@ internal static class CaptureCommand
         captures.Subcommands.Add(stats);
         return captures;
     }
+
+    /// <summary>What <c>captures prune</c> prints while it deletes: the counts so far, at most every <paramref name="every"/> (5 s by default).</summary>
+    internal static IProgress<Pruned> PruneProgress(TextWriter output, TimeSpan? every = null, TimeProvider? time = null) =>
+        new ThrottledProgress<Pruned>(every ?? TimeSpan.FromSeconds(5), p => output.WriteLine($"deleted {p.Exchanges} exchanges and {p.ShadowPairs} shadow pairs so far…"), time);
 
     internal static async Task<ICaptureStore> Open(string value, CancellationToken ct, string option = "--store")
     {

@@ -29,7 +29,7 @@ internal static partial class MemoryCommand
             return await OnStackFailure(async () =>
             {
                 using var reader = path == "-" ? Console.In : OpenText(path, "--in");
-                var result = await WithProgressAsync("restore", p => $"{p.Read} lines read, {p.Applied} entries upserted", throttle: true, progress => sync.RestoreAsync(target, reader, progress, ct));
+                var result = await WithProgressAsync("restore", p => $"{p.Read} lines read, {p.Applied} entries upserted", progress => sync.RestoreAsync(target, reader, progress, ct));
                 foreach (var error in result.Errors)
                 {
                     Console.Error.WriteLine($"error: {path}: {error}");

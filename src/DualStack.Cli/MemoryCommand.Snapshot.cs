@@ -42,7 +42,7 @@ internal static partial class MemoryCommand
                     var writer = new StreamWriter(file.Stream, new UTF8Encoding(false), leaveOpen: true);
                     await using (writer)
                     {
-                        count = await WithProgressAsync("snapshot", p => $"{p.Read} entries read", throttle: true, progress => sync.SnapshotAsync(source, writer, progress, ct));
+                        count = await WithProgressAsync("snapshot", p => $"{p.Read} entries read", progress => sync.SnapshotAsync(source, writer, progress, ct));
                     }
 
                     await file.CommitAsync(flushToDisk: false, ct);

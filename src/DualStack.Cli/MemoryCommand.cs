@@ -66,7 +66,7 @@ internal static partial class MemoryCommand
         }
     }
 
-    private static async Task<T> WithProgressAsync<T>(string title, Func<MemorySyncProgress, string> format, bool throttle, Func<IProgress<MemorySyncProgress>, Task<T>> work)
+    private static async Task<T> WithProgressAsync<T>(string title, Func<MemorySyncProgress, string> format, Func<IProgress<MemorySyncProgress>, Task<T>> work)
     {
         if (!Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive)
         {
@@ -74,15 +74,7 @@ internal static partial class MemoryCommand
                 await work(new SynchronousProgress<MemorySyncProgress>(p => context.Status($"{title}: {format(p)}"))));
         }
 
-        var last = Stopwatch.StartNew();
-        return await work(new SynchronousProgress<MemorySyncProgress>(p =>
-        {
-            if (!throttle || last.Elapsed >= TimeSpan.FromSeconds(1))
-            {
-                Console.WriteLine($"{title}: {format(p)}");
-                last.Restart();
-            }
-        }));
+        return await work(new ThrottledProgress<MemorySyncProgress>(TimeSpan.FromSeconds(1), p => Console.WriteLine($"{title}: {format(p)}")));
     }
 
     private static StreamReader OpenText(string path, string option)
