@@ -195,12 +195,17 @@ public sealed class PostgresCaptureStore : ICaptureStore
     }
 
     /// <inheritdoc />
-    public async Task<Pruned> DeleteBeforeAsync(DateTimeOffset cutoff, IProgress<Pruned>? progress, CancellationToken cancellationToken)
+    public Task<Pruned> DeleteBeforeAsync(DateTimeOffset cutoff, IProgress<Pruned>? progress, CancellationToken cancellationToken) =>
+        DeleteBeforeAsync(cutoff, RetentionSlices.Size, progress, cancellationToken);
+
+    /// <summary>Retention in paced slices of <paramref name="slice"/> rows (<see cref="RetentionSlices"/>), one statement each.</summary>
+    internal async Task<Pruned> DeleteBeforeAsync(DateTimeOffset cutoff, int slice, IProgress<Pruned>? progress, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var exchanges = await DeleteInSlicesAsync(
-            "WITH gone AS (DELETE FROM capture_exchanges WHERE id IN (SELECT id FROM capture_exchanges WHERE ts < @cutoff ORDER BY ts LIMIT 10000) RETURNING id) SELECT count(*) FROM gone",
+            "WITH gone AS (DELETE FROM capture_exchanges WHERE id IN (SELECT id FROM capture_exchanges WHERE ts < @cutoff ORDER BY ts LIMIT @slice) RETURNING id) SELECT count(*) FROM gone",
             cutoff,
+            slice,
             n => progress?.Report(new Pruned(n, 0)),
             cancellationToken).ConfigureAwait(false);
 
@@ -220,35 +225,33 @@ public sealed class PostgresCaptureStore : ICaptureStore
             return new Pruned(exchanges, 0);
         }
 
-        const string Slice = "DELETE FROM shadow_turns WHERE id IN (SELECT id FROM shadow_turns WHERE ts < @cutoff ORDER BY ts LIMIT 10000) RETURNING id";
+        const string Slice = "DELETE FROM shadow_turns WHERE id IN (SELECT id FROM shadow_turns WHERE ts < @cutoff ORDER BY ts LIMIT @slice) RETURNING id";
         var shadow = await DeleteInSlicesAsync(
             judgements
                 ? $"WITH gone AS ({Slice}), judged AS (DELETE FROM shadow_judgements WHERE pair_id IN (SELECT id FROM gone)) SELECT count(*) FROM gone"
                 : $"WITH gone AS ({Slice}) SELECT count(*) FROM gone",
             cutoff,
+            slice,
             n => progress?.Report(new Pruned(exchanges, n)),
             cancellationToken).ConfigureAwait(false);
         return new Pruned(exchanges, shadow);
     }
 
-    // In slices, so retention never holds a long lock or a huge transaction beside live capture; each statement
-    // deletes one slice and returns how many rows it deleted; deletedSoFar gets the running total after each slice.
-    private async Task<long> DeleteInSlicesAsync(string sql, DateTimeOffset cutoff, Action<long> deletedSoFar, CancellationToken cancellationToken)
-    {
-        long total = 0;
-        while (true)
-        {
-            await using var command = _dataSource.CreateCommand(sql);
-            command.Parameters.AddWithValue("cutoff", cutoff.ToUniversalTime());
-            var deleted = (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-            total += deleted;
-            deletedSoFar(total);
-            if (deleted < 10000)
+    // One statement per slice (it deletes the slice and returns how many rows it deleted), paced (RetentionSlices):
+    // no long lock, no huge transaction, and the writers keep at least half of the server's time beside a backlog.
+    private Task<long> DeleteInSlicesAsync(string sql, DateTimeOffset cutoff, int slice, Action<long> deletedSoFar, CancellationToken cancellationToken) =>
+        RetentionSlices.DeleteAsync(
+            async ct =>
             {
-                return total;
-            }
-        }
-    }
+                await using var command = _dataSource.CreateCommand(sql);
+                command.Parameters.AddWithValue("cutoff", cutoff.ToUniversalTime());
+                command.Parameters.AddWithValue("slice", slice);
+                return (long)(await command.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+            },
+            slice,
+            deletedSoFar,
+            TimeProvider.System,
+            cancellationToken);
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

@@ -196,22 +196,13 @@ public sealed partial class SqliteCaptureStore : ICaptureStore
         }
     }
 
-    /// <summary>
-    /// Rows deleted per retention slice. On a 1.5 GB file of 1 KB exchanges a slice of 1,000 took 80 ms under the
-    /// write lock, one of 10,000 0.4–1.2 s: longer than the capture queue (10,000 exchanges) lasts at 10,000 req/s.
-    /// </summary>
-    internal const int RetentionSlice = 1_000;
-
     /// <inheritdoc />
     public Task<Pruned> DeleteBeforeAsync(DateTimeOffset cutoff, IProgress<Pruned>? progress, CancellationToken cancellationToken) =>
-        DeleteBeforeAsync(cutoff, RetentionSlice, progress, cancellationToken);
+        DeleteBeforeAsync(cutoff, RetentionSlices.Size, progress, cancellationToken);
 
     /// <summary>
-    /// Retention in slices of <paramref name="slice"/> rows, each its own transaction under the write lock, each
-    /// followed by a pause as long as it took: the capture and shadow writers commit between two slices. Deleted in one
-    /// statement, a large backlog (the first --retain on a store of months) held the lock for as long as it took while
-    /// the capture queue overflowed: 1 million exchanges under load, no capture written for 20 s
-    /// (bench/retention-backlog.sh).
+    /// Retention in paced slices of <paramref name="slice"/> rows (<see cref="RetentionSlices"/>), each its own
+    /// transaction under the write lock: the capture and shadow writers commit between two slices.
     /// </summary>
     internal async Task<Pruned> DeleteBeforeAsync(DateTimeOffset cutoff, int slice, IProgress<Pruned>? progress, CancellationToken cancellationToken)
     {
@@ -247,53 +238,43 @@ public sealed partial class SqliteCaptureStore : ICaptureStore
         }
     }
 
-    // Runs the statements as one transaction per slice, under the write lock, until a slice deletes fewer rows than it
-    // may; the last statement's count is the slice's. deletedSoFar gets the running total after each slice.
-    private async Task<long> DeleteInSlicesAsync(SqliteConnection connection, string[] statements, string cutoff, int slice, Action<long> deletedSoFar, CancellationToken cancellationToken)
-    {
-        long total = 0;
-        while (true)
-        {
-            int deleted;
-            var started = TimeProvider.System.GetTimestamp();
-            await _writeGate.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
+    // Runs the statements as one transaction per slice, under the write lock, paced (RetentionSlices); the last
+    // statement's count is the slice's. deletedSoFar gets the running total after each slice.
+    private Task<long> DeleteInSlicesAsync(SqliteConnection connection, string[] statements, string cutoff, int slice, Action<long> deletedSoFar, CancellationToken cancellationToken) =>
+        RetentionSlices.DeleteAsync(
+            async ct =>
             {
-                ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-                var transaction = connection.BeginTransaction();
-                await using (transaction.ConfigureAwait(false))
+                await _writeGate.WaitAsync(ct).ConfigureAwait(false);
+                try
                 {
-                    using var command = connection.CreateCommand();
-                    command.Transaction = transaction;
-                    command.Parameters.AddWithValue("$cutoff", cutoff);
-                    command.Parameters.AddWithValue("$slice", slice);
-                    deleted = 0;
-                    foreach (var statement in statements)
+                    ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+                    var transaction = connection.BeginTransaction();
+                    await using (transaction.ConfigureAwait(false))
                     {
-                        command.CommandText = statement;
-                        deleted = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                        using var command = connection.CreateCommand();
+                        command.Transaction = transaction;
+                        command.Parameters.AddWithValue("$cutoff", cutoff);
+                        command.Parameters.AddWithValue("$slice", slice);
+                        var deleted = 0;
+                        foreach (var statement in statements)
+                        {
+                            command.CommandText = statement;
+                            deleted = await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                        }
+
+                        await transaction.CommitAsync(ct).ConfigureAwait(false);
+                        return deleted;
                     }
-
-                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                 }
-            }
-            finally
-            {
-                _writeGate.Release();
-            }
-
-            total += deleted;
-            deletedSoFar(total);
-            if (deleted < slice)
-            {
-                return total;
-            }
-
-            // As long again without the lock: the writers get at least half of the file's time while a backlog is
-            // deleted (the disk is the bottleneck then, not only the lock).
-            await Task.Delay(TimeProvider.System.GetElapsedTime(started), TimeProvider.System, cancellationToken).ConfigureAwait(false);
-        }
-    }
+                finally
+                {
+                    _writeGate.Release();
+                }
+            },
+            slice,
+            deletedSoFar,
+            TimeProvider.System,
+            cancellationToken);
 
     private static async Task<bool> HasTableAsync(SqliteConnection connection, string table, CancellationToken cancellationToken)
     {

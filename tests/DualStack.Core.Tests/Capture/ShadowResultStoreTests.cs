@@ -231,27 +231,55 @@ public sealed class ShadowResultStoreTests
     [Test]
     public async Task DeleteBeforeAsync_SqliteBacklogOfSeveralSlices_EveryOldRowDeletedAndNoJudgementOrphaned()
     {
-        // Slices of 10 rows here (10,000 in use): 25 old exchanges and 23 old pairs take three slices each, the last
-        // one partial, while the writers may commit between them.
         using var temp = new TempDirectory();
         var path = temp.File("captures.db");
         await using var captures = await SqliteCaptureStore.OpenAsync(path, CancellationToken.None);
         await using var pairs = await ShadowResultStores.OpenBesideAsync(captures, path, CancellationToken.None);
-        await captures.AppendAsync([.. Enumerable.Range(0, 25).Select(i => Exchange(i) with { Timestamp = T0.AddDays(-20).AddSeconds(i % 3) }), Exchange(99)], CancellationToken.None);
-        await pairs.AppendAsync(Stored([.. Enumerable.Range(0, 23).Select(i => Turn($"old-{i}", 0) with { Timestamp = T0.AddDays(-20).AddSeconds(i % 3) }), Turn("new", 0)]), CancellationToken.None);
-        await using (var queue = await ShadowJudgeQueues.OpenAsync(path, "--source", null, CancellationToken.None))
-        {
-            Assert.That(await queue.ClaimAsync("judge-1", null, 0, 100, TimeSpan.FromMinutes(5), CancellationToken.None), Has.Count.EqualTo(24));
-        }
+        await StoreBacklogAsync(captures, pairs, path);
 
         var reported = new List<Pruned>();
         var pruned = await captures.DeleteBeforeAsync(T0.AddDays(-14), slice: 10, new SyncProgress(reported.Add), CancellationToken.None);
 
+        await AssertBacklogDeletedAsync(pruned, reported, captures, pairs);
+        Assert.That(await ScalarAsync(path, "SELECT group_concat(coalesce(t.conversation_key, 'orphan')) FROM shadow_judgements j LEFT JOIN shadow_turns t ON t.id = j.pair_id"), Is.EqualTo("new"));
+    }
+
+    [Test]
+    [Category("postgres")]
+    public async Task DeleteBeforeAsync_PostgresBacklogOfSeveralSlices_EveryOldRowDeletedAndNoJudgementOrphaned()
+    {
+        // PostgreSQL deletes in paced slices too: unpaced slices of 10,000 dropped captures under load.
+        var database = await PostgresCluster.NewDatabaseAsync("shadowstore");
+        await using var captures = await PostgresCaptureStore.OpenAsync(database, CancellationToken.None);
+        await using var pairs = await PostgresShadowResultStore.OpenAsync(database, "--store", CancellationToken.None);
+        await StoreBacklogAsync(captures, pairs, database);
+
+        var reported = new List<Pruned>();
+        var pruned = await captures.DeleteBeforeAsync(T0.AddDays(-14), slice: 10, new SyncProgress(reported.Add), CancellationToken.None);
+
+        await AssertBacklogDeletedAsync(pruned, reported, captures, pairs);
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var judged = new NpgsqlCommand("SELECT string_agg(coalesce(t.conversation_key, 'orphan'), ',') FROM shadow_judgements j LEFT JOIN shadow_turns t ON t.id = j.pair_id", connection);
+        Assert.That(await judged.ExecuteScalarAsync(), Is.EqualTo("new"), "no judgement outlives its pair");
+    }
+
+    // A backlog for slices of 10 rows (1,000 in use): 25 old exchanges and 23 old pairs take three slices each, the
+    // last one partial; one exchange and one pair are new; every pair is claimed by a judge (a judgement row each).
+    private static async Task StoreBacklogAsync(ICaptureStore captures, IShadowResultStore pairs, string source)
+    {
+        await captures.AppendAsync([.. Enumerable.Range(0, 25).Select(i => Exchange(i) with { Timestamp = T0.AddDays(-20).AddSeconds(i % 3) }), Exchange(99)], CancellationToken.None);
+        await pairs.AppendAsync(Stored([.. Enumerable.Range(0, 23).Select(i => Turn($"old-{i}", 0) with { Timestamp = T0.AddDays(-20).AddSeconds(i % 3) }), Turn("new", 0)]), CancellationToken.None);
+        await using var queue = await ShadowJudgeQueues.OpenAsync(source, "--source", null, CancellationToken.None);
+        Assert.That(await queue.ClaimAsync("judge-1", null, 0, 100, TimeSpan.FromMinutes(5), CancellationToken.None), Has.Count.EqualTo(24));
+    }
+
+    private static async Task AssertBacklogDeletedAsync(Pruned pruned, List<Pruned> reported, ICaptureStore captures, IShadowResultStore pairs)
+    {
         Assert.That(pruned, Is.EqualTo(new Pruned(25, 23)));
         Assert.That(reported, Is.EqualTo(new[] { new Pruned(10, 0), new Pruned(20, 0), new Pruned(25, 0), new Pruned(25, 10), new Pruned(25, 20), new Pruned(25, 23) }), "the counts so far after every slice");
         Assert.That((await captures.GetStatsAsync(CancellationToken.None)).Exchanges, Is.EqualTo(1));
         Assert.That((await ReadAll(pairs)).Select(t => t.ConversationKey), Is.EqualTo(new[] { "new" }));
-        Assert.That(await ScalarAsync(path, "SELECT group_concat(coalesce(t.conversation_key, 'orphan')) FROM shadow_judgements j LEFT JOIN shadow_turns t ON t.id = j.pair_id"), Is.EqualTo("new"));
     }
 
     [Test]
