@@ -14,7 +14,8 @@ namespace DualStack.Benchmarks;
 /// <summary>
 /// CPU time per mirrored turn behind the request thread (<c>-- shadow-cpu URL [rounds]</c>), by stage, against a stub
 /// shadow stack at URL (bench/shadow-cost.sh's static nginx answer): a plain HttpClient POST of the same body (the
-/// floor any mirror pays), the pair work with no send in it (both answers read, the pair redacted), the store writer
+/// floor any mirror pays), the same POST sent synchronously from dedicated threads, both again with the turns paced one
+/// a millisecond (what a rare turn costs a sender that was idle before it), the pair work with no send in it (both answers read, the pair redacted), the store writer
 /// alone (redacted pairs into SQLite in batches), the turn sent through the native adapter (Refit, the answer read into an observation), then
 /// the whole mirror (that, plus the primary answer parsed, the pair redacted and stored in SQLite in batches). Process
 /// CPU time, not wall clock: what the proxy's cores spend per turn. Tiered JIT settles over the first rounds: compare
@@ -24,6 +25,8 @@ internal static class ShadowCpu
 {
     private const int PerRound = 20_000;
     private const int Concurrency = ProxyOptions.DefaultShadowWorkers;
+    private const int Paced = 3_000;
+    private const string TurnBody = """{"userId":"u-1","message":"Hello there!","channel":"web"}""";
 
     private static readonly byte[] PrimaryBody = Encoding.UTF8.GetBytes("""{"conversationId":"bench-7","turnIndex":12,"reply":"Hello! How can I help you today? You can ask me about your orders, your account or our opening hours.","skillCalls":[],"memory":{"retrieved":[{"id":"m-1","text":"name is Ada","score":0.9}],"written":[]}}""");
 
@@ -32,6 +35,25 @@ internal static class ShadowCpu
         using (var raw = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = stub })
         {
             await StageAsync("plain HttpClient POST", rounds, count => RawRoundAsync(raw, count));
+        }
+
+        // The same POST sent synchronously (HttpClient.Send) from dedicated threads: no thread-pool hop and no socket
+        // completion on the event thread; the thread blocks in the kernel until the answer is there.
+        using (var blocking = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = stub })
+        {
+            await StageAsync("plain HttpClient Send, synchronous, dedicated threads", rounds, count => RawSyncRound(blocking, count));
+        }
+
+        // Turns that arrive one at a time (about one a millisecond, as 10 % of a loaded proxy's turns do): what a rare
+        // turn costs when the sender is idle before it, async workers against dedicated threads.
+        using (var raw = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = stub })
+        {
+            await StageAsync("paced: plain HttpClient POST, async workers", rounds, count => PacedAsyncRoundAsync(raw, count), perRound: Paced);
+        }
+
+        using (var blocking = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = stub })
+        {
+            await StageAsync("paced: plain HttpClient Send, dedicated threads", rounds, count => PacedSyncRound(blocking, count), perRound: Paced);
         }
 
         await StageAsync("pair work without a send (parse both answers, redact)", rounds, count => PairRoundAsync(count));
@@ -66,16 +88,16 @@ internal static class ShadowCpu
     }
 
     // A warm-up round, then the measured ones: process CPU time and bytes allocated per turn.
-    private static async Task StageAsync(string stage, int rounds, Func<int, Task> round, Func<string>? counters = null)
+    private static async Task StageAsync(string stage, int rounds, Func<int, Task> round, Func<string>? counters = null, int perRound = PerRound)
     {
-        await round(5_000);
+        await round(Math.Min(5_000, perRound));
         for (var i = 0; i < rounds; i++)
         {
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var allocated = GC.GetTotalAllocatedBytes(precise: true);
-            await round(PerRound);
-            var micros = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / PerRound;
-            var bytes = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)PerRound;
+            await round(perRound);
+            var micros = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / perRound;
+            var bytes = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)perRound;
             Console.WriteLine($"round {i + 1}: {stage}: {micros:F1} µs CPU per turn, {bytes:N0} bytes allocated per turn{counters?.Invoke()}");
         }
     }
@@ -95,6 +117,82 @@ internal static class ShadowCpu
                 await response.Content.ReadAsByteArrayAsync();
             }
         }));
+    }
+
+    private static Task RawSyncRound(HttpClient client, int count)
+    {
+        var next = -1;
+        var threads = Enumerable.Range(0, Concurrency).Select(_ => new Thread(() =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < count)
+            {
+                SendBlocking(client, i);
+            }
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+        return Task.CompletedTask;
+    }
+
+    private static void SendBlocking(HttpClient client, int i)
+    {
+        using var message = new HttpRequestMessage(HttpMethod.Post, "v1/conversations/bench-" + (i % 64) + "/turns") { Content = new StringContent(TurnBody, Encoding.UTF8, "application/json") };
+        using var response = client.Send(message, HttpCompletionOption.ResponseHeadersRead);
+        using var body = response.Content.ReadAsStream();
+        body.CopyTo(Stream.Null);
+    }
+
+    // One turn about every millisecond from a producer thread, to Concurrency queues by turn number.
+    private static async Task PacedAsyncRoundAsync(HttpClient client, int count)
+    {
+        var queues = Enumerable.Range(0, Concurrency).Select(_ => System.Threading.Channels.Channel.CreateUnbounded<int>(new() { SingleReader = true })).ToArray();
+        var workers = queues.Select(q => Task.Run(async () =>
+        {
+            await foreach (var i in q.Reader.ReadAllAsync())
+            {
+                using var content = new StringContent(TurnBody, Encoding.UTF8, "application/json");
+                using var response = await client.PostAsync("v1/conversations/bench-" + (i % 64) + "/turns", content);
+                await response.Content.ReadAsByteArrayAsync();
+            }
+        })).ToArray();
+        Pace(count, i => queues[i % Concurrency].Writer.TryWrite(i));
+        foreach (var q in queues)
+        {
+            q.Writer.Complete();
+        }
+
+        await Task.WhenAll(workers);
+    }
+
+    private static Task PacedSyncRound(HttpClient client, int count)
+    {
+        var queues = Enumerable.Range(0, Concurrency).Select(_ => new System.Collections.Concurrent.BlockingCollection<int>()).ToArray();
+        var threads = queues.Select(q => new Thread(() =>
+        {
+            foreach (var i in q.GetConsumingEnumerable())
+            {
+                SendBlocking(client, i);
+            }
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        Pace(count, i => queues[i % Concurrency].Add(i));
+        foreach (var q in queues)
+        {
+            q.CompleteAdding();
+        }
+
+        threads.ForEach(t => t.Join());
+        return Task.CompletedTask;
+    }
+
+    private static void Pace(int count, Action<int> hand)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            hand(i);
+            Thread.Sleep(1);
+        }
     }
 
     private static async Task SendRoundAsync(IAgentStack stack, int count)
