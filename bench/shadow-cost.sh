@@ -92,14 +92,22 @@ done
 echo
 # The same ratios round by round (each target against its capture in the same round): how far one round can stray,
 # so a line such as "≥ 0.9× capture" can be read as "met in k of n rounds" rather than from one mean.
-echo "| target | req/s × capture, per round | rounds ≥ 0.9× | p99 × capture, per round | rounds ≤ 1.1× |"
-echo "|---|---|---:|---|---:|"
-awk -F'\t' '{ r[$1 "|" $2]=$3; p[$1 "|" $2]=$4; if ($1 > last) last=$1; if (!($2 in seen)) { seen[$2]=1; order[++k]=$2 } }
+# With a 95 % interval of the mean of the per-round ratios (Student's t, rounds - 1 degrees of freedom): a line is
+# "met" when the whole interval is on its side, "not met" when the whole interval is on the other, else "undecided"
+# (more rounds needed).
+echo "| target | req/s × capture, per round | rounds ≥ 0.9× | mean [95 % interval] | ≥ 0.9×? | p99 × capture, per round | rounds ≤ 1.1× | mean [95 % interval] | ≤ 1.1×? |"
+echo "|---|---|---:|---|---|---|---:|---|---|"
+awk -F'\t' 'function t975(df) { split("12.71 4.30 3.18 2.78 2.57 2.45 2.36 2.31 2.26 2.23 2.20 2.18 2.16 2.14 2.13 2.12 2.11 2.10 2.09 2.09", q, " "); return df < 1 ? 0 : df <= 20 ? q[df] : df <= 30 ? 2.06 : 2.00 }
+  function interval(sum, sumsq, n,   mean, var, half) { mean=sum/n; var=n > 1 ? (sumsq - n*mean*mean)/(n-1) : 0; half=n > 1 ? t975(n-1)*sqrt(var > 0 ? var : 0)/sqrt(n) : 0; lo=mean-half; hi=mean+half; return sprintf("%.2f [%.2f, %.2f]", mean, lo, hi) }
+  { r[$1 "|" $2]=$3; p[$1 "|" $2]=$4; if ($1 > last) last=$1; if (!($2 in seen)) { seen[$2]=1; order[++k]=$2 } }
   END { for (i=1;i<=k;i++) { t=order[i]; if (t ~ /capture$/) continue; base=(t ~ /^before:/) ? "before:capture" : "capture";
-        rl=""; pl=""; rn=0; pn=0; n=0
+        rl=""; pl=""; rn=0; pn=0; n=0; rs=0; rq=0; ps=0; pq=0
         for (round=1; round<=last; round++) { n++; rr=r[round "|" t]/r[round "|" base]; pp=p[round "|" t]/p[round "|" base];
+          rs+=rr; rq+=rr*rr; ps+=pp; pq+=pp*pp
           rl=rl sprintf("%s%.2f", rl=="" ? "" : ", ", rr); pl=pl sprintf("%s%.2f", pl=="" ? "" : ", ", pp); rn+=(rr>=0.9); pn+=(pp<=1.1) }
-        printf "| %s | %s | %d of %d | %s | %d of %d |\n", t, rl, rn, n, pl, pn, n } }' "$RESULTS"
+        ri=interval(rs, rq, n); rv=(n < 2) ? "undecided" : lo >= 0.9 ? "met" : hi < 0.9 ? "not met" : "undecided"
+        pi=interval(ps, pq, n); pv=(n < 2) ? "undecided" : hi <= 1.1 ? "met" : lo > 1.1 ? "not met" : "undecided"
+        printf "| %s | %s | %d of %d | %s | %s | %s | %d of %d | %s | %s |\n", t, rl, rn, n, ri, rv, pl, pn, n, pi, pv } }' "$RESULTS"
 echo
 echo "(wrk -t1 -c$CONNECTIONS, ${DURATION}s × $ROUNDS rounds, alternating order, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); shadow stack: static nginx stub)"
 for name in "${ORDER[@]}"; do
