@@ -224,7 +224,7 @@ public sealed class ShadowResultStoreTests
 
         Assert.That(pruned, Is.EqualTo(new Pruned(1, 2)));
         Assert.That((await ReadAll(pairs)).Select(t => t.ConversationKey), Is.EqualTo(new[] { "new" }));
-        Assert.That(await ScalarAsync(path, "SELECT group_concat(coalesce(t.conversation_key, 'orphan')) FROM shadow_judgements j LEFT JOIN shadow_turns t ON t.id = j.pair_id"), Is.EqualTo("new"), "no judgement outlives its pair");
+        Assert.That(await ScalarAsync(path, JudgedPairsSql), Is.EqualTo("new"), "no judgement outlives its pair");
         Assert.That(await captures.DeleteBeforeAsync(T0.AddDays(-14), null, CancellationToken.None), Is.EqualTo(new Pruned(0, 0)), "a second pass finds nothing");
     }
 
@@ -241,7 +241,7 @@ public sealed class ShadowResultStoreTests
         var pruned = await captures.DeleteBeforeAsync(T0.AddDays(-14), slice: 10, new SyncProgress(reported.Add), CancellationToken.None);
 
         await AssertBacklogDeletedAsync(pruned, reported, captures, pairs);
-        Assert.That(await ScalarAsync(path, "SELECT group_concat(coalesce(t.conversation_key, 'orphan')) FROM shadow_judgements j LEFT JOIN shadow_turns t ON t.id = j.pair_id"), Is.EqualTo("new"));
+        Assert.That(await ScalarAsync(path, JudgedPairsSql), Is.EqualTo("new"));
     }
 
     [Test]
@@ -258,10 +258,7 @@ public sealed class ShadowResultStoreTests
         var pruned = await captures.DeleteBeforeAsync(T0.AddDays(-14), slice: 10, new SyncProgress(reported.Add), CancellationToken.None);
 
         await AssertBacklogDeletedAsync(pruned, reported, captures, pairs);
-        await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync();
-        await using var judged = new NpgsqlCommand("SELECT string_agg(coalesce(t.conversation_key, 'orphan'), ',') FROM shadow_judgements j LEFT JOIN shadow_turns t ON t.id = j.pair_id", connection);
-        Assert.That(await judged.ExecuteScalarAsync(), Is.EqualTo("new"), "no judgement outlives its pair");
+        Assert.That(await JudgedPairsPostgresAsync(database), Is.EqualTo("new"), "no judgement outlives its pair");
     }
 
     // A backlog for slices of 10 rows (1,000 in use): 25 old exchanges and 23 old pairs take three slices each, the
@@ -339,10 +336,7 @@ public sealed class ShadowResultStoreTests
 
         Assert.That(pruned, Is.EqualTo(new Pruned(1, 2)));
         Assert.That((await ReadAll(pairs)).Select(t => t.ConversationKey), Is.EqualTo(new[] { "new" }));
-        await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync();
-        await using var judged = new NpgsqlCommand("SELECT string_agg(coalesce(t.conversation_key, 'orphan'), ',') FROM shadow_judgements j LEFT JOIN shadow_turns t ON t.id = j.pair_id", connection);
-        Assert.That(await judged.ExecuteScalarAsync(), Is.EqualTo("new"), "no judgement outlives its pair");
+        Assert.That(await JudgedPairsPostgresAsync(database), Is.EqualTo("new"), "no judgement outlives its pair");
     }
 
     // Retention's fixture on either engine: one exchange and two pairs from before a 14-day cut-off, one of each after
@@ -353,6 +347,17 @@ public sealed class ShadowResultStoreTests
         await pairs.AppendAsync(Stored(Turn("old", 0) with { Timestamp = T0.AddDays(-20) }, Turn("old", 1) with { Timestamp = T0.AddDays(-15) }, Turn("new", 0)), CancellationToken.None);
         await using var queue = await ShadowJudgeQueues.OpenAsync(source, "--source", null, CancellationToken.None);
         Assert.That(await queue.ClaimAsync("judge-1", null, 0, 10, TimeSpan.FromMinutes(5), CancellationToken.None), Has.Count.EqualTo(3));
+    }
+
+    // The conversation of each judgement's pair, 'orphan' for a judgement whose pair is gone.
+    private const string JudgedPairsSql = "SELECT group_concat(coalesce(t.conversation_key, 'orphan')) FROM shadow_judgements j LEFT JOIN shadow_turns t ON t.id = j.pair_id";
+
+    private static async Task<object?> JudgedPairsPostgresAsync(string database)
+    {
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var judged = new NpgsqlCommand("SELECT string_agg(coalesce(t.conversation_key, 'orphan'), ',') FROM shadow_judgements j LEFT JOIN shadow_turns t ON t.id = j.pair_id", connection);
+        return await judged.ExecuteScalarAsync();
     }
 
     private sealed class SyncProgress(Action<Pruned> report) : IProgress<Pruned>
