@@ -13,6 +13,8 @@ cd "$(dirname "$0")/.."
 source bench/need.sh
 need wrk
 ROOT=$(pwd); ROWS=${1:-1000000}; DURATION=${2:-20}
+STORE=${STORE:-sqlite}
+case $STORE in sqlite|postgres) ;; *) echo "STORE must be sqlite or postgres, not '$STORE'" >&2; exit 2 ;; esac
 dotnet build src/DualStack.Cli -c Release -nologo -v q -clp:ErrorsOnly >&2
 CLI="$ROOT/src/DualStack.Cli/bin/Release/net10.0"
 AGENT="$ROOT/src/DualStack.SampleAgent/bin/Release/net10.0/DualStack.SampleAgent.dll"
@@ -22,7 +24,6 @@ up() { for _ in $(seq 1 150); do curl -fs -o /dev/null "http://127.0.0.1:$1/v1/h
 dotnet "$AGENT" --urls http://127.0.0.1:5641 >"$WORK/agent.log" 2>&1 & PIDS+=($!)
 up 5641
 
-STORE=${STORE:-sqlite}
 BODY=$(printf 'x%.0s' $(seq 1 600))
 # The store's schema is made by the proxy itself (shadow table included): one turn through a proxy with --shadow.
 make_schema() { # store
@@ -69,7 +70,6 @@ case $STORE in
     echo "store: PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}'), $(psql -d base -Atc "SELECT pg_size_pretty(pg_database_size('base'))"), $ROWS old exchanges and $((ROWS / 10)) old pairs" >&2
     copy() { psql -d postgres -c "CREATE DATABASE \"${1// /_}\" TEMPLATE base"; echo "postgres://postgres@127.0.0.1:5650/${1// /_}"; }
     drop() { psql -d postgres -c "DROP DATABASE \"${1// /_}\" WITH (FORCE)"; } ;;
-  *) echo "STORE must be sqlite or postgres, not '$STORE'" >&2; exit 2 ;;
 esac
 
 run() { # name dll-dir [capture arguments: --retain 1d]

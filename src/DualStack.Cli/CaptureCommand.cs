@@ -234,9 +234,9 @@ internal static class CaptureCommand
         return captures;
     }
 
-    /// <summary>What <c>captures prune</c> prints while it deletes: the counts so far, at most every <paramref name="every"/> (5 s by default).</summary>
-    internal static IProgress<Pruned> PruneProgress(TextWriter output, TimeSpan? every = null, TimeProvider? time = null) =>
-        new ThrottledProgress<Pruned>(every ?? TimeSpan.FromSeconds(5), p => output.WriteLine($"deleted {p.Exchanges} exchanges and {p.ShadowPairs} shadow pairs so far…"), time);
+    /// <summary>What <c>captures prune</c> prints while it deletes: the counts so far, at most every 5 s.</summary>
+    internal static IProgress<Pruned> PruneProgress(TextWriter output, TimeProvider? time = null) =>
+        new ThrottledProgress<Pruned>(TimeSpan.FromSeconds(5), p => output.WriteLine($"deleted {p.Exchanges} exchanges and {p.ShadowPairs} shadow pairs so far…"), time);
 
     internal static async Task<ICaptureStore> Open(string value, CancellationToken ct, string option = "--store")
     {

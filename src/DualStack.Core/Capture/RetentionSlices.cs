@@ -6,7 +6,8 @@ namespace DualStack.Core.Capture;
 /// the store's time while months of captures are deleted. Measured with bench/retention-backlog.sh (1 million old
 /// exchanges, a proxy started with --retain under wrk): on SQLite one DELETE held the file's write lock for the whole
 /// load and every capture was dropped; on PostgreSQL, whose deletes lock no inserts, unpaced slices of 10,000 still
-/// took the server's disk and CPU, and capture p99 rose by half, with 2,765 captures dropped in one run of two.
+/// took the server's disk and CPU: capture p99 went from about 10 ms to 16–19 ms, and 2,765 captures were dropped in one
+/// run of four.
 /// </summary>
 internal static class RetentionSlices
 {
